@@ -1,0 +1,144 @@
+//! Diagnostics: problems found in a user's file, each pinned to `file:line:col`.
+//!
+//! Every parser and converter in the crate reports through [`Diagnostic`], so
+//! `alwayson check`, the reload log and the status API all print the same text.
+//! Columns are 1-based and count characters, as editors do.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// A byte range inside a source file.
+pub type Span = Range<usize>;
+
+/// One problem in one file, located precisely.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.col,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// Diagnostics of one failed load, printable one per line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// The text of a file plus an index of its line starts, to turn byte offsets
+/// into `line:col`.
+#[derive(Clone, Debug)]
+pub struct Source {
+    path: PathBuf,
+    text: String,
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self {
+            path: path.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// Reads a file; an I/O failure becomes a diagnostic at 1:1.
+    pub fn read(path: &Path) -> Result<Self, Diagnostic> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Self::new(path, text)),
+            Err(e) => Err(Diagnostic {
+                file: path.to_path_buf(),
+                line: 1,
+                col: 1,
+                message: format!("cannot read file: {e}"),
+            }),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// 1-based line and character column of a byte offset.
+    pub fn locate(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self.line_starts[line - 1];
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
+        (line, col)
+    }
+
+    /// A diagnostic at the start of `span`.
+    pub fn error(&self, span: &Span, message: impl Into<String>) -> Diagnostic {
+        let (line, col) = self.locate(span.start);
+        Diagnostic {
+            file: self.path.clone(),
+            line,
+            col,
+            message: message.into(),
+        }
+    }
+
+    /// A TOML syntax or shape error from the `toml` crate, located by its span.
+    pub fn toml_error(&self, error: &toml::de::Error) -> Diagnostic {
+        let span = error.span().unwrap_or(0..0);
+        let message = error.message().trim().to_string();
+        self.error(&span, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_lines_and_character_columns() {
+        let src = Source::new("z.toml", "a = 1\nbé = 2\n");
+        assert_eq!(src.locate(0), (1, 1));
+        assert_eq!(src.locate(6), (2, 1));
+        // 'é' is two bytes but one column
+        assert_eq!(src.locate(10), (2, 4));
+        assert_eq!(src.error(&(6..7), "bad").to_string(), "z.toml:2:1: bad");
+    }
+}

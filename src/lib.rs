@@ -1,0 +1,18 @@
+//! alwayson: a Route 53-style authoritative DNS server with health-checked
+//! failover and an L4 TCP forwarder.
+//!
+//! The four flows (see ARCHITECTURE.md):
+//! - zone files → `zone` (parse + validate) → [`table`] (compile) → snapshot;
+//! - [`health`] probes → observations → the updater → snapshot;
+//! - DNS queries → `dns` → resolve → `policy` select → response;
+//! - TCP connections → `forwarder` → balance over healthy backends.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod geo;
+pub mod health;
+pub mod import;
+pub mod table;
+pub mod telemetry;
