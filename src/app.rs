@@ -1,17 +1,228 @@
-//! Wiring: load the config, start the updater, DNS listeners, checkers, admin
-//! API and forwarders; `check` validates the same inputs without serving.
+//! Wiring: load the config, start the updater, DNS listeners, reload
+//! triggers (and later checkers, admin API, forwarders); `check` validates
+//! the same inputs without serving. [`start`] is also the tests' entry point.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
-/// `alwayson serve`.
-pub fn serve(config: Option<&Path>) -> ExitCode {
-    let _ = config;
-    ExitCode::from(1)
+use crate::config::{self, ServerConfig};
+use crate::diag::Diagnostics;
+use crate::dns::handler::DnsHandler;
+use crate::dns::server::DnsServer;
+use crate::reload::{self, FileWatch};
+use crate::table::updater::{Updater, UpdaterHandle};
+use crate::table::zone_set::ReloadOutcome;
+use crate::table::{Snapshot, SnapshotStore};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen for DNS on {addr}: {source}")]
+    DnsListen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("cannot watch {path} for changes: {source}")]
+    Watch {
+        path: PathBuf,
+        source: notify::Error,
+    },
+    #[error("cannot install the SIGHUP handler: {0}")]
+    Signal(std::io::Error),
 }
 
-/// `alwayson check`.
-pub fn check(config: Option<&Path>, zone_files: &[PathBuf]) -> ExitCode {
-    let _ = (config, zone_files);
-    ExitCode::from(2)
+/// A running server; [`RunningServer::shutdown`] stops it.
+pub struct RunningServer {
+    /// The bound DNS address of each `dns.listen` entry.
+    pub dns_addrs: Vec<SocketAddr>,
+    pub store: Arc<SnapshotStore>,
+    pub updater: UpdaterHandle,
+    /// The outcome of the first zone load.
+    pub initial_load: ReloadOutcome,
+    dns: Option<DnsServer>,
+    _watch: Option<FileWatch>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The first DNS address.
+    pub fn dns_addr(&self) -> SocketAddr {
+        self.dns_addrs[0]
+    }
+
+    /// Reloads config checks and zones now.
+    pub async fn reload(&self) -> Option<ReloadOutcome> {
+        self.updater.reload().await
+    }
+
+    /// Stops listening and every task.
+    pub async fn shutdown(mut self) {
+        if let Some(dns) = self.dns.take() {
+            let _ = tokio::task::spawn_blocking(move || dns.shutdown()).await;
+        }
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Starts everything on the current tokio runtime.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    let store = Arc::new(SnapshotStore::new(Snapshot::default()));
+    let (updater, initial_load) = Updater::new(store.clone(), config.clone());
+    let (updater, updater_task) = updater.spawn();
+    let mut tasks = vec![updater_task];
+
+    let handler = DnsHandler::new(
+        store.clone(),
+        config.dns.max_udp_payload,
+        config.geoip.use_ecs,
+    );
+    let dns = DnsServer::start(
+        &config.dns.listen,
+        handler,
+        config.dns.tcp_idle_timeout,
+        config.dns.udp_threads,
+    )
+    .map_err(|source| StartError::DnsListen {
+        addr: config
+            .dns
+            .listen
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        source,
+    })?;
+    let dns_addrs = dns.local_addrs().to_vec();
+
+    let watch = if config.reload.watch {
+        let mut paths = vec![config.dns.zones_dir.clone()];
+        paths.extend(config.path.clone());
+        Some(
+            reload::watch(&paths, config.reload.debounce, updater.clone()).map_err(|source| {
+                StartError::Watch {
+                    path: config.dns.zones_dir.clone(),
+                    source,
+                }
+            })?,
+        )
+    } else {
+        None
+    };
+    tasks.push(reload::on_sighup(updater.clone()).map_err(StartError::Signal)?);
+
+    Ok(RunningServer {
+        dns_addrs,
+        store,
+        updater,
+        initial_load,
+        dns: Some(dns),
+        _watch: watch,
+        tasks,
+    })
+}
+
+/// `alwayson serve`.
+pub fn serve(config_path: Option<&Path>) -> ExitCode {
+    let config = match config::load(config_path) {
+        Ok(c) => c,
+        Err(diags) => {
+            eprintln!("{diags}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the runtime");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async move {
+        let server = match start(config.clone()).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("{e}");
+                return ExitCode::from(1);
+            }
+        };
+        let zones = server.store.load().zones.zones().len();
+        tracing::info!(
+            dns = ?server.dns_addrs,
+            zones,
+            zones_dir = %config.dns.zones_dir.display(),
+            "alwayson serving"
+        );
+        wait_for_stop().await;
+        tracing::info!("stopping");
+        server.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+async fn wait_for_stop() {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    match term {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// `alwayson check`: every problem of the config and the zones, at once.
+pub fn check(config_path: Option<&Path>, zone_files: &[PathBuf]) -> ExitCode {
+    let mut problems: Vec<String> = Vec::new();
+    let config = match config::load(config_path) {
+        Ok(c) => c,
+        Err(diags) => {
+            problems.push(diags.to_string());
+            ServerConfig::default()
+        }
+    };
+    let files: Vec<PathBuf> = if zone_files.is_empty() {
+        match crate::table::zone_set::zone_files(&config.dns.zones_dir) {
+            Ok(files) => files,
+            Err(e) => {
+                problems.push(format!(
+                    "{}: cannot read the zones folder: {e}",
+                    config.dns.zones_dir.display()
+                ));
+                Vec::new()
+            }
+        }
+    } else {
+        zone_files.to_vec()
+    };
+    let mut zone_set = crate::table::zone_set::ZoneSet::default();
+    if zone_files.is_empty() {
+        let outcome = zone_set.reload(
+            &config.dns.zones_dir,
+            &config.health_checks,
+            config.path.as_deref(),
+        );
+        problems.extend(outcome.errors);
+    } else {
+        for file in &files {
+            if let Err(Diagnostics(diags)) = crate::zone::load(file) {
+                problems.extend(diags.iter().map(ToString::to_string));
+            }
+        }
+    }
+    if problems.is_empty() {
+        println!("ok: {} zone file(s) valid", files.len());
+        ExitCode::SUCCESS
+    } else {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        ExitCode::from(2)
+    }
 }

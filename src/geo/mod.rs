@@ -2,3 +2,4 @@
 //! building such databases from CSV (`alwayson geoip build`).
 
 pub mod build;
+pub mod key;

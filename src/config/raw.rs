@@ -1,0 +1,53 @@
+//! The serde mirror of `alwayson.toml`, with spans for error positions.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::health::spec::RawHealthCheck;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServerConfig {
+    pub dns: Option<Spanned<RawDns>>,
+    pub geoip: Option<Spanned<RawGeoip>>,
+    pub admin: Option<Spanned<RawAdmin>>,
+    pub reload: Option<Spanned<RawReload>>,
+    #[serde(default)]
+    pub forwarder: Vec<Spanned<toml::Table>>,
+    #[serde(default)]
+    pub health_check: BTreeMap<String, Spanned<RawHealthCheck>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDns {
+    pub listen: Option<Spanned<Vec<Spanned<String>>>>,
+    pub zones_dir: Option<Spanned<String>>,
+    pub tcp_idle_timeout: Option<Spanned<String>>,
+    pub max_udp_payload: Option<Spanned<i64>>,
+    /// UDP sockets (and threads) per listen address; default: the number of cores.
+    pub udp_threads: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGeoip {
+    pub database: Option<Spanned<String>>,
+    pub use_ecs: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdmin {
+    pub listen: Option<Spanned<String>>,
+    pub token: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReload {
+    pub watch: Option<Spanned<bool>>,
+    pub debounce: Option<Spanned<String>>,
+}

@@ -1,0 +1,328 @@
+//! The RFC 1034 §4.3.2 lookup over one compiled zone: delegations (with
+//! occluded data never served), DNAME substitution, CNAME chains followed
+//! inside the zone, wildcards per RFC 4592, NXDOMAIN vs NODATA, and ANY per
+//! RFC 8482. Routed groups ask [`crate::policy::select`] which sets answer.
+//!
+//! Pure: no I/O; records are borrowed from the snapshot unless a name must
+//! be rewritten (wildcard, alias, DNAME).
+
+use std::borrow::Cow;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::rdata::CNAME;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::BinEncodable;
+
+use crate::policy::{self, Client};
+use crate::table::Snapshot;
+use crate::table::wire_name::{WireName, wildcard_buffer};
+use crate::table::zone_table::{Answer, CompiledZone, Node, Rrset, RrsetContent, SetTarget};
+use crate::zone::rdata::dname_target;
+
+/// How many CNAME/DNAME hops one query follows (loops end here too).
+const MAX_CHAIN: usize = 12;
+/// How deep aliases may nest (validated acyclic; this bounds the work).
+const MAX_ALIAS_DEPTH: usize = 8;
+
+/// What the response carries, before EDNS and size handling.
+#[derive(Debug)]
+pub struct Resolution<'a> {
+    pub rcode: ResponseCode,
+    pub authoritative: bool,
+    pub answers: Vec<Cow<'a, Record>>,
+    /// NS records of a referral.
+    pub authority: Vec<Cow<'a, Record>>,
+    /// The SOA of a negative answer.
+    pub soa: Option<&'a Record>,
+    pub additionals: Vec<Cow<'a, Record>>,
+    /// Upper bound of the encoded size of all records above.
+    pub size_bound: usize,
+    /// The ECS scope prefix the answer depends on (0: not on location).
+    pub ecs_scope: u8,
+    pub referral: bool,
+}
+
+impl Resolution<'_> {
+    fn new() -> Self {
+        Resolution {
+            rcode: ResponseCode::NoError,
+            authoritative: true,
+            answers: Vec::new(),
+            authority: Vec::new(),
+            soa: None,
+            additionals: Vec::new(),
+            size_bound: 0,
+            ecs_scope: 0,
+            referral: false,
+        }
+    }
+}
+
+/// The outcome of walking one name down a zone.
+enum Lookup<'z> {
+    Found(&'z Node),
+    Wildcard(&'z Node),
+    Referral(&'z Node),
+    /// A DNAME at an ancestor with `skip` labels of the name below it.
+    Dname(&'z Node, usize),
+    NxDomain,
+}
+
+/// Answers `qname`/`qtype` from `zone`, which holds `qname`.
+pub fn resolve<'a>(
+    snapshot: &'a Snapshot,
+    zone: &'a CompiledZone,
+    qname: &Name,
+    qtype: RecordType,
+    client: &Client<'_>,
+    all_any: bool,
+) -> Resolution<'a> {
+    let mut res = Resolution::new();
+    let mut name = Cow::Borrowed(qname);
+    let mut wire = WireName::new(qname);
+    for _ in 0..MAX_CHAIN {
+        let next: Name = match lookup(zone, &wire, qtype) {
+            Lookup::NxDomain => {
+                res.rcode = ResponseCode::NXDomain;
+                res.soa = Some(&zone.negative_soa);
+                return res;
+            }
+            Lookup::Referral(node) => {
+                if let Some(ns) = &node.referral {
+                    res.authoritative = !res.answers.is_empty();
+                    res.referral = true;
+                    res.authority.extend(ns.records.iter().map(Cow::Borrowed));
+                    res.additionals
+                        .extend(ns.additionals.iter().map(Cow::Borrowed));
+                    res.size_bound += ns.wire_size;
+                }
+                return res;
+            }
+            Lookup::Dname(node, skip) => {
+                let Some(dname) = node.rrset(RecordType::DNAME).and_then(|r| static_answer(r))
+                else {
+                    return res;
+                };
+                let Some(record) = dname.records.first() else {
+                    return res;
+                };
+                push(&mut res, Cow::Borrowed(record));
+                let Some(target) = dname_target(&record.data) else {
+                    return res;
+                };
+                let Ok(new_name) = Name::from_labels(name.iter().take(skip))
+                    .and_then(|prefix| prefix.append_domain(&target))
+                else {
+                    res.rcode = ResponseCode::YXDomain;
+                    return res;
+                };
+                let cname = Record::from_rdata(
+                    name.clone().into_owned(),
+                    record.ttl,
+                    RData::CNAME(CNAME(new_name.clone())),
+                );
+                push(&mut res, Cow::Owned(cname));
+                new_name
+            }
+            Lookup::Found(node) | Lookup::Wildcard(node) => {
+                let rename = node.is_wildcard || node.name != *name;
+                if qtype == RecordType::ANY {
+                    any(
+                        &mut res, snapshot, zone, node, &name, rename, client, all_any,
+                    );
+                    return res;
+                }
+                if qtype == RecordType::SOA && node.name == zone.origin {
+                    push(&mut res, Cow::Borrowed(&zone.soa));
+                    return res;
+                }
+                if let Some(rrset) = node.rrset(qtype) {
+                    if !add_rrset(&mut res, snapshot, zone, rrset, &name, rename, client, 0) {
+                        res.soa = Some(&zone.negative_soa);
+                    }
+                    return res;
+                }
+                let cname = (qtype != RecordType::CNAME)
+                    .then(|| node.rrset(RecordType::CNAME))
+                    .flatten();
+                let Some(cname) = cname else {
+                    res.soa = Some(&zone.negative_soa);
+                    return res;
+                };
+                let before = res.answers.len();
+                add_rrset(&mut res, snapshot, zone, cname, &name, rename, client, 0);
+                let target = res.answers[before..].iter().find_map(|r| match &r.data {
+                    RData::CNAME(c) => Some(c.0.clone()),
+                    _ => None,
+                });
+                match target {
+                    Some(t) => t,
+                    None => return res,
+                }
+            }
+        };
+        // Follow the chain only inside this zone.
+        if !zone.origin.zone_of(&next) {
+            return res;
+        }
+        wire = WireName::new(&next);
+        name = Cow::Owned(next);
+    }
+    res
+}
+
+fn lookup<'z>(zone: &'z CompiledZone, wire: &WireName, qtype: RecordType) -> Lookup<'z> {
+    let below = wire.labels().saturating_sub(zone.origin_labels);
+    for depth in 1..=below {
+        let skip = below - depth;
+        let Some(node) = zone.node(wire.suffix(skip)) else {
+            // Empty non-terminals have nodes, so nothing exists below here.
+            let mut buf = wildcard_buffer();
+            let len = wire.wildcard_key(skip + 1, &mut buf);
+            return match zone.node(&buf[..len]) {
+                Some(star) => Lookup::Wildcard(star),
+                None => Lookup::NxDomain,
+            };
+        };
+        let at_qname = skip == 0;
+        if node.referral.is_some() && !(at_qname && qtype == RecordType::DS) {
+            return Lookup::Referral(node);
+        }
+        if !at_qname && node.rrset(RecordType::DNAME).is_some() {
+            return Lookup::Dname(node, skip);
+        }
+        if at_qname {
+            return Lookup::Found(node);
+        }
+    }
+    match zone.node(wire.suffix(below)) {
+        Some(apex) => Lookup::Found(apex),
+        None => Lookup::NxDomain,
+    }
+}
+
+fn static_answer(rrset: &Rrset) -> Option<&Answer> {
+    match &rrset.content {
+        RrsetContent::Static(a) => Some(a),
+        RrsetContent::Routed(_) => None,
+    }
+}
+
+fn push<'a>(res: &mut Resolution<'a>, record: Cow<'a, Record>) {
+    res.size_bound += record.to_bytes().map_or(512, |b| b.len());
+    res.answers.push(record);
+}
+
+/// Adds one RRset's current answer; false when it answers nothing (NODATA).
+fn add_rrset<'a>(
+    res: &mut Resolution<'a>,
+    snapshot: &'a Snapshot,
+    zone: &'a CompiledZone,
+    rrset: &'a Rrset,
+    asked: &Name,
+    rename: bool,
+    client: &Client<'_>,
+    depth: usize,
+) -> bool {
+    let owner = rename.then_some(asked);
+    match &rrset.content {
+        RrsetContent::Static(answer) => {
+            add_answer(res, answer, owner);
+            !answer.records.is_empty()
+        }
+        RrsetContent::Routed(group) => {
+            let Some(state) = snapshot.routing.groups.get(group.group) else {
+                return false;
+            };
+            let selection = policy::select(group, state, client);
+            res.ecs_scope = res.ecs_scope.max(selection.scope);
+            let mut any = false;
+            for &i in selection.sets() {
+                let Some(set) = group.sets.get(i) else {
+                    continue;
+                };
+                match &set.target {
+                    SetTarget::Values(answer) => {
+                        add_answer(res, answer, owner);
+                        any = true;
+                    }
+                    SetTarget::Alias { key, .. } => {
+                        if depth >= MAX_ALIAS_DEPTH {
+                            continue;
+                        }
+                        let Some(target) = zone.node(key).and_then(|n| n.rrset(rrset.rtype)) else {
+                            continue;
+                        };
+                        let mut inner = Resolution::new();
+                        any |= add_rrset(
+                            &mut inner,
+                            snapshot,
+                            zone,
+                            target,
+                            asked,
+                            false,
+                            client,
+                            depth + 1,
+                        );
+                        res.ecs_scope = res.ecs_scope.max(inner.ecs_scope);
+                        for record in inner.answers {
+                            let mut record = record.into_owned();
+                            record.name = asked.clone();
+                            push(res, Cow::Owned(record));
+                        }
+                        for record in inner.additionals {
+                            res.size_bound += 64;
+                            res.additionals.push(record);
+                        }
+                    }
+                }
+            }
+            any
+        }
+    }
+}
+
+fn add_answer<'a>(res: &mut Resolution<'a>, answer: &'a Answer, owner: Option<&Name>) {
+    match owner {
+        None => {
+            res.answers.extend(answer.records.iter().map(Cow::Borrowed));
+            res.size_bound += answer.wire_size;
+        }
+        Some(owner) => {
+            for record in answer.records.iter() {
+                let mut record = record.clone();
+                record.name = owner.clone();
+                push(res, Cow::Owned(record));
+            }
+        }
+    }
+    res.additionals
+        .extend(answer.additionals.iter().map(Cow::Borrowed));
+}
+
+/// RFC 8482: over UDP one RRset (the first by type); over TCP all of them.
+fn any<'a>(
+    res: &mut Resolution<'a>,
+    snapshot: &'a Snapshot,
+    zone: &'a CompiledZone,
+    node: &'a Node,
+    asked: &Name,
+    rename: bool,
+    client: &Client<'_>,
+    all: bool,
+) {
+    let mut answered = false;
+    for rrset in &node.rrsets {
+        answered |= add_rrset(res, snapshot, zone, rrset, asked, rename, client, 0);
+        if answered && !all {
+            break;
+        }
+    }
+    if node.name == zone.origin && (all || !answered) {
+        res.answers.push(Cow::Borrowed(&zone.soa));
+        answered = true;
+    }
+    if !answered {
+        res.soa = Some(&zone.negative_soa);
+    }
+}

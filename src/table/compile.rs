@@ -1,0 +1,211 @@
+//! Zone model → [`CompiledZone`]: nodes for every owner name and empty
+//! non-terminal, static answers with their additional records, referrals
+//! with glue, and routed groups. Pure and run at reload time only.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use hickory_proto::rr::rdata::SOA;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::BinEncodable;
+
+use crate::table::wire_name::key_of;
+use crate::table::zone_table::{
+    Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget,
+};
+use crate::zone::model::{PolicyKind, RecordSet, SetData, WhenAllDown, Zone};
+
+/// Compiles a validated zone, with the serial it will serve.
+pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
+    let origin = zone.origin.clone();
+    let soa_rdata = RData::SOA(SOA::new(
+        zone.soa.mname.clone(),
+        zone.soa.rname.clone(),
+        serial,
+        zone.soa.refresh as i32,
+        zone.soa.retry as i32,
+        zone.soa.expire as i32,
+        zone.soa.minimum,
+    ));
+    let soa = Record::from_rdata(origin.clone(), zone.soa.ttl, soa_rdata.clone());
+    let negative_soa = Record::from_rdata(
+        origin.clone(),
+        zone.soa.ttl.min(zone.soa.minimum),
+        soa_rdata,
+    );
+
+    // (name, type) → sets, in canonical name order for stable output.
+    let mut groups: BTreeMap<(Name, RecordType), Vec<&RecordSet>> = BTreeMap::new();
+    for set in &zone.record_sets {
+        groups
+            .entry((set.name.clone(), set.rtype))
+            .or_default()
+            .push(set);
+    }
+    let addresses = address_index(&groups);
+
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut index: HashMap<Box<[u8]>, usize> = HashMap::new();
+    let mut node_for = |name: &Name, nodes: &mut Vec<Node>| -> usize {
+        let key = key_of(name);
+        if let Some(&i) = index.get(&key) {
+            return i;
+        }
+        index.insert(key, nodes.len());
+        nodes.push(Node {
+            name: name.clone(),
+            rrsets: Vec::new(),
+            referral: None,
+            is_wildcard: name.is_wildcard(),
+        });
+        nodes.len() - 1
+    };
+    node_for(&origin, &mut nodes);
+
+    let mut record_count = 0;
+    for ((name, rtype), sets) in &groups {
+        // The node and every empty non-terminal between it and the origin.
+        let mut ancestor = name.clone();
+        while ancestor.num_labels() > origin.num_labels() {
+            node_for(&ancestor, &mut nodes);
+            ancestor = ancestor.base_name();
+        }
+        let n = node_for(name, &mut nodes);
+        record_count += sets
+            .iter()
+            .map(|s| match &s.data {
+                SetData::Values(v) => v.len(),
+                SetData::Alias { .. } => 1,
+            })
+            .sum::<usize>();
+        let content = content(sets, &addresses);
+        nodes[n].rrsets.push(Rrset {
+            rtype: *rtype,
+            ttl: sets[0].ttl,
+            content,
+        });
+    }
+    for node in &mut nodes {
+        node.rrsets.sort_by_key(|r| u16::from(r.rtype));
+        if node.name != origin {
+            if let Some(Rrset {
+                content: RrsetContent::Static(ns),
+                ..
+            }) = node.rrsets.iter().find(|r| r.rtype == RecordType::NS)
+            {
+                node.referral = Some(ns.clone());
+            }
+        }
+    }
+    // The apex NS answer's additional records.
+    CompiledZone {
+        origin_labels: usize::from(origin.num_labels()),
+        origin,
+        file: zone.file.clone(),
+        serial,
+        content_hash: zone.content_hash,
+        soa,
+        negative_soa,
+        nodes,
+        index,
+        record_count,
+    }
+}
+
+fn content(sets: &[&RecordSet], addresses: &HashMap<Name, Vec<Record>>) -> RrsetContent {
+    if let [set] = sets {
+        if let (crate::zone::model::Routing::Simple, SetData::Values(values)) =
+            (&set.routing, &set.data)
+        {
+            return RrsetContent::Static(answer(set, values, addresses));
+        }
+    }
+    let compiled: Vec<CompiledSet> = sets
+        .iter()
+        .map(|set| CompiledSet {
+            id: set.set_id.clone().unwrap_or_else(|| Arc::from("")),
+            routing: set.routing.clone(),
+            health_check: set.health_check.clone(),
+            target: match &set.data {
+                SetData::Values(values) => SetTarget::Values(answer(set, values, addresses)),
+                SetData::Alias {
+                    target,
+                    evaluate_target_health,
+                } => SetTarget::Alias {
+                    target: target.clone(),
+                    key: key_of(target),
+                    evaluate_target_health: *evaluate_target_health,
+                    target_group: None,
+                },
+            },
+        })
+        .collect();
+    RrsetContent::Routed(RoutedGroup {
+        group: 0,
+        policy: sets
+            .first()
+            .map_or(PolicyKind::Simple, |s| s.routing.kind()),
+        sets: compiled.into_boxed_slice(),
+        fail_closed: sets.iter().any(|s| s.when_all_down == WhenAllDown::NoData),
+    })
+}
+
+/// The records of one set of values, with in-zone addresses of MX, SRV and
+/// NS targets as additional records.
+fn answer(set: &RecordSet, values: &[RData], addresses: &HashMap<Name, Vec<Record>>) -> Answer {
+    let records: Vec<Record> = values
+        .iter()
+        .map(|rdata| Record::from_rdata(set.name.clone(), set.ttl, rdata.clone()))
+        .collect();
+    let mut additionals: Vec<Record> = Vec::new();
+    for rdata in values {
+        let target = match rdata {
+            RData::MX(mx) => Some(&mx.exchange),
+            RData::SRV(srv) => Some(&srv.target),
+            RData::NS(ns) => Some(&ns.0),
+            _ => None,
+        };
+        if let Some(found) = target.and_then(|t| addresses.get(&t.to_lowercase())) {
+            for record in found {
+                if !additionals.contains(record) {
+                    additionals.push(record.clone());
+                }
+            }
+        }
+    }
+    let wire_size = records
+        .iter()
+        .chain(additionals.iter())
+        .map(|r| r.to_bytes().map_or(512, |b| b.len()))
+        .sum();
+    Answer {
+        records: records.into(),
+        additionals: additionals.into(),
+        wire_size,
+    }
+}
+
+/// Static A and AAAA records by owner name, for additional-section processing.
+fn address_index(
+    groups: &BTreeMap<(Name, RecordType), Vec<&RecordSet>>,
+) -> HashMap<Name, Vec<Record>> {
+    let mut index: HashMap<Name, Vec<Record>> = HashMap::new();
+    for ((name, rtype), sets) in groups {
+        if !matches!(rtype, RecordType::A | RecordType::AAAA) {
+            continue;
+        }
+        if let [set] = &sets[..] {
+            if let (crate::zone::model::Routing::Simple, SetData::Values(values)) =
+                (&set.routing, &set.data)
+            {
+                let entry = index.entry(name.clone()).or_default();
+                entry.extend(
+                    values
+                        .iter()
+                        .map(|v| Record::from_rdata(name.clone(), set.ttl, v.clone())),
+                );
+            }
+        }
+    }
+    index
+}

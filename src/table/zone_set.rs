@@ -1,0 +1,321 @@
+//! The set of zone files being served, and how a reload changes it: files
+//! that parse replace their previous version, files that fail keep their
+//! previous version serving (and report why), removed files are unloaded.
+//! Cross-file rules (one file per origin, health check ids exist and are
+//! unique) are checked here. Owned by the updater.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::diag::{Diagnostic, Diagnostics, Source};
+use crate::health::spec::HealthCheckSpec;
+use crate::table::compile::compile;
+use crate::table::zone_table::{CompiledZone, ZoneFileReport};
+use crate::zone::model::{Position, Zone};
+
+/// One loaded zone file.
+#[derive(Clone, Debug)]
+struct Loaded {
+    zone: Zone,
+    serial: u32,
+    loaded_at: SystemTime,
+}
+
+#[derive(Clone, Debug)]
+struct Attempt {
+    at: SystemTime,
+    error: Option<String>,
+}
+
+/// What a reload did, for the log and `POST /api/v1/reload`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReloadOutcome {
+    pub added: Vec<PathBuf>,
+    pub changed: Vec<PathBuf>,
+    pub removed: Vec<PathBuf>,
+    pub unchanged: usize,
+    /// Every problem, as `file:line:col: message` lines.
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct ZoneSet {
+    loaded: BTreeMap<PathBuf, Loaded>,
+    attempts: BTreeMap<PathBuf, Attempt>,
+}
+
+impl ZoneSet {
+    /// Re-reads every `*.toml` in `dir`; `server_checks` are the checks of
+    /// `alwayson.toml`, which zones may reference too.
+    pub fn reload(
+        &mut self,
+        dir: &Path,
+        server_checks: &[(HealthCheckSpec, Position)],
+        server_config: Option<&Path>,
+    ) -> ReloadOutcome {
+        let now = SystemTime::now();
+        let mut outcome = ReloadOutcome::default();
+        let files = match zone_files(dir) {
+            Ok(files) => files,
+            Err(e) => {
+                outcome.errors.push(format!(
+                    "{}: cannot read the zones folder: {e}",
+                    dir.display()
+                ));
+                return outcome;
+            }
+        };
+
+        // Parse what changed.
+        let mut candidates: BTreeMap<PathBuf, Zone> = BTreeMap::new();
+        let mut failed: BTreeMap<PathBuf, Vec<Diagnostic>> = BTreeMap::new();
+        for file in &files {
+            let src = match Source::read(file) {
+                Ok(src) => src,
+                Err(d) => {
+                    failed.insert(file.clone(), vec![d]);
+                    continue;
+                }
+            };
+            if let Some(previous) = self.loaded.get(file) {
+                if previous.zone.content_hash == hash_text(src.text()) {
+                    candidates.insert(file.clone(), previous.zone.clone());
+                    continue;
+                }
+            }
+            match crate::zone::convert::convert(&src) {
+                Ok(zone) => {
+                    candidates.insert(file.clone(), zone);
+                }
+                Err(diags) => {
+                    failed.insert(file.clone(), diags);
+                }
+            }
+        }
+        // A failed file keeps serving its previous version.
+        for file in failed.keys() {
+            if let Some(previous) = self.loaded.get(file) {
+                candidates.insert(file.clone(), previous.zone.clone());
+            }
+        }
+        cross_check(
+            &mut candidates,
+            &mut failed,
+            &self.loaded,
+            server_checks,
+            server_config,
+        );
+
+        // Commit.
+        let mut next: BTreeMap<PathBuf, Loaded> = BTreeMap::new();
+        for (file, zone) in candidates {
+            let previous = self.loaded.get(&file);
+            let serial = match (zone.soa.serial, previous) {
+                (Some(serial), _) => serial,
+                (None, Some(p)) if p.zone.content_hash == zone.content_hash => p.serial,
+                (None, Some(p)) => derived_serial(Some(p.serial), now),
+                (None, None) => derived_serial(None, now),
+            };
+            let unchanged = previous.is_some_and(|p| p.zone.content_hash == zone.content_hash);
+            match previous {
+                None => outcome.added.push(file.clone()),
+                Some(_) if unchanged => outcome.unchanged += 1,
+                Some(_) => outcome.changed.push(file.clone()),
+            }
+            let loaded_at = if unchanged {
+                previous.map_or(now, |p| p.loaded_at)
+            } else {
+                now
+            };
+            next.insert(
+                file,
+                Loaded {
+                    zone,
+                    serial,
+                    loaded_at,
+                },
+            );
+        }
+        for file in self.loaded.keys() {
+            if !files.contains(file) {
+                outcome.removed.push(file.clone());
+            }
+        }
+        self.attempts.retain(|file, _| files.contains(file));
+        for file in &files {
+            let error = failed.get(file).map(|d| Diagnostics(d.clone()).to_string());
+            if let Some(e) = &error {
+                outcome.errors.push(e.clone());
+            }
+            self.attempts
+                .insert(file.clone(), Attempt { at: now, error });
+        }
+        self.loaded = next;
+        outcome
+    }
+
+    /// Compiles every loaded zone (pure; the updater publishes the result).
+    pub fn compile(&self) -> (Vec<CompiledZone>, Vec<ZoneFileReport>) {
+        let compiled = self
+            .loaded
+            .values()
+            .map(|l| compile(&l.zone, l.serial))
+            .collect();
+        let reports = self
+            .attempts
+            .iter()
+            .map(|(file, attempt)| {
+                let loaded = self.loaded.get(file);
+                ZoneFileReport {
+                    file: file.clone(),
+                    origin: loaded.map(|l| l.zone.origin.clone()),
+                    serial: loaded.map(|l| l.serial),
+                    records: loaded.map_or(0, |l| l.zone.record_sets.len()),
+                    loaded_at: loaded.map_or(attempt.at, |l| l.loaded_at),
+                    error: attempt.error.clone(),
+                }
+            })
+            .collect();
+        (compiled, reports)
+    }
+
+    /// Every health check declared in a loaded zone.
+    pub fn health_checks(&self) -> impl Iterator<Item = &HealthCheckSpec> {
+        self.loaded
+            .values()
+            .flat_map(|l| l.zone.health_checks.iter().map(|(s, _)| s))
+    }
+
+    pub fn zones(&self) -> impl Iterator<Item = &Zone> {
+        self.loaded.values().map(|l| &l.zone)
+    }
+}
+
+/// `*.toml` files directly in `dir`, sorted.
+pub fn zone_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn hash_text(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A serial that grows on every change: the Unix time, or one more than the
+/// previous serial when that is already ahead.
+fn derived_serial(previous: Option<u32>, now: SystemTime) -> u32 {
+    let unix = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let unix = u32::try_from(unix).unwrap_or(u32::MAX);
+    match previous {
+        Some(p) => unix.max(p.wrapping_add(1)),
+        None => unix,
+    }
+}
+
+/// Rules across files: one file per origin; health check ids unique across
+/// files and the server config; every referenced id exists. A file that
+/// breaks one falls back to its previous version (or is not served).
+fn cross_check(
+    candidates: &mut BTreeMap<PathBuf, Zone>,
+    failed: &mut BTreeMap<PathBuf, Vec<Diagnostic>>,
+    loaded: &BTreeMap<PathBuf, Loaded>,
+    server_checks: &[(HealthCheckSpec, Position)],
+    server_config: Option<&Path>,
+) {
+    for _round in 0..3 {
+        let mut problems: BTreeMap<PathBuf, Vec<Diagnostic>> = BTreeMap::new();
+        let diag = |file: &Path, pos: Position, message: String| Diagnostic {
+            file: file.to_path_buf(),
+            line: pos.line,
+            col: pos.col,
+            message,
+        };
+        // Origins: the file already serving an origin keeps it.
+        let mut origins: HashMap<String, PathBuf> = HashMap::new();
+        let mut order: Vec<&PathBuf> = candidates.keys().collect();
+        order.sort_by_key(|f| !loaded.contains_key(*f));
+        for file in order {
+            let origin = candidates[file].origin.to_string();
+            if let Some(other) = origins.get(&origin) {
+                problems.entry(file.clone()).or_default().push(diag(
+                    file,
+                    Position { line: 1, col: 1 },
+                    format!("zone {origin} is already served from {}", other.display()),
+                ));
+            } else {
+                origins.insert(origin, file.clone());
+            }
+        }
+        // Health check ids.
+        let mut ids: HashMap<String, String> = HashMap::new();
+        for (spec, pos) in server_checks {
+            let at = server_config.map_or("alwayson.toml".to_string(), |p| {
+                format!("{}:{}:{}", p.display(), pos.line, pos.col)
+            });
+            ids.insert(spec.id.to_string(), at);
+        }
+        for (file, zone) in candidates.iter() {
+            for (spec, pos) in &zone.health_checks {
+                match ids.get(&*spec.id) {
+                    Some(at) => problems.entry(file.clone()).or_default().push(diag(
+                        file,
+                        *pos,
+                        format!(
+                            "health check {:?} is already defined at {at}; ids are global",
+                            spec.id
+                        ),
+                    )),
+                    None => {
+                        ids.insert(
+                            spec.id.to_string(),
+                            format!("{}:{}:{}", file.display(), pos.line, pos.col),
+                        );
+                    }
+                }
+            }
+        }
+        let known: HashSet<&str> = ids.keys().map(String::as_str).collect();
+        for (file, zone) in candidates.iter() {
+            for set in &zone.record_sets {
+                if let Some(id) = &set.health_check {
+                    if !known.contains(&**id) {
+                        problems.entry(file.clone()).or_default().push(diag(
+                            file,
+                            set.position,
+                            format!("unknown health check {id:?}; define it as [health_check.{id}] in a zone file or alwayson.toml"),
+                        ));
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            return;
+        }
+        for (file, diags) in problems {
+            let previous = loaded.get(&file).map(|l| l.zone.clone());
+            let is_previous = previous.as_ref().is_some_and(|p| {
+                candidates
+                    .get(&file)
+                    .is_some_and(|c| c.content_hash == p.content_hash)
+            });
+            failed.entry(file.clone()).or_default().extend(diags);
+            match previous {
+                Some(p) if !is_previous => {
+                    candidates.insert(file, p);
+                }
+                _ => {
+                    candidates.remove(&file);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! The compiled, health-independent form of every served zone: a hash map
+//! per zone from lowercase wire names to nodes, with answers, referrals and
+//! additional-section records prepared at reload time.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use hickory_proto::rr::{Name, Record, RecordType};
+
+use crate::health::CheckId;
+use crate::table::wire_name::WireName;
+use crate::zone::model::{PolicyKind, Routing};
+
+/// Every served zone, findable by longest suffix.
+#[derive(Debug, Default)]
+pub struct ZoneTable {
+    zones: Vec<CompiledZone>,
+    by_origin: HashMap<Box<[u8]>, usize>,
+    /// Every routed group of every zone, indexed by `Rrset::group`.
+    groups: Vec<GroupRef>,
+    /// The result of the last load of every zone file.
+    pub files: Vec<ZoneFileReport>,
+}
+
+/// Where a routed group lives, for computing its routing state.
+#[derive(Clone, Copy, Debug)]
+pub struct GroupRef {
+    pub zone: usize,
+    pub node: usize,
+    pub rrset: usize,
+}
+
+/// What happened the last time a zone file was read.
+#[derive(Clone, Debug)]
+pub struct ZoneFileReport {
+    pub file: PathBuf,
+    /// The origin being served from this file, if any version loaded.
+    pub origin: Option<Name>,
+    pub serial: Option<u32>,
+    pub records: usize,
+    pub loaded_at: SystemTime,
+    /// The diagnostics of the last failed attempt (the previous version, if
+    /// any, keeps serving).
+    pub error: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct CompiledZone {
+    pub origin: Name,
+    pub origin_labels: usize,
+    pub file: PathBuf,
+    pub serial: u32,
+    pub content_hash: u64,
+    /// The apex SOA with its own TTL, for SOA queries.
+    pub soa: Record,
+    /// The SOA for negative answers: TTL = min(SOA TTL, SOA minimum).
+    pub negative_soa: Record,
+    pub nodes: Vec<Node>,
+    pub index: HashMap<Box<[u8]>, usize>,
+    pub record_count: usize,
+}
+
+#[derive(Debug)]
+pub struct Node {
+    pub name: Name,
+    /// Sorted by type.
+    pub rrsets: Vec<Rrset>,
+    /// NS here and not at the apex: a delegation point.
+    pub referral: Option<Answer>,
+    pub is_wildcard: bool,
+}
+
+#[derive(Debug)]
+pub struct Rrset {
+    pub rtype: RecordType,
+    pub ttl: u32,
+    pub content: RrsetContent,
+}
+
+#[derive(Debug)]
+pub enum RrsetContent {
+    /// One simple set of values: the answer is fixed.
+    Static(Answer),
+    /// Sets chosen per query by a policy over health (or a simple alias).
+    Routed(RoutedGroup),
+}
+
+/// Records plus what goes in the additional section with them.
+#[derive(Clone, Debug, Default)]
+pub struct Answer {
+    pub records: Arc<[Record]>,
+    pub additionals: Arc<[Record]>,
+    /// Upper bound of the encoded size of `records` + `additionals`.
+    pub wire_size: usize,
+}
+
+#[derive(Debug)]
+pub struct RoutedGroup {
+    /// Index into [`ZoneTable::groups`] and the routing state.
+    pub group: usize,
+    pub policy: PolicyKind,
+    pub sets: Box<[CompiledSet]>,
+    /// `when_all_down = "nodata"` on any set of the name.
+    pub fail_closed: bool,
+}
+
+#[derive(Debug)]
+pub struct CompiledSet {
+    pub id: Arc<str>,
+    pub routing: Routing,
+    pub health_check: Option<CheckId>,
+    pub target: SetTarget,
+}
+
+#[derive(Debug)]
+pub enum SetTarget {
+    Values(Answer),
+    Alias {
+        target: Name,
+        key: Box<[u8]>,
+        evaluate_target_health: bool,
+        /// The target's routed group (None: a static RRset), set by [`ZoneTable::new`].
+        target_group: Option<usize>,
+    },
+}
+
+impl ZoneTable {
+    /// Builds the table; zones with a duplicate origin must already be removed.
+    pub fn new(mut zones: Vec<CompiledZone>, files: Vec<ZoneFileReport>) -> Self {
+        let mut groups = Vec::new();
+        let mut by_origin = HashMap::new();
+        for (z, zone) in zones.iter_mut().enumerate() {
+            by_origin.insert(crate::table::wire_name::key_of(&zone.origin), z);
+            for (n, node) in zone.nodes.iter_mut().enumerate() {
+                for (r, rrset) in node.rrsets.iter_mut().enumerate() {
+                    if let RrsetContent::Routed(group) = &mut rrset.content {
+                        group.group = groups.len();
+                        groups.push(GroupRef {
+                            zone: z,
+                            node: n,
+                            rrset: r,
+                        });
+                    }
+                }
+            }
+        }
+        // Second pass: point every alias at its target's group.
+        for r in &groups {
+            let zone = &zones[r.zone];
+            let rtype = zone.nodes[r.node].rrsets[r.rrset].rtype;
+            let targets: Vec<Option<usize>> = match &zone.nodes[r.node].rrsets[r.rrset].content {
+                RrsetContent::Routed(group) => group
+                    .sets
+                    .iter()
+                    .map(|set| match &set.target {
+                        SetTarget::Alias { key, .. } => zone
+                            .node(key)
+                            .and_then(|n| n.rrset(rtype))
+                            .and_then(|t| match &t.content {
+                                RrsetContent::Routed(g) => Some(g.group),
+                                RrsetContent::Static(_) => None,
+                            }),
+                        SetTarget::Values(_) => None,
+                    })
+                    .collect(),
+                RrsetContent::Static(_) => Vec::new(),
+            };
+            let zone = &mut zones[r.zone];
+            if let RrsetContent::Routed(group) = &mut zone.nodes[r.node].rrsets[r.rrset].content {
+                for (set, found) in group.sets.iter_mut().zip(targets) {
+                    if let SetTarget::Alias { target_group, .. } = &mut set.target {
+                        *target_group = found;
+                    }
+                }
+            }
+        }
+        Self {
+            zones,
+            by_origin,
+            groups,
+            files,
+        }
+    }
+
+    /// The zone with the longest origin that is a suffix of `qname`, and
+    /// how many labels `qname` has below that origin.
+    pub fn find(&self, qname: &WireName) -> Option<(&CompiledZone, usize)> {
+        (0..=qname.labels()).find_map(|skip| {
+            self.by_origin
+                .get(qname.suffix(skip))
+                .map(|&z| (&self.zones[z], skip))
+        })
+    }
+
+    pub fn zones(&self) -> &[CompiledZone] {
+        &self.zones
+    }
+
+    pub fn zone_by_origin(&self, origin: &Name) -> Option<&CompiledZone> {
+        self.by_origin
+            .get(&*crate::table::wire_name::key_of(origin))
+            .map(|&z| &self.zones[z])
+    }
+
+    pub fn groups(&self) -> &[GroupRef] {
+        &self.groups
+    }
+
+    pub fn group(&self, index: usize) -> Option<(&CompiledZone, &Node, &Rrset, &RoutedGroup)> {
+        let r = self.groups.get(index)?;
+        let zone = &self.zones[r.zone];
+        let node = &zone.nodes[r.node];
+        let rrset = &node.rrsets[r.rrset];
+        match &rrset.content {
+            RrsetContent::Routed(g) => Some((zone, node, rrset, g)),
+            RrsetContent::Static(_) => None,
+        }
+    }
+}
+
+impl CompiledZone {
+    pub fn node(&self, key: &[u8]) -> Option<&Node> {
+        self.index.get(key).map(|&i| &self.nodes[i])
+    }
+}
+
+impl Node {
+    pub fn rrset(&self, rtype: RecordType) -> Option<&Rrset> {
+        self.rrsets.iter().find(|r| r.rtype == rtype)
+    }
+}

@@ -1,0 +1,350 @@
+//! Raw zone TOML → [`Zone`]. The conversion is the validation: it collects
+//! every problem, each at the `file:line:col` of the offending value, and
+//! returns a zone only when there is none.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use hickory_proto::rr::{Name, RecordType};
+use toml::Spanned;
+
+use crate::diag::{Diagnostic, Source, Span};
+use crate::health::spec;
+use crate::zone::model::{Position, RecordSet, SetData, Soa, WhenAllDown, Zone};
+use crate::zone::names::{parse_name, parse_owner};
+use crate::zone::raw::{RawRecordSet, RawSoa, RawZoneFile};
+use crate::zone::rdata::{SUPPORTED_TYPES, parse_rdata};
+use crate::zone::routing::{check_groups, parse_routing};
+
+/// The largest TTL RFC 2181 allows.
+pub const MAX_TTL: i64 = 2_147_483_647;
+
+/// Converts a zone file's text; every problem is reported.
+pub fn convert(src: &Source) -> Result<Zone, Vec<Diagnostic>> {
+    let raw: RawZoneFile = toml::from_str(src.text()).map_err(|e| vec![src.toml_error(&e)])?;
+    let mut cx = Context {
+        src,
+        diags: Vec::new(),
+    };
+    let header = raw.zone.get_ref();
+    let origin = cx.origin(&header.origin);
+    let ttl = header.ttl.as_ref().and_then(|t| cx.ttl(t)).unwrap_or(300);
+    let soa = origin.as_ref().and_then(|o| cx.soa(&header.soa, o, ttl));
+
+    let mut record_sets = Vec::new();
+    if let Some(origin) = &origin {
+        for record in &raw.record {
+            if let Some(set) = cx.record_set(record, origin, ttl) {
+                record_sets.push(set);
+            }
+        }
+        check_groups(&record_sets, origin, src, &mut cx.diags);
+    }
+
+    let mut health_checks = Vec::new();
+    for (id, check) in &raw.health_check {
+        if let Some(spec) = spec::convert(id, check, src, &mut cx.diags) {
+            health_checks.push((spec, cx.position(&check.span())));
+        }
+    }
+
+    let (Some(origin), Some(soa), true) = (origin, soa, cx.diags.is_empty()) else {
+        cx.diags.sort_by_key(|d| (d.line, d.col));
+        return Err(cx.diags);
+    };
+    let mut hasher = DefaultHasher::new();
+    src.text().hash(&mut hasher);
+    Ok(Zone {
+        origin,
+        file: src.path().to_path_buf(),
+        ttl,
+        soa,
+        record_sets,
+        health_checks,
+        content_hash: hasher.finish(),
+    })
+}
+
+struct Context<'a> {
+    src: &'a Source,
+    diags: Vec<Diagnostic>,
+}
+
+impl Context<'_> {
+    fn error(&mut self, span: &Span, message: impl Into<String>) {
+        self.diags.push(self.src.error(span, message));
+    }
+
+    fn position(&self, span: &Span) -> Position {
+        let (line, col) = self.src.locate(span.start);
+        Position { line, col }
+    }
+
+    fn origin(&mut self, text: &Spanned<String>) -> Option<Name> {
+        let value = text.get_ref().trim();
+        let absolute = if value.ends_with('.') {
+            value.to_string()
+        } else {
+            format!("{value}.")
+        };
+        match parse_name(&absolute, &Name::root()) {
+            Ok(name) if value != "@" => Some(name),
+            Ok(_) => {
+                self.error(
+                    &text.span(),
+                    "origin must be a domain name such as \"example.com.\"",
+                );
+                None
+            }
+            Err(e) => {
+                self.error(&text.span(), e);
+                None
+            }
+        }
+    }
+
+    fn ttl(&mut self, ttl: &Spanned<i64>) -> Option<u32> {
+        self.bounded(ttl, 0, MAX_TTL, "ttl")
+    }
+
+    fn bounded(&mut self, value: &Spanned<i64>, min: i64, max: i64, what: &str) -> Option<u32> {
+        let v = *value.get_ref();
+        if (min..=max).contains(&v) {
+            u32::try_from(v).ok()
+        } else {
+            self.error(
+                &value.span(),
+                format!("{what} must be in {min}..={max}, got {v}"),
+            );
+            None
+        }
+    }
+
+    fn soa(&mut self, raw: &Spanned<RawSoa>, origin: &Name, zone_ttl: u32) -> Option<Soa> {
+        let soa = raw.get_ref();
+        let name = |text: &Spanned<String>, what: &str, cx: &mut Self| {
+            if text.get_ref().contains('@') && text.get_ref() != "@" {
+                cx.error(
+                    &text.span(),
+                    format!("{what} is a domain name: write \"hostmaster.example.com.\", not an e-mail address"),
+                );
+                return None;
+            }
+            parse_name(text.get_ref(), origin)
+                .map_err(|e| cx.error(&text.span(), format!("{what}: {e}")))
+                .ok()
+        };
+        let mname = name(&soa.mname, "soa.mname", self);
+        let rname = name(&soa.rname, "soa.rname", self);
+        let field = |v: &Option<Spanned<i64>>, default: u32, what: &str, cx: &mut Self| match v {
+            Some(v) => cx.bounded(v, 0, i64::from(u32::MAX), what),
+            None => Some(default),
+        };
+        let serial = match &soa.serial {
+            Some(s) => Some(self.bounded(s, 0, i64::from(u32::MAX), "soa.serial")?),
+            None => None,
+        };
+        let refresh = field(&soa.refresh, 7200, "soa.refresh", self);
+        let retry = field(&soa.retry, 900, "soa.retry", self);
+        let expire = field(&soa.expire, 1_209_600, "soa.expire", self);
+        let minimum = field(&soa.minimum, 300, "soa.minimum", self);
+        let ttl = match &soa.ttl {
+            Some(t) => self.ttl(t),
+            None => Some(zone_ttl),
+        };
+        Some(Soa {
+            mname: mname?,
+            rname: rname?,
+            serial,
+            refresh: refresh?,
+            retry: retry?,
+            expire: expire?,
+            minimum: minimum?,
+            ttl: ttl?,
+        })
+    }
+
+    fn record_set(
+        &mut self,
+        raw: &Spanned<RawRecordSet>,
+        origin: &Name,
+        zone_ttl: u32,
+    ) -> Option<RecordSet> {
+        let record = raw.get_ref();
+        let errors_before = self.diags.len();
+        let name = parse_owner(record.name.get_ref(), origin)
+            .map_err(|e| self.error(&record.name.span(), e))
+            .ok();
+        let rtype = self.record_type(&record.rtype);
+        let ttl = match &record.ttl {
+            Some(t) => self.ttl(t),
+            None => Some(zone_ttl),
+        };
+        let data = rtype.and_then(|t| self.set_data(record, t, origin, &raw.span()));
+        let routing = parse_routing(record, self.src, &mut self.diags);
+        let set_id = record.set.as_ref().and_then(|s| {
+            let id = s.get_ref().trim();
+            if id.is_empty() {
+                self.error(&s.span(), "set must not be empty");
+                None
+            } else {
+                Some(Arc::<str>::from(id))
+            }
+        });
+        let health_check = record.health_check.as_ref().and_then(|h| {
+            let id = h.get_ref().trim();
+            if id.is_empty() {
+                self.error(&h.span(), "health_check must name a check id");
+                None
+            } else {
+                Some(Arc::<str>::from(id))
+            }
+        });
+        let when_all_down = match &record.when_all_down {
+            None => WhenAllDown::FailOpen,
+            Some(w) => match w.get_ref().as_str() {
+                "nodata" => WhenAllDown::NoData,
+                "answer" | "fail_open" => WhenAllDown::FailOpen,
+                other => {
+                    self.error(
+                        &w.span(),
+                        format!("when_all_down must be \"nodata\" or \"answer\", got {other:?}"),
+                    );
+                    WhenAllDown::FailOpen
+                }
+            },
+        };
+        if self.diags.len() > errors_before {
+            return None;
+        }
+        Some(RecordSet {
+            name: name?,
+            rtype: rtype?,
+            ttl: ttl?,
+            set_id,
+            routing: routing?,
+            health_check,
+            data: data?,
+            when_all_down,
+            position: self.position(&raw.span()),
+        })
+    }
+
+    fn record_type(&mut self, text: &Spanned<String>) -> Option<RecordType> {
+        let upper = text.get_ref().trim().to_ascii_uppercase();
+        let parsed = upper.parse::<RecordType>().ok();
+        match parsed {
+            Some(t) if SUPPORTED_TYPES.contains(&t) => Some(t),
+            Some(RecordType::SOA) => {
+                self.error(
+                    &text.span(),
+                    "the SOA comes from the [zone] soa table, not from a [[record]]",
+                );
+                None
+            }
+            _ => {
+                let list: Vec<String> = SUPPORTED_TYPES.iter().map(ToString::to_string).collect();
+                self.error(
+                    &text.span(),
+                    format!(
+                        "unsupported record type {:?}; supported: {}",
+                        text.get_ref(),
+                        list.join(", ")
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn set_data(
+        &mut self,
+        record: &RawRecordSet,
+        rtype: RecordType,
+        origin: &Name,
+        record_span: &Span,
+    ) -> Option<SetData> {
+        match (&record.values, &record.alias) {
+            (Some(_), Some(alias)) => {
+                self.error(
+                    &alias.span(),
+                    "a record set has either values or an alias, not both",
+                );
+                None
+            }
+            (None, None) => {
+                self.error(
+                    record_span,
+                    "record set needs values = [...] or alias = \"name\"",
+                );
+                None
+            }
+            (None, Some(alias)) => {
+                if matches!(
+                    rtype,
+                    RecordType::CNAME | RecordType::NS | RecordType::DNAME
+                ) {
+                    self.error(&alias.span(), format!("an alias cannot be of type {rtype}"));
+                    return None;
+                }
+                let target = parse_owner(alias.get_ref(), origin)
+                    .map_err(|e| self.error(&alias.span(), format!("alias target: {e}")))
+                    .ok()?;
+                Some(SetData::Alias {
+                    target,
+                    evaluate_target_health: record
+                        .evaluate_target_health
+                        .as_ref()
+                        .is_some_and(|e| *e.get_ref()),
+                })
+            }
+            (Some(values), None) => {
+                if let Some(eth) = &record.evaluate_target_health {
+                    self.error(
+                        &eth.span(),
+                        "evaluate_target_health only applies to an alias",
+                    );
+                }
+                if values.get_ref().is_empty() {
+                    self.error(&values.span(), "values must not be empty");
+                    return None;
+                }
+                if matches!(rtype, RecordType::CNAME | RecordType::DNAME)
+                    && values.get_ref().len() > 1
+                {
+                    self.error(
+                        &values.span(),
+                        format!("a {rtype} record set holds exactly one value"),
+                    );
+                    return None;
+                }
+                let mut parsed = Vec::with_capacity(values.get_ref().len());
+                let mut seen = HashSet::new();
+                for value in values.get_ref() {
+                    match parse_rdata(rtype, value.get_ref(), origin) {
+                        Ok(rdata) => {
+                            if seen.insert(rdata.clone()) {
+                                parsed.push(rdata);
+                            } else {
+                                self.error(&value.span(), "duplicate value in this record set");
+                            }
+                        }
+                        Err(e) => self.error(&value.span(), e),
+                    }
+                }
+                (parsed.len() == values.get_ref().len()).then_some(SetData::Values(parsed))
+            }
+        }
+    }
+}
+
+/// Record sets grouped by owner name, in file order.
+pub fn by_name(sets: &[RecordSet]) -> HashMap<&Name, Vec<&RecordSet>> {
+    let mut map: HashMap<&Name, Vec<&RecordSet>> = HashMap::new();
+    for set in sets {
+        map.entry(&set.name).or_default().push(set);
+    }
+    map
+}

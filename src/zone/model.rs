@@ -1,0 +1,150 @@
+//! The zone model: what a valid zone file means. Conversion from the raw
+//! TOML is the only way to build one, so every value here has been checked:
+//! names are absolute, lowercase and inside the origin; RDATA is parsed; each
+//! name/type either has one simple set or sets of exactly one policy.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hickory_proto::rr::{Name, RData, RecordType};
+use ipnet::IpNet;
+
+use crate::geo::key::GeoKey;
+use crate::health::CheckId;
+use crate::health::spec::HealthCheckSpec;
+
+/// A 1-based `line:col` in the zone's file, kept for errors found after conversion.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Position {
+    pub line: usize,
+    pub col: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Zone {
+    /// Absolute, lowercase.
+    pub origin: Name,
+    pub file: PathBuf,
+    /// Default TTL of record sets that give none.
+    pub ttl: u32,
+    pub soa: Soa,
+    pub record_sets: Vec<RecordSet>,
+    pub health_checks: Vec<(HealthCheckSpec, Position)>,
+    /// Hash of the file's text; equal hashes mean an unchanged zone.
+    pub content_hash: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Soa {
+    pub mname: Name,
+    pub rname: Name,
+    /// `None`: derived from the content when the zone is loaded.
+    pub serial: Option<u32>,
+    pub refresh: u32,
+    pub retry: u32,
+    pub expire: u32,
+    pub minimum: u32,
+    /// The SOA record's own TTL.
+    pub ttl: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct RecordSet {
+    /// Absolute, lowercase; may start with a `*` label (a wildcard).
+    pub name: Name,
+    pub rtype: RecordType,
+    pub ttl: u32,
+    /// The set identifier; present whenever `routing` is not `Simple`.
+    pub set_id: Option<Arc<str>>,
+    pub routing: Routing,
+    pub health_check: Option<CheckId>,
+    pub data: SetData,
+    pub when_all_down: WhenAllDown,
+    pub position: Position,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SetData {
+    Values(Vec<RData>),
+    /// Answer with the target name's current answer of the same type.
+    Alias {
+        target: Name,
+        evaluate_target_health: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Routing {
+    Simple,
+    Failover(FailoverRole),
+    Geolocation(GeoKey),
+    /// `None` is the `"*"` set, used when the client's location is unknown.
+    Geoproximity(Option<GeoPoint>),
+    Weighted(u8),
+    Multivalue,
+    /// `None` is the `"*"` set, used when no network holds the client.
+    IpBased(Option<Vec<IpNet>>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailoverRole {
+    Primary,
+    Secondary,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GeoPoint {
+    pub lat: f64,
+    pub lon: f64,
+    /// -99..=99
+    pub bias: i32,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WhenAllDown {
+    /// Answer as if every set were healthy (Route 53's behaviour).
+    #[default]
+    FailOpen,
+    /// Answer NODATA.
+    NoData,
+}
+
+/// The policy kind of a name/type, for "one policy per name and type".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyKind {
+    Simple,
+    Failover,
+    Geolocation,
+    Geoproximity,
+    Weighted,
+    Multivalue,
+    IpBased,
+}
+
+impl Routing {
+    pub fn kind(&self) -> PolicyKind {
+        match self {
+            Routing::Simple => PolicyKind::Simple,
+            Routing::Failover(_) => PolicyKind::Failover,
+            Routing::Geolocation(_) => PolicyKind::Geolocation,
+            Routing::Geoproximity(_) => PolicyKind::Geoproximity,
+            Routing::Weighted(_) => PolicyKind::Weighted,
+            Routing::Multivalue => PolicyKind::Multivalue,
+            Routing::IpBased(_) => PolicyKind::IpBased,
+        }
+    }
+}
+
+impl PolicyKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            PolicyKind::Simple => "simple",
+            PolicyKind::Failover => "failover",
+            PolicyKind::Geolocation => "geo",
+            PolicyKind::Geoproximity => "geoproximity",
+            PolicyKind::Weighted => "weight",
+            PolicyKind::Multivalue => "multivalue",
+            PolicyKind::IpBased => "cidr",
+        }
+    }
+}

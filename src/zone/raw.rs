@@ -1,0 +1,89 @@
+//! The serde mirror of a zone file: exactly what the TOML says, with the span
+//! of every value so that conversion can point at it. Nothing here is
+//! validated beyond TOML types; unknown keys are rejected by serde.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::health::spec::RawHealthCheck;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawZoneFile {
+    pub zone: Spanned<RawZoneHeader>,
+    #[serde(default)]
+    pub record: Vec<Spanned<RawRecordSet>>,
+    #[serde(default)]
+    pub health_check: BTreeMap<String, Spanned<RawHealthCheck>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawZoneHeader {
+    pub origin: Spanned<String>,
+    pub ttl: Option<Spanned<i64>>,
+    pub soa: Spanned<RawSoa>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSoa {
+    pub mname: Spanned<String>,
+    pub rname: Spanned<String>,
+    pub serial: Option<Spanned<i64>>,
+    pub refresh: Option<Spanned<i64>>,
+    pub retry: Option<Spanned<i64>>,
+    pub expire: Option<Spanned<i64>>,
+    pub minimum: Option<Spanned<i64>>,
+    pub ttl: Option<Spanned<i64>>,
+}
+
+/// One `[[record]]`: a record set, possibly one of several sharing a name and
+/// type under a routing policy.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecordSet {
+    pub name: Spanned<String>,
+    #[serde(rename = "type")]
+    pub rtype: Spanned<String>,
+    pub ttl: Option<Spanned<i64>>,
+    pub values: Option<Spanned<Vec<Spanned<String>>>>,
+    pub set: Option<Spanned<String>>,
+    pub failover: Option<Spanned<String>>,
+    pub geo: Option<Spanned<String>>,
+    pub geoproximity: Option<Spanned<RawGeoproximity>>,
+    pub weight: Option<Spanned<i64>>,
+    pub multivalue: Option<Spanned<bool>>,
+    pub cidr: Option<Spanned<RawCidrs>>,
+    pub alias: Option<Spanned<String>>,
+    pub evaluate_target_health: Option<Spanned<bool>>,
+    pub health_check: Option<Spanned<String>>,
+    pub when_all_down: Option<Spanned<String>>,
+}
+
+/// `geoproximity = { lat, lon, bias }` or `geoproximity = "*"` (the default set).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawGeoproximity {
+    Default(String),
+    Point(RawPoint),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPoint {
+    pub lat: f64,
+    pub lon: f64,
+    #[serde(default)]
+    pub bias: i64,
+}
+
+/// `cidr = ["203.0.113.0/24", ...]` or `cidr = "*"` (the default set).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawCidrs {
+    One(String),
+    Many(Vec<Spanned<String>>),
+}
