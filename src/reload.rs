@@ -30,10 +30,10 @@ pub fn watch(
 ) -> notify::Result<FileWatch> {
     let (tx, mut rx) = mpsc::channel::<()>(64);
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event {
-            if !event.kind.is_access() {
-                let _ = tx.try_send(());
-            }
+        if let Ok(event) = event
+            && !event.kind.is_access()
+        {
+            let _ = tx.try_send(());
         }
     })?;
     for path in paths {

@@ -88,10 +88,10 @@ impl RequestHandler for DnsHandler {
                     .await
                     .unwrap_or_else(|_| header_only(metadata));
             }
-            if self.use_ecs {
-                if let Some(EdnsOption::Subnet(subnet)) = edns.option(EdnsCode::Subnet) {
-                    ecs = Some(masked(*subnet));
-                }
+            if self.use_ecs
+                && let Some(EdnsOption::Subnet(subnet)) = edns.option(EdnsCode::Subnet)
+            {
+                ecs = Some(masked(*subnet));
             }
             response_edns = Some(ours);
         }

@@ -58,6 +58,13 @@ impl Resolution<'_> {
     }
 }
 
+/// What every step of one query reads: one snapshot, one zone, one client.
+struct Query<'a, 'c> {
+    snapshot: &'a Snapshot,
+    zone: &'a CompiledZone,
+    client: &'c Client<'c>,
+}
+
 /// The outcome of walking one name down a zone.
 enum Lookup<'z> {
     Found(&'z Node),
@@ -77,6 +84,11 @@ pub fn resolve<'a>(
     client: &Client<'_>,
     all_any: bool,
 ) -> Resolution<'a> {
+    let q = Query {
+        snapshot,
+        zone,
+        client,
+    };
     let mut res = Resolution::new();
     let mut name = Cow::Borrowed(qname);
     let mut wire = WireName::new(qname);
@@ -127,9 +139,7 @@ pub fn resolve<'a>(
             Lookup::Found(node) | Lookup::Wildcard(node) => {
                 let rename = node.is_wildcard || node.name != *name;
                 if qtype == RecordType::ANY {
-                    any(
-                        &mut res, snapshot, zone, node, &name, rename, client, all_any,
-                    );
+                    any(&mut res, &q, node, &name, rename, all_any);
                     return res;
                 }
                 if qtype == RecordType::SOA && node.name == zone.origin {
@@ -137,7 +147,7 @@ pub fn resolve<'a>(
                     return res;
                 }
                 if let Some(rrset) = node.rrset(qtype) {
-                    if !add_rrset(&mut res, snapshot, zone, rrset, &name, rename, client, 0) {
+                    if !add_rrset(&mut res, &q, rrset, &name, rename, 0) {
                         res.soa = Some(&zone.negative_soa);
                     }
                     return res;
@@ -150,7 +160,7 @@ pub fn resolve<'a>(
                     return res;
                 };
                 let before = res.answers.len();
-                add_rrset(&mut res, snapshot, zone, cname, &name, rename, client, 0);
+                add_rrset(&mut res, &q, cname, &name, rename, 0);
                 let target = res.answers[before..].iter().find_map(|r| match &r.data {
                     RData::CNAME(c) => Some(c.0.clone()),
                     _ => None,
@@ -216,14 +226,13 @@ fn push<'a>(res: &mut Resolution<'a>, record: Cow<'a, Record>) {
 /// Adds one RRset's current answer; false when it answers nothing (NODATA).
 fn add_rrset<'a>(
     res: &mut Resolution<'a>,
-    snapshot: &'a Snapshot,
-    zone: &'a CompiledZone,
+    q: &Query<'a, '_>,
     rrset: &'a Rrset,
     asked: &Name,
     rename: bool,
-    client: &Client<'_>,
     depth: usize,
 ) -> bool {
+    let (snapshot, zone, client) = (q.snapshot, q.zone, q.client);
     let owner = rename.then_some(asked);
     match &rrset.content {
         RrsetContent::Static(answer) => {
@@ -254,16 +263,7 @@ fn add_rrset<'a>(
                             continue;
                         };
                         let mut inner = Resolution::new();
-                        any |= add_rrset(
-                            &mut inner,
-                            snapshot,
-                            zone,
-                            target,
-                            asked,
-                            false,
-                            client,
-                            depth + 1,
-                        );
+                        any |= add_rrset(&mut inner, q, target, asked, false, depth + 1);
                         res.ecs_scope = res.ecs_scope.max(inner.ecs_scope);
                         for record in inner.answers {
                             let mut record = record.into_owned();
@@ -303,17 +303,16 @@ fn add_answer<'a>(res: &mut Resolution<'a>, answer: &'a Answer, owner: Option<&N
 /// RFC 8482: over UDP one RRset (the first by type); over TCP all of them.
 fn any<'a>(
     res: &mut Resolution<'a>,
-    snapshot: &'a Snapshot,
-    zone: &'a CompiledZone,
+    q: &Query<'a, '_>,
     node: &'a Node,
     asked: &Name,
     rename: bool,
-    client: &Client<'_>,
     all: bool,
 ) {
+    let zone = q.zone;
     let mut answered = false;
     for rrset in &node.rrsets {
-        answered |= add_rrset(res, snapshot, zone, rrset, asked, rename, client, 0);
+        answered |= add_rrset(res, q, rrset, asked, rename, 0);
         if answered && !all {
             break;
         }

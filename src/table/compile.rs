@@ -87,14 +87,13 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     }
     for node in &mut nodes {
         node.rrsets.sort_by_key(|r| u16::from(r.rtype));
-        if node.name != origin {
-            if let Some(Rrset {
+        if node.name != origin
+            && let Some(Rrset {
                 content: RrsetContent::Static(ns),
                 ..
             }) = node.rrsets.iter().find(|r| r.rtype == RecordType::NS)
-            {
-                node.referral = Some(ns.clone());
-            }
+        {
+            node.referral = Some(ns.clone());
         }
     }
     // The apex NS answer's additional records.
@@ -113,12 +112,11 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
 }
 
 fn content(sets: &[&RecordSet], addresses: &HashMap<Name, Vec<Record>>) -> RrsetContent {
-    if let [set] = sets {
-        if let (crate::zone::model::Routing::Simple, SetData::Values(values)) =
+    if let [set] = sets
+        && let (crate::zone::model::Routing::Simple, SetData::Values(values)) =
             (&set.routing, &set.data)
-        {
-            return RrsetContent::Static(answer(set, values, addresses));
-        }
+    {
+        return RrsetContent::Static(answer(set, values, addresses));
     }
     let compiled: Vec<CompiledSet> = sets
         .iter()
@@ -194,17 +192,16 @@ fn address_index(
         if !matches!(rtype, RecordType::A | RecordType::AAAA) {
             continue;
         }
-        if let [set] = &sets[..] {
-            if let (crate::zone::model::Routing::Simple, SetData::Values(values)) =
+        if let [set] = &sets[..]
+            && let (crate::zone::model::Routing::Simple, SetData::Values(values)) =
                 (&set.routing, &set.data)
-            {
-                let entry = index.entry(name.clone()).or_default();
-                entry.extend(
-                    values
-                        .iter()
-                        .map(|v| Record::from_rdata(name.clone(), set.ttl, v.clone())),
-                );
-            }
+        {
+            let entry = index.entry(name.clone()).or_default();
+            entry.extend(
+                values
+                    .iter()
+                    .map(|v| Record::from_rdata(name.clone(), set.ttl, v.clone())),
+            );
         }
     }
     index

@@ -78,11 +78,11 @@ impl ZoneSet {
                     continue;
                 }
             };
-            if let Some(previous) = self.loaded.get(file) {
-                if previous.zone.content_hash == hash_text(src.text()) {
-                    candidates.insert(file.clone(), previous.zone.clone());
-                    continue;
-                }
+            if let Some(previous) = self.loaded.get(file)
+                && previous.zone.content_hash == hash_text(src.text())
+            {
+                candidates.insert(file.clone(), previous.zone.clone());
+                continue;
             }
             match crate::zone::convert::convert(&src) {
                 Ok(zone) => {
@@ -286,14 +286,14 @@ fn cross_check(
         let known: HashSet<&str> = ids.keys().map(String::as_str).collect();
         for (file, zone) in candidates.iter() {
             for set in &zone.record_sets {
-                if let Some(id) = &set.health_check {
-                    if !known.contains(&**id) {
-                        problems.entry(file.clone()).or_default().push(diag(
+                if let Some(id) = &set.health_check
+                    && !known.contains(&**id)
+                {
+                    problems.entry(file.clone()).or_default().push(diag(
                             file,
                             set.position,
                             format!("unknown health check {id:?}; define it as [health_check.{id}] in a zone file or alwayson.toml"),
                         ));
-                    }
                 }
             }
         }

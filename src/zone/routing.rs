@@ -233,18 +233,14 @@ fn check_group(
         }
         return;
     }
-    if rtype == RecordType::NS
-        || rtype == RecordType::CNAME && group.len() > 1 && kind == PolicyKind::Simple
-    {
-        if rtype == RecordType::NS {
-            for set in group.iter().skip(usize::from(kind == PolicyKind::Simple)) {
-                report(
-                    set.position,
-                    format!("NS record sets cannot use a routing policy or repeat ({name} NS)"),
-                );
-            }
-            return;
+    if rtype == RecordType::NS {
+        for set in group.iter().skip(usize::from(kind == PolicyKind::Simple)) {
+            report(
+                set.position,
+                format!("NS record sets cannot use a routing policy or repeat ({name} NS)"),
+            );
         }
+        return;
     }
     let mut ids: HashSet<&str> = HashSet::new();
     for set in group {
@@ -324,13 +320,13 @@ fn check_group(
         PolicyKind::Geolocation => {
             let mut seen = HashSet::new();
             for set in group {
-                if let Routing::Geolocation(key) = &set.routing {
-                    if !seen.insert(format!("{key:?}")) {
-                        report(
-                            set.position,
-                            format!("two sets of {name} {rtype} have the same geo location"),
-                        );
-                    }
+                if let Routing::Geolocation(key) = &set.routing
+                    && !seen.insert(format!("{key:?}"))
+                {
+                    report(
+                        set.position,
+                        format!("two sets of {name} {rtype} have the same geo location"),
+                    );
                 }
             }
         }
