@@ -1,0 +1,359 @@
+//! Reads a BIND zone file and the files it `$INCLUDE`s into a flat list of
+//! records: directives (`$ORIGIN`, `$TTL`, `$INCLUDE`), owner, TTL and class
+//! defaulting, and type dispatch.
+//!
+//! Invariant: every record and every problem carries the file, line and
+//! column it came from; one bad entry is reported and reading goes on, so the
+//! user sees every problem of a file at once.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::serialize::txt::parse_ttl;
+
+use super::lexer::{self, Entry, Token};
+use super::rdata::{self, RecordData};
+use crate::diag::{Diagnostic, Source, Span};
+
+/// How deep `$INCLUDE` may nest; deeper is almost surely a loop.
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// A record read from the file, in file order.
+#[derive(Clone, Debug)]
+pub struct ZoneRecord {
+    pub owner: Name,
+    pub ttl: u32,
+    pub rtype: RecordType,
+    pub data: RecordData,
+    /// Where the record starts, with an empty message.
+    pub at: Diagnostic,
+}
+
+/// A record of a type alwayson does not serve.
+#[derive(Clone, Debug)]
+pub struct SkippedRecord {
+    pub owner: Name,
+    pub rtype: String,
+    pub reason: String,
+    pub at: Diagnostic,
+}
+
+/// Everything read from a zone file and its includes.
+#[derive(Clone, Debug, Default)]
+pub struct ReadZone {
+    pub records: Vec<ZoneRecord>,
+    pub skipped: Vec<SkippedRecord>,
+    /// The first `$TTL` value, the natural zone default.
+    pub first_default_ttl: Option<u32>,
+}
+
+/// Reads `path` (and its includes) with `origin` as the initial origin.
+/// Returns every problem found when any is.
+pub fn read(path: &Path, origin: Option<Name>) -> Result<ReadZone, Vec<Diagnostic>> {
+    let mut reader = Reader {
+        state: State {
+            origin,
+            owner: None,
+            default_ttl: None,
+            last_ttl: None,
+        },
+        zone: ReadZone::default(),
+        errors: Vec::new(),
+        open_files: Vec::new(),
+    };
+    match Source::read(path) {
+        Ok(source) => reader.read_source(&source),
+        Err(d) => reader.errors.push(d),
+    }
+    if reader.errors.is_empty() {
+        Ok(reader.zone)
+    } else {
+        Err(reader.errors)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct State {
+    origin: Option<Name>,
+    owner: Option<Name>,
+    default_ttl: Option<u32>,
+    last_ttl: Option<u32>,
+}
+
+struct Reader {
+    state: State,
+    zone: ReadZone,
+    errors: Vec<Diagnostic>,
+    /// The include chain, to refuse loops.
+    open_files: Vec<PathBuf>,
+}
+
+impl Reader {
+    fn read_source(&mut self, source: &Source) {
+        let entries = match lexer::entries(source.text()) {
+            Ok(entries) => entries,
+            Err(e) => {
+                self.errors.push(source.error(&e.span, e.message));
+                return;
+            }
+        };
+        self.open_files.push(source.path().to_path_buf());
+        for entry in &entries {
+            if let Err((span, message)) = self.entry(source, entry) {
+                self.errors.push(source.error(&span, message));
+            }
+        }
+        self.open_files.pop();
+    }
+
+    fn entry(&mut self, source: &Source, entry: &Entry) -> Result<(), (Span, String)> {
+        let first = &entry.tokens[0];
+        if !entry.leading_blank && !first.quoted && first.text.starts_with('$') {
+            return self.directive(source, &entry.tokens);
+        }
+        let mut rest = &entry.tokens[..];
+        let owner = if entry.leading_blank {
+            self.state.owner.clone().ok_or_else(|| {
+                (
+                    first.span.clone(),
+                    "this record starts with a blank, so it has the previous owner, but there is none yet"
+                        .to_string(),
+                )
+            })?
+        } else {
+            rest = &rest[1..];
+            let owner = rdata::parse_name(&first.text, self.state.origin.as_ref())
+                .map_err(|m| (first.span.clone(), m))?;
+            self.state.owner = Some(owner.clone());
+            owner
+        };
+        let record_span = first.span.start..entry.tokens[entry.tokens.len() - 1].span.end;
+
+        let mut explicit_ttl = None;
+        let type_token = loop {
+            let t = rest.first().ok_or_else(|| {
+                (
+                    record_span.end..record_span.end,
+                    "record has no type (A, NS, MX, ...)".to_string(),
+                )
+            })?;
+            rest = &rest[1..];
+            if t.text.starts_with(|c: char| c.is_ascii_digit()) && explicit_ttl.is_none() {
+                let ttl = parse_ttl(&t.text)
+                    .map_err(|_| (t.span.clone(), format!("'{}' is not a TTL", t.text)))?;
+                explicit_ttl = Some(ttl);
+                continue;
+            }
+            match class_of(&t.text) {
+                Some(true) => continue,
+                Some(false) => {
+                    return Err((
+                        t.span.clone(),
+                        format!(
+                            "class {} is not supported: alwayson serves class IN only",
+                            t.text
+                        ),
+                    ));
+                }
+                None => break t,
+            }
+        };
+        let at = located(source, &record_span);
+
+        let rtype = match type_of(type_token) {
+            Ok(rtype) if rdata::SUPPORTED.contains(&rtype) => rtype,
+            Ok(rtype) => {
+                self.note_ttl(explicit_ttl);
+                self.zone.skipped.push(SkippedRecord {
+                    owner,
+                    rtype: type_name(rtype),
+                    reason: skip_reason(rtype),
+                    at,
+                });
+                return Ok(());
+            }
+            Err(message) => return Err((type_token.span.clone(), message)),
+        };
+
+        let data = rdata::parse(rtype, rest, self.state.origin.as_ref(), &record_span)
+            .map_err(|e| (e.span, e.message))?;
+        let ttl = match (self.note_ttl(explicit_ttl), &data) {
+            (Some(ttl), _) => ttl,
+            // BIND's rule for a zone without any TTL: the SOA's minimum.
+            (None, RecordData::Soa(soa)) => soa.minimum,
+            (None, _) => {
+                return Err((
+                    record_span,
+                    "record has no TTL and no default: add a $TTL line at the top or a TTL to this record"
+                        .to_string(),
+                ));
+            }
+        };
+        self.zone.records.push(ZoneRecord {
+            owner,
+            ttl,
+            rtype,
+            data,
+            at,
+        });
+        Ok(())
+    }
+
+    /// The TTL a record gets (RFC 2308: explicit, else `$TTL`; RFC 1035: else
+    /// the last explicit one), remembering an explicit one for later records.
+    fn note_ttl(&mut self, explicit: Option<u32>) -> Option<u32> {
+        if explicit.is_some() {
+            self.state.last_ttl = explicit;
+        }
+        explicit.or(self.state.default_ttl).or(self.state.last_ttl)
+    }
+
+    fn directive(&mut self, source: &Source, tokens: &[Token]) -> Result<(), (Span, String)> {
+        let name = tokens[0].text.to_ascii_uppercase();
+        let args = &tokens[1..];
+        let need = |n: usize, what: &str| -> Result<&Token, (Span, String)> {
+            args.get(n).ok_or_else(|| {
+                (
+                    tokens[0].span.clone(),
+                    format!("{} needs {what}", tokens[0].text),
+                )
+            })
+        };
+        let max_args = match name.as_str() {
+            "$ORIGIN" => {
+                let t = need(0, "a domain name")?;
+                let origin = rdata::parse_name(&t.text, self.state.origin.as_ref())
+                    .map_err(|m| (t.span.clone(), m))?;
+                self.state.origin = Some(origin);
+                1
+            }
+            "$TTL" => {
+                let t = need(0, "a TTL")?;
+                let ttl = parse_ttl(&t.text)
+                    .map_err(|_| (t.span.clone(), format!("'{}' is not a TTL", t.text)))?;
+                self.state.default_ttl = Some(ttl);
+                self.zone.first_default_ttl.get_or_insert(ttl);
+                1
+            }
+            "$INCLUDE" => {
+                self.include(source, tokens)?;
+                2
+            }
+            "$GENERATE" => {
+                return Err((
+                    tokens[0].span.clone(),
+                    "$GENERATE is BIND-specific and not supported: expand it (e.g. with named-compilezone) first"
+                        .to_string(),
+                ));
+            }
+            _ => {
+                return Err((
+                    tokens[0].span.clone(),
+                    format!(
+                        "unknown directive {}: expected $ORIGIN, $TTL or $INCLUDE",
+                        tokens[0].text
+                    ),
+                ));
+            }
+        };
+        match args.get(max_args) {
+            Some(extra) => Err((
+                extra.span.clone(),
+                format!("unexpected '{}' after {}", extra.text, tokens[0].text),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// `$INCLUDE file [origin]`: the file is relative to the including file;
+    /// the origin and owner of the including file are restored afterwards
+    /// (RFC 1035 §5.1), while `$TTL` carries on.
+    fn include(&mut self, source: &Source, tokens: &[Token]) -> Result<(), (Span, String)> {
+        let file = tokens.get(1).ok_or_else(|| {
+            (
+                tokens[0].span.clone(),
+                "$INCLUDE needs a file name".to_string(),
+            )
+        })?;
+        let path = source
+            .path()
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join(&file.text);
+        if self.open_files.len() >= MAX_INCLUDE_DEPTH || self.open_files.contains(&path) {
+            return Err((
+                file.span.clone(),
+                format!("$INCLUDE {} would include itself (loop)", file.text),
+            ));
+        }
+        let saved = self.state.clone();
+        if let Some(origin) = tokens.get(2) {
+            let origin = rdata::parse_name(&origin.text, self.state.origin.as_ref())
+                .map_err(|m| (origin.span.clone(), m))?;
+            self.state.origin = Some(origin);
+        }
+        let included = std::fs::read_to_string(&path).map_err(|e| {
+            (
+                file.span.clone(),
+                format!("cannot read $INCLUDE file {}: {e}", file.text),
+            )
+        })?;
+        self.read_source(&Source::new(path, included));
+        self.state.origin = saved.origin;
+        self.state.owner = saved.owner;
+        Ok(())
+    }
+}
+
+fn located(source: &Source, span: &Span) -> Diagnostic {
+    source.error(span, "")
+}
+
+/// `Some(true)` for IN, `Some(false)` for another class, `None` for a word
+/// that is no class.
+fn class_of(word: &str) -> Option<bool> {
+    let upper = word.to_ascii_uppercase();
+    match upper.as_str() {
+        "IN" | "CLASS1" => Some(true),
+        "CH" | "CS" | "HS" | "NONE" | "ANY" => Some(false),
+        _ if upper.starts_with("CLASS") && upper[5..].parse::<u16>().is_ok() => Some(false),
+        _ => None,
+    }
+}
+
+fn type_of(token: &Token) -> Result<RecordType, String> {
+    let upper = token.text.to_ascii_uppercase();
+    if let Some(number) = upper
+        .strip_prefix("TYPE")
+        .and_then(|n| n.parse::<u16>().ok())
+    {
+        return Ok(RecordType::from(number));
+    }
+    match RecordType::from_str(&upper) {
+        Ok(rtype) => Ok(rtype),
+        Err(_) => Err(format!(
+            "unknown record type '{}' (or a misplaced word: expected [TTL] [IN] TYPE)",
+            token.text
+        )),
+    }
+}
+
+/// The mnemonic, or RFC 3597's `TYPEnnn` for a type without one.
+fn type_name(rtype: RecordType) -> String {
+    match rtype {
+        RecordType::Unknown(n) => format!("TYPE{n}"),
+        known => known.to_string(),
+    }
+}
+
+fn skip_reason(rtype: RecordType) -> String {
+    if rtype.is_dnssec() {
+        format!("{rtype} is a DNSSEC record; alwayson does not serve signed zones")
+    } else {
+        format!("type {} is not one alwayson serves", type_name(rtype))
+    }
+}
+
+#[cfg(test)]
+mod tests;

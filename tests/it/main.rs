@@ -1,0 +1,4 @@
+//! The one integration-test binary: one module per concern.
+
+mod differential;
+mod import;
