@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::config::{self, ServerConfig};
-use crate::diag::Diagnostics;
 use crate::dns::handler::DnsHandler;
 use crate::dns::server::DnsServer;
 use crate::reload::{self, FileWatch};
@@ -202,20 +201,8 @@ pub fn check(config_path: Option<&Path>, zone_files: &[PathBuf]) -> ExitCode {
         zone_files.to_vec()
     };
     let mut zone_set = crate::table::zone_set::ZoneSet::default();
-    if zone_files.is_empty() {
-        let outcome = zone_set.reload(
-            &config.dns.zones_dir,
-            &config.health_checks,
-            config.path.as_deref(),
-        );
-        problems.extend(outcome.errors);
-    } else {
-        for file in &files {
-            if let Err(Diagnostics(diags)) = crate::zone::load(file) {
-                problems.extend(diags.iter().map(ToString::to_string));
-            }
-        }
-    }
+    let outcome = zone_set.reload_files(&files, &config.health_checks, config.path.as_deref());
+    problems.extend(outcome.errors);
     if problems.is_empty() {
         println!("ok: {} zone file(s) valid", files.len());
         ExitCode::SUCCESS

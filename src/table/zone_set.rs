@@ -54,23 +54,31 @@ impl ZoneSet {
         server_checks: &[(HealthCheckSpec, Position)],
         server_config: Option<&Path>,
     ) -> ReloadOutcome {
-        let now = SystemTime::now();
-        let mut outcome = ReloadOutcome::default();
-        let files = match zone_files(dir) {
-            Ok(files) => files,
-            Err(e) => {
-                outcome.errors.push(format!(
+        match zone_files(dir) {
+            Ok(files) => self.reload_files(&files, server_checks, server_config),
+            Err(e) => ReloadOutcome {
+                errors: vec![format!(
                     "{}: cannot read the zones folder: {e}",
                     dir.display()
-                ));
-                return outcome;
-            }
-        };
+                )],
+                ..ReloadOutcome::default()
+            },
+        }
+    }
 
+    /// Like [`ZoneSet::reload`], over an explicit list of files.
+    pub fn reload_files(
+        &mut self,
+        files: &[PathBuf],
+        server_checks: &[(HealthCheckSpec, Position)],
+        server_config: Option<&Path>,
+    ) -> ReloadOutcome {
+        let now = SystemTime::now();
+        let mut outcome = ReloadOutcome::default();
         // Parse what changed.
         let mut candidates: BTreeMap<PathBuf, Zone> = BTreeMap::new();
         let mut failed: BTreeMap<PathBuf, Vec<Diagnostic>> = BTreeMap::new();
-        for file in &files {
+        for file in files {
             let src = match Source::read(file) {
                 Ok(src) => src,
                 Err(d) => {
@@ -143,7 +151,7 @@ impl ZoneSet {
             }
         }
         self.attempts.retain(|file, _| files.contains(file));
-        for file in &files {
+        for file in files {
             let error = failed.get(file).map(|d| Diagnostics(d.clone()).to_string());
             if let Some(e) = &error {
                 outcome.errors.push(e.clone());

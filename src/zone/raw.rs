@@ -81,9 +81,34 @@ pub struct RawPoint {
 }
 
 /// `cidr = ["203.0.113.0/24", ...]` or `cidr = "*"` (the default set).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum RawCidrs {
-    One(String),
-    Many(Vec<Spanned<String>>),
+///
+/// A hand-written visitor rather than an untagged enum: untagged enums
+/// swallow the element error and cannot hold spans.
+#[derive(Debug)]
+pub struct RawCidrs(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for RawCidrs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawCidrs;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of networks such as [\"203.0.113.0/24\"], or \"*\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawCidrs, E> {
+                Ok(RawCidrs(vec![v.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawCidrs, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    items.push(item);
+                }
+                Ok(RawCidrs(items))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }

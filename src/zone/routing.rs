@@ -13,7 +13,7 @@ use crate::geo::key::GeoKey;
 use crate::zone::model::{
     FailoverRole, GeoPoint, PolicyKind, Position, RecordSet, Routing, SetData,
 };
-use crate::zone::raw::{RawCidrs, RawGeoproximity, RawRecordSet};
+use crate::zone::raw::{RawGeoproximity, RawRecordSet};
 
 /// Parses the one routing key of a record set (none: simple).
 pub fn parse_routing(
@@ -123,40 +123,47 @@ pub fn parse_routing(
     } else if raw.multivalue.as_ref().is_some_and(|m| *m.get_ref()) {
         Routing::Multivalue
     } else if let Some(c) = &raw.cidr {
-        match c.get_ref() {
-            RawCidrs::One(s) if s == "*" => Routing::IpBased(None),
-            RawCidrs::One(s) => match parse_net(s) {
-                Ok(net) => Routing::IpBased(Some(vec![net])),
-                Err(e) => {
-                    err(c.span(), e);
-                    return None;
+        let items = &c.get_ref().0;
+        if items.len() == 1 && items[0] == "*" {
+            Routing::IpBased(None)
+        } else if items.is_empty() {
+            err(
+                c.span(),
+                "cidr must list at least one network, or be \"*\"".into(),
+            );
+            return None;
+        } else {
+            let mut nets = Vec::with_capacity(items.len());
+            let mut from = c.span().start;
+            for item in items {
+                let span = item_span(src.text(), from..c.span().end, item);
+                from = span.end;
+                match parse_net(item) {
+                    Ok(net) => nets.push(net),
+                    Err(e) => err(span, e),
                 }
-            },
-            RawCidrs::Many(list) if list.len() == 1 && list[0].get_ref() == "*" => {
-                Routing::IpBased(None)
             }
-            RawCidrs::Many(list) if list.is_empty() => {
-                err(
-                    c.span(),
-                    "cidr must list at least one network, or be \"*\"".into(),
-                );
-                return None;
-            }
-            RawCidrs::Many(list) => {
-                let mut nets = Vec::with_capacity(list.len());
-                for item in list {
-                    match parse_net(item.get_ref()) {
-                        Ok(net) => nets.push(net),
-                        Err(e) => err(item.span(), e),
-                    }
-                }
-                Routing::IpBased(Some(nets))
-            }
+            Routing::IpBased(Some(nets))
         }
     } else {
         Routing::Simple
     };
     (diags.len() == before).then_some(routing)
+}
+
+/// Where a string element of an array stands in the source (the array's
+/// own span when it cannot be found, e.g. written with escapes).
+fn item_span(text: &str, within: std::ops::Range<usize>, item: &str) -> std::ops::Range<usize> {
+    text.get(within.clone())
+        .and_then(|slice| {
+            ["\"", "'"].iter().find_map(|q| {
+                let quoted = format!("{q}{item}{q}");
+                slice
+                    .find(&quoted)
+                    .map(|at| within.start + at..within.start + at + quoted.len())
+            })
+        })
+        .unwrap_or(within)
 }
 
 fn parse_net(text: &str) -> Result<IpNet, String> {
@@ -243,8 +250,12 @@ fn check_group(
         return;
     }
     let mut ids: HashSet<&str> = HashSet::new();
-    for set in group {
+    let all_simple = group.iter().all(|s| s.routing.kind() == PolicyKind::Simple);
+    for (i, set) in group.iter().enumerate() {
         if set.routing.kind() == PolicyKind::Simple {
+            if all_simple && i == 0 {
+                continue;
+            }
             report(
                 set.position,
                 format!(
@@ -373,7 +384,7 @@ fn check_aliases(
     groups: &BTreeMap<(&Name, RecordType), Vec<&RecordSet>>,
     report: &mut dyn FnMut(Position, String),
 ) {
-    let mut edges: HashMap<(&Name, RecordType), Vec<(&Name, Position)>> = HashMap::new();
+    let mut edges: BTreeMap<(&Name, RecordType), Vec<(&Name, Position)>> = BTreeMap::new();
     for ((name, rtype), group) in groups {
         for set in group {
             if let SetData::Alias { target, .. } = &set.data {

@@ -2,3 +2,4 @@
 
 mod differential;
 mod import;
+mod zone_files;
