@@ -1,4 +1,15 @@
 //! Geolocation: reading MaxMind-format databases into client locations, and
 //! building such databases from CSV (`alwayson geoip build`).
+//!
+//! Invariant: everything the DNS query path touches here ([`GeoKey::matches`],
+//! [`keys_for`], the distance functions) is allocation-free and cannot panic.
 
 pub mod build;
+pub mod distance;
+pub mod key;
+pub mod location;
+pub mod region;
+
+pub use distance::{biased_distance, great_circle_km};
+pub use key::{GeoKey, keys_for};
+pub use location::{Code, Location};
