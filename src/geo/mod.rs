@@ -5,6 +5,7 @@
 //! [`keys_for`], the distance functions) is allocation-free and cannot panic.
 
 pub mod build;
+pub mod csv;
 pub mod distance;
 pub mod key;
 pub mod location;
