@@ -27,6 +27,8 @@ pub enum StartError {
         path: PathBuf,
         source: notify::Error,
     },
+    #[error("{0}")]
+    GeoIp(String),
     #[error("cannot install the SIGHUP handler: {0}")]
     Signal(std::io::Error),
 }
@@ -69,7 +71,7 @@ impl RunningServer {
 /// Starts everything on the current tokio runtime.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let store = Arc::new(SnapshotStore::new(Snapshot::default()));
-    let (updater, initial_load) = Updater::new(store.clone(), config.clone());
+    let (updater, initial_load) = Updater::new(store.clone(), config.clone()).map_err(StartError::GeoIp)?;
     let (updater, updater_task) = updater.spawn();
     let mut tasks = vec![updater_task];
 

@@ -134,7 +134,7 @@ impl RequestHandler for DnsHandler {
             Some(subnet) => (subnet.addr(), Some(subnet.source_prefix())),
             None => (request.src().ip(), None),
         };
-        let client = Client::new(canonical(addr), source);
+        let client = Client::new(canonical(addr), source, snapshot.geo.as_deref());
         let mut res = resolve(&snapshot, zone, qname, qtype, &client, !udp);
 
         metadata.response_code = res.rcode;

@@ -3,35 +3,59 @@
 //! and the client; Route 53's rules as written in SPEC §3.
 
 mod ip_based;
+mod location;
 
+use std::cell::OnceCell;
 use std::net::IpAddr;
 
 use rand::Rng;
 use rand::seq::SliceRandom;
 
+use crate::geo::{GeoDb, Location};
 use crate::table::routing::GroupState;
 use crate::table::zone_table::RoutedGroup;
-use crate::zone::model::{PolicyKind, Routing};
+use crate::zone::model::PolicyKind;
 
 /// Multivalue answers carry at most this many sets.
 pub const MAX_MULTIVALUE: usize = 8;
 
 /// Who is asking: the ECS address when present (masked to its source
 /// prefix), else the source address.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Client<'a> {
     pub addr: IpAddr,
     /// The ECS source prefix, when the address came from ECS.
     pub ecs_source: Option<u8>,
-    pub _geo: std::marker::PhantomData<&'a ()>,
+    geo: Option<&'a GeoDb>,
+    location: OnceCell<Option<Location>>,
 }
 
-impl Client<'_> {
-    pub fn new(addr: IpAddr, ecs_source: Option<u8>) -> Self {
+impl<'a> Client<'a> {
+    pub fn new(addr: IpAddr, ecs_source: Option<u8>, geo: Option<&'a GeoDb>) -> Self {
         Client {
             addr,
             ecs_source,
-            _geo: std::marker::PhantomData,
+            geo,
+            location: OnceCell::new(),
+        }
+    }
+
+    /// Where the client is, looked up at most once per query.
+    pub fn location(&self) -> Option<Location> {
+        *self
+            .location
+            .get_or_init(|| self.geo.and_then(|db| db.locate(self.addr)))
+    }
+
+    /// The ECS scope of an answer chosen by location: the database network's
+    /// prefix (or the whole source prefix when the address is not in it).
+    fn location_scope(&self) -> u8 {
+        if self.geo.is_none() {
+            return 0;
+        }
+        match self.location() {
+            Some(loc) => self.scope(loc.prefix_len),
+            None => self.scope(128),
         }
     }
 
@@ -62,6 +86,14 @@ impl Selection {
         s
     }
 
+    /// Nothing answers, but the decision still depended on the client.
+    pub fn scoped_none(scope: u8) -> Self {
+        Self {
+            scope,
+            ..Self::default()
+        }
+    }
+
     pub fn sets(&self) -> &[usize] {
         &self.chosen[..self.len]
     }
@@ -77,18 +109,8 @@ pub fn select(group: &RoutedGroup, state: &GroupState, client: &Client<'_>) -> S
         PolicyKind::Weighted => weighted(state),
         PolicyKind::Multivalue => multivalue(state),
         PolicyKind::IpBased => ip_based::select(group, state, client),
-        PolicyKind::Geolocation | PolicyKind::Geoproximity => {
-            // Without a client location: the "*" set, else the first.
-            let default = group.sets.iter().position(|s| {
-                matches!(&s.routing, Routing::Geoproximity(None))
-                    || matches!(&s.routing, Routing::Geolocation(k) if *k == crate::geo::key::GeoKey::Default)
-            });
-            match default {
-                Some(i) => Selection::one(i, 0),
-                None if group.policy == PolicyKind::Geoproximity => Selection::one(0, 0),
-                None => Selection::none(),
-            }
-        }
+        PolicyKind::Geolocation => location::geolocation(group, state, client),
+        PolicyKind::Geoproximity => location::geoproximity(group, state, client),
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use arc_swap::{ArcSwap, Guard};
 use tokio::sync::watch;
 
+use crate::geo::GeoDb;
 use crate::health::HealthView;
 use crate::table::{RoutingState, ZoneTable};
 
@@ -21,6 +22,8 @@ pub struct Snapshot {
     pub health: Arc<HealthView>,
     /// Health-dependent selection data, precomputed from `zones` and `health`.
     pub routing: Arc<RoutingState>,
+    /// The GeoIP database, when configured.
+    pub geo: Option<Arc<GeoDb>>,
     /// Grows by one on every publish.
     pub version: u64,
 }

@@ -3,11 +3,14 @@
 //! applied in order; each change publishes a new snapshot (a reload reuses
 //! the health view, a flip reuses the compiled zones).
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::ServerConfig;
+use crate::geo::GeoDb;
 use crate::health::HealthView;
 use crate::table::routing;
 use crate::table::zone_set::{ReloadOutcome, ZoneSet};
@@ -52,19 +55,55 @@ pub struct Updater {
     config: ServerConfig,
     zones: ZoneSet,
     health: Arc<HealthView>,
+    geo: GeoSource,
+}
+
+/// The GeoIP database and the file version it was read from.
+#[derive(Default)]
+struct GeoSource {
+    db: Option<Arc<GeoDb>>,
+    path: Option<PathBuf>,
+    modified: Option<SystemTime>,
+}
+
+impl GeoSource {
+    /// Re-opens the database when its path or file changed; on failure the
+    /// previous database stays in use and the error is returned.
+    fn refresh(&mut self, path: Option<&Path>) -> Result<(), String> {
+        let Some(path) = path else {
+            *self = GeoSource::default();
+            return Ok(());
+        };
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        if self.path.as_deref() == Some(path) && modified.is_some() && self.modified == modified {
+            return Ok(());
+        }
+        let db = GeoDb::open(path).map_err(|e| e.to_string())?;
+        tracing::info!(target: "alwayson::reload", path = %path.display(), kind = db.database_type(), "GeoIP database loaded");
+        *self = GeoSource {
+            db: Some(Arc::new(db)),
+            path: Some(path.to_path_buf()),
+            modified,
+        };
+        Ok(())
+    }
 }
 
 impl Updater {
-    /// Loads every zone once and publishes the first snapshot.
-    pub fn new(store: Arc<SnapshotStore>, config: ServerConfig) -> (Self, ReloadOutcome) {
+    /// Loads every zone once and publishes the first snapshot. Fails only
+    /// when the configured GeoIP database cannot be read.
+    pub fn new(store: Arc<SnapshotStore>, config: ServerConfig) -> Result<(Self, ReloadOutcome), String> {
+        let mut geo = GeoSource::default();
+        geo.refresh(config.geoip.database.as_deref())?;
         let mut updater = Self {
             store,
             config,
             zones: ZoneSet::default(),
             health: Arc::new(HealthView::default()),
+            geo,
         };
         let outcome = updater.reload();
-        (updater, outcome)
+        Ok((updater, outcome))
     }
 
     /// Runs the command loop on the current runtime.
@@ -94,9 +133,13 @@ impl Updater {
                 Ok(config) => {
                     self.config.health_checks = config.health_checks;
                     self.config.forwarder_tables = config.forwarder_tables;
+                    self.config.geoip.database = config.geoip.database;
                 }
                 Err(diags) => outcome.errors.push(diags.to_string()),
             }
+        }
+        if let Err(e) = self.geo.refresh(self.config.geoip.database.as_deref()) {
+            outcome.errors.push(e);
         }
         let zones = self.zones.reload(
             &self.config.dns.zones_dir,
@@ -138,6 +181,7 @@ impl Updater {
             zones,
             health: self.health.clone(),
             routing,
+            geo: self.geo.db.clone(),
             version: 0,
         });
     }
