@@ -71,7 +71,8 @@ impl RunningServer {
 /// Starts everything on the current tokio runtime.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let store = Arc::new(SnapshotStore::new(Snapshot::default()));
-    let (updater, initial_load) = Updater::new(store.clone(), config.clone()).map_err(StartError::GeoIp)?;
+    let (updater, initial_load) =
+        Updater::new(store.clone(), config.clone()).map_err(StartError::GeoIp)?;
     let (updater, updater_task) = updater.spawn();
     let mut tasks = vec![updater_task];
 

@@ -10,6 +10,7 @@ use crate::health::CheckId;
 pub struct RawHealthCheck {
     #[serde(rename = "type")]
     pub kind: String,
+    pub address: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

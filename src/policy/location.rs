@@ -56,9 +56,10 @@ pub fn geoproximity(group: &RoutedGroup, state: &GroupState, client: &Client<'_>
             .enumerate()
             .filter(|(i, _)| !only_healthy || state.healthy.get(*i).copied().unwrap_or(true))
             .filter_map(|(i, s)| match &s.routing {
-                Routing::Geoproximity(Some(p)) => {
-                    Some((biased_distance(great_circle_km(here, (p.lat, p.lon)), p.bias), i))
-                }
+                Routing::Geoproximity(Some(p)) => Some((
+                    biased_distance(great_circle_km(here, (p.lat, p.lon)), p.bias),
+                    i,
+                )),
                 _ => None,
             })
             .min_by(|a, b| a.0.total_cmp(&b.0))

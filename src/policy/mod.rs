@@ -148,3 +148,6 @@ fn multivalue(state: &GroupState) -> Selection {
     }
     s
 }
+
+#[cfg(test)]
+mod tests;

@@ -92,7 +92,10 @@ impl GeoSource {
 impl Updater {
     /// Loads every zone once and publishes the first snapshot. Fails only
     /// when the configured GeoIP database cannot be read.
-    pub fn new(store: Arc<SnapshotStore>, config: ServerConfig) -> Result<(Self, ReloadOutcome), String> {
+    pub fn new(
+        store: Arc<SnapshotStore>,
+        config: ServerConfig,
+    ) -> Result<(Self, ReloadOutcome), String> {
         let mut geo = GeoSource::default();
         geo.refresh(config.geoip.database.as_deref())?;
         let mut updater = Self {
