@@ -3,4 +3,5 @@
 mod differential;
 mod geo;
 mod import;
+mod reload;
 mod zone_files;
