@@ -2,6 +2,7 @@
 
 mod differential;
 mod geo;
+mod health;
 mod import;
 mod reload;
 mod zone_files;
