@@ -134,6 +134,11 @@ pub fn resolve<'a>(
                     RData::CNAME(CNAME(new_name.clone())),
                 );
                 push(&mut res, Cow::Owned(cname));
+                // The synthesized CNAME is itself the answer to a CNAME query
+                // (RFC 6672 §3.2 with RFC 1034 §4.3.2 step 3a).
+                if qtype == RecordType::CNAME {
+                    return res;
+                }
                 new_name
             }
             Lookup::Found(node) | Lookup::Wildcard(node) => {
