@@ -176,14 +176,23 @@ pub fn resolve<'a>(
                 }
             }
         };
-        // Follow the chain only inside this zone.
-        if !zone.origin.zone_of(&next) {
+        // Follow the chain only inside this zone, and stop at a loop: a
+        // name that already owns a CNAME of this answer would repeat it.
+        if !zone.origin.zone_of(&next) || already_answered(&res, &next) {
             return res;
         }
         wire = WireName::new(&next);
         name = Cow::Owned(next);
     }
     res
+}
+
+/// Whether `name` already owns a CNAME in the answer (names compare
+/// without case).
+fn already_answered(res: &Resolution<'_>, name: &Name) -> bool {
+    res.answers
+        .iter()
+        .any(|r| r.record_type() == RecordType::CNAME && r.name == *name)
 }
 
 fn lookup<'z>(zone: &'z CompiledZone, wire: &WireName, qtype: RecordType) -> Lookup<'z> {
