@@ -1,7 +1,9 @@
 //! The one integration-test binary: one module per concern.
 
 mod differential;
+mod dns_protocol;
 mod geo;
+mod harness;
 mod import;
 mod reload;
 mod zone_files;
