@@ -167,19 +167,38 @@ impl TcpClient {
     /// Reads one length-prefixed message; None when the server closed the
     /// connection. Fails the test when nothing happens within a few seconds.
     pub async fn receive_raw(&mut self) -> Option<Vec<u8>> {
+        match self.receive_within(TCP_WAIT).await {
+            Received::Message(bytes) => Some(bytes),
+            Received::Closed => None,
+            Received::Silent => panic!("no TCP response and no close within {TCP_WAIT:?}"),
+        }
+    }
+
+    /// Reads one length-prefixed message, waiting at most `wait` for it to start.
+    pub async fn receive_within(&mut self, wait: Duration) -> Received {
         let mut len = [0u8; 2];
-        match tokio::time::timeout(TCP_WAIT, self.stream.read_exact(&mut len)).await {
-            Err(_) => panic!("no TCP response and no close within {TCP_WAIT:?}"),
-            Ok(Err(_)) => return None,
+        match tokio::time::timeout(wait, self.stream.read_exact(&mut len)).await {
+            Err(_) => return Received::Silent,
+            Ok(Err(_)) => return Received::Closed,
             Ok(Ok(_)) => {}
         }
         let mut bytes = vec![0u8; usize::from(u16::from_be_bytes(len))];
-        tokio::time::timeout(TCP_WAIT, self.stream.read_exact(&mut bytes))
-            .await
-            .expect("TCP response body in time")
-            .ok()?;
-        Some(bytes)
+        match tokio::time::timeout(TCP_WAIT, self.stream.read_exact(&mut bytes)).await {
+            Err(_) => panic!("a TCP response stopped halfway for {TCP_WAIT:?}"),
+            Ok(Err(_)) => Received::Closed,
+            Ok(Ok(_)) => Received::Message(bytes),
+        }
     }
+}
+
+/// What a TCP read brought.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Received {
+    Message(Vec<u8>),
+    /// The server closed (or reset) the connection.
+    Closed,
+    /// Nothing within the wait.
+    Silent,
 }
 
 /// A DNS header: id, flag bytes, and the four section counts.

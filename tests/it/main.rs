@@ -5,5 +5,6 @@ mod dns_protocol;
 mod geo;
 mod harness;
 mod import;
+mod packets;
 mod reload;
 mod zone_files;
