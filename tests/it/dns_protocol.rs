@@ -1,21 +1,22 @@
 //! DNS protocol conformance (SPEC §4) over real UDP and TCP sockets against
-//! the in-process server: lookup semantics here (AA, REFUSED, zone choice,
-//! negative answers, CNAME, wildcards, referrals, additional data, DNAME,
-//! ANY, case), header rules in [`header`], EDNS, truncation and TCP in
-//! [`transport`].
+//! the in-process server: AA, REFUSED, zone choice and negative answers
+//! here; CNAME, wildcard and DNAME in [`synthesis`]; referrals, additional
+//! data and ANY in [`referral`]; header rules in [`header`]; EDNS,
+//! truncation and TCP in [`transport`].
 //!
 //! Every test serves [`example_zone`] and [`sub_zone`] (a separate zone
 //! below it), so the zone choice is exercised by every query.
 
-use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
-use crate::harness::{TestServer, query, tcp, udp, with_edns, zone};
+use crate::harness::{TestServer, query, tcp, udp, zone};
 
 mod header;
+mod referral;
+mod synthesis;
 mod transport;
 
 /// How many A records `big.example.com.` holds: far more than 1232 bytes.
@@ -301,241 +302,5 @@ async fn an_empty_non_terminal_is_nodata() {
         let response = udp(server.addr(), &query("ent.example.com.", qtype)).await;
         assert_negative(&response, ResponseCode::NoError, "example.com.", 300);
     }
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn cname_chains_are_followed_inside_the_zone() {
-    let server = serve().await;
-    let response = udp(server.addr(), &query("c1.example.com.", RecordType::A)).await;
-    assert!(response.metadata.authoritative);
-    assert_eq!(response.metadata.response_code, ResponseCode::NoError);
-    assert_eq!(
-        section(&response.answers),
-        [
-            (
-                text("c1.example.com."),
-                RecordType::CNAME,
-                text("c2.example.com.")
-            ),
-            (
-                text("c2.example.com."),
-                RecordType::CNAME,
-                text("www.example.com.")
-            ),
-            (text("www.example.com."), RecordType::A, text("192.0.2.10")),
-        ]
-    );
-    // Asking for the CNAME itself stops at the first one.
-    let response = udp(server.addr(), &query("c1.example.com.", RecordType::CNAME)).await;
-    assert_eq!(response.answers.len(), 1);
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn a_cname_loop_answers_without_hanging_or_repeating() {
-    let server = serve().await;
-    let q = query("loop1.example.com.", RecordType::A);
-    let response = tokio::time::timeout(std::time::Duration::from_secs(5), udp(server.addr(), &q))
-        .await
-        .expect("a CNAME loop is answered at once");
-    assert!(response.metadata.authoritative);
-    let answers = section(&response.answers);
-    let distinct: BTreeSet<_> = answers.iter().collect();
-    assert_eq!(
-        distinct.len(),
-        answers.len(),
-        "repeated records: {answers:?}"
-    );
-    assert_eq!(
-        distinct.into_iter().cloned().collect::<Vec<_>>(),
-        [
-            (
-                text("loop1.example.com."),
-                RecordType::CNAME,
-                text("loop2.example.com.")
-            ),
-            (
-                text("loop2.example.com."),
-                RecordType::CNAME,
-                text("loop1.example.com.")
-            ),
-        ]
-    );
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn a_wildcard_answers_for_the_name_asked() {
-    let server = serve().await;
-    for name in ["other.wild.example.com.", "two.labels.wild.example.com."] {
-        let response = udp(server.addr(), &query(name, RecordType::A)).await;
-        assert!(response.metadata.authoritative, "{name}");
-        assert_eq!(
-            section(&response.answers),
-            [(text(name), RecordType::A, text("192.0.2.99"))]
-        );
-    }
-    // At a wildcard without the type: NODATA.
-    let response = udp(
-        server.addr(),
-        &query("other.wild.example.com.", RecordType::MX),
-    )
-    .await;
-    assert_negative(&response, ResponseCode::NoError, "example.com.", 300);
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn names_that_exist_never_match_the_wildcard() {
-    let server = serve().await;
-    let addr = server.addr();
-    // host.wild exists (TXT only), ent.wild is an empty non-terminal.
-    for name in ["host.wild.example.com.", "ent.wild.example.com."] {
-        let response = udp(addr, &query(name, RecordType::A)).await;
-        assert_negative(&response, ResponseCode::NoError, "example.com.", 300);
-    }
-    // Below an existing name the wildcard one level up does not apply
-    // (RFC 4592 §2.2.1: the closest encloser is host.wild).
-    let response = udp(addr, &query("x.host.wild.example.com.", RecordType::A)).await;
-    assert_negative(&response, ResponseCode::NXDomain, "example.com.", 300);
-    let response = udp(addr, &query("host.wild.example.com.", RecordType::TXT)).await;
-    assert_eq!(response.answers.len(), 1);
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn a_delegation_answers_with_a_referral_and_glue() {
-    let server = serve().await;
-    let names = [
-        "deleg.example.com.",
-        "www.deleg.example.com.",
-        "ns.deleg.example.com.",
-        "occluded.deleg.example.com.",
-    ];
-    for name in names {
-        for qtype in [RecordType::A, RecordType::NS, RecordType::TXT] {
-            let response = udp(server.addr(), &query(name, qtype)).await;
-            let what = format!("{name} {qtype}");
-            assert_eq!(
-                response.metadata.response_code,
-                ResponseCode::NoError,
-                "{what}"
-            );
-            assert!(!response.metadata.authoritative, "no AA on {what}");
-            assert!(response.answers.is_empty(), "no answer to {what}");
-            let ns: BTreeSet<_> = section(&response.authorities).into_iter().collect();
-            let want: BTreeSet<_> = [
-                (
-                    text("deleg.example.com."),
-                    RecordType::NS,
-                    text("ns.deleg.example.com."),
-                ),
-                (
-                    text("deleg.example.com."),
-                    RecordType::NS,
-                    text("ns.other.net."),
-                ),
-            ]
-            .into_iter()
-            .collect();
-            assert_eq!(ns, want, "{what}");
-            let glue = a_values(&response.additionals);
-            assert_eq!(glue, [Ipv4Addr::new(192, 0, 2, 200)], "glue for {what}");
-        }
-    }
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn mx_srv_and_ns_targets_in_the_zone_come_with_their_addresses() {
-    let server = serve().await;
-    let cases = [
-        ("example.com.", RecordType::MX, vec!["mail.example.com."]),
-        (
-            "_sip._tcp.example.com.",
-            RecordType::SRV,
-            vec!["sip.example.com."],
-        ),
-        (
-            "example.com.",
-            RecordType::NS,
-            vec!["ns1.example.com.", "ns2.example.com."],
-        ),
-    ];
-    for (name, qtype, targets) in cases {
-        let response = udp(server.addr(), &query(name, qtype)).await;
-        assert!(response.metadata.authoritative, "{name} {qtype}");
-        assert!(!response.answers.is_empty(), "{name} {qtype}");
-        let extra: BTreeSet<String> = response
-            .additionals
-            .iter()
-            .filter(|r| matches!(r.record_type(), RecordType::A | RecordType::AAAA))
-            .map(|r| r.name.to_ascii().to_ascii_lowercase())
-            .collect();
-        let want: BTreeSet<String> = targets.iter().map(|t| t.to_string()).collect();
-        assert_eq!(extra, want, "additional owners for {name} {qtype}");
-    }
-    // Both address types of the MX target.
-    let response = udp(server.addr(), &query("example.com.", RecordType::MX)).await;
-    let types: BTreeSet<RecordType> = response
-        .additionals
-        .iter()
-        .map(Record::record_type)
-        .filter(|t| *t != RecordType::OPT)
-        .collect();
-    assert_eq!(
-        types,
-        [RecordType::A, RecordType::AAAA].into_iter().collect()
-    );
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn dname_synthesizes_a_cname_and_follows_it() {
-    let server = serve().await;
-    let response = udp(server.addr(), &query("x.redir.example.com.", RecordType::A)).await;
-    assert!(response.metadata.authoritative);
-    assert_eq!(response.metadata.response_code, ResponseCode::NoError);
-    let answers = section(&response.answers);
-    assert_eq!(answers.len(), 3, "{answers:?}");
-    assert_eq!(
-        (&answers[0].0, answers[0].1),
-        (&text("redir.example.com."), RecordType::DNAME)
-    );
-    assert_eq!(
-        answers[1],
-        (
-            text("x.redir.example.com."),
-            RecordType::CNAME,
-            text("x.target.example.com.")
-        )
-    );
-    assert_eq!(
-        answers[2],
-        (
-            text("x.target.example.com."),
-            RecordType::A,
-            text("192.0.2.150")
-        )
-    );
-    // The synthesized CNAME carries the DNAME's TTL (RFC 6672 §3.3).
-    assert_eq!(response.answers[1].ttl, response.answers[0].ttl);
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn any_over_udp_is_one_rrset_and_over_tcp_all_of_them() {
-    let server = serve().await;
-    let q = with_edns(query("multi.example.com.", RecordType::ANY), 1232);
-    let response = udp(server.addr(), &q).await;
-    assert_eq!(response.metadata.response_code, ResponseCode::NoError);
-    assert!(response.metadata.authoritative);
-    let types: BTreeSet<RecordType> = response.answers.iter().map(Record::record_type).collect();
-    assert_eq!(types.len(), 1, "one RRset over UDP (RFC 8482): {types:?}");
-    let response = tcp(server.addr(), &q).await;
-    let types: BTreeSet<RecordType> = response.answers.iter().map(Record::record_type).collect();
-    let all = [RecordType::A, RecordType::AAAA, RecordType::TXT];
-    assert_eq!(types, all.into_iter().collect());
     server.stop().await;
 }
