@@ -134,6 +134,11 @@ pub fn resolve<'a>(
                     RData::CNAME(CNAME(new_name.clone())),
                 );
                 push(&mut res, Cow::Owned(cname));
+                // The synthesized CNAME is itself the answer to a CNAME query
+                // (RFC 6672 §3.2 with RFC 1034 §4.3.2 step 3a).
+                if qtype == RecordType::CNAME {
+                    return res;
+                }
                 new_name
             }
             Lookup::Found(node) | Lookup::Wildcard(node) => {
@@ -171,14 +176,23 @@ pub fn resolve<'a>(
                 }
             }
         };
-        // Follow the chain only inside this zone.
-        if !zone.origin.zone_of(&next) {
+        // Follow the chain only inside this zone, and stop at a loop: a
+        // name that already owns a CNAME of this answer would repeat it.
+        if !zone.origin.zone_of(&next) || already_answered(&res, &next) {
             return res;
         }
         wire = WireName::new(&next);
         name = Cow::Owned(next);
     }
     res
+}
+
+/// Whether `name` already owns a CNAME in the answer (names compare
+/// without case).
+fn already_answered(res: &Resolution<'_>, name: &Name) -> bool {
+    res.answers
+        .iter()
+        .any(|r| r.record_type() == RecordType::CNAME && r.name == *name)
 }
 
 fn lookup<'z>(zone: &'z CompiledZone, wire: &WireName, qtype: RecordType) -> Lookup<'z> {

@@ -58,6 +58,36 @@ async fn nsd_and_knot_agree_on_the_corpus() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alwayson_agrees_with_nsd_and_knot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nsd = Reference::nsd(dir.path()).await;
+    let knot = Reference::knot(dir.path()).await;
+    import_zone(dir.path());
+    let config = alwayson::config::ServerConfig::for_tests(&dir.path().join("zones"));
+    let server = alwayson::app::start(config).await.expect("start alwayson");
+    assert!(
+        server.initial_load.errors.is_empty(),
+        "the imported zone does not load: {:?}",
+        server.initial_load.errors
+    );
+
+    let mut report = String::new();
+    for (name, qtype) in &corpus() {
+        let want = summarize(&ask(nsd.addr, name, *qtype).await);
+        let knot_says = summarize(&ask(knot.addr, name, *qtype).await);
+        let got = summarize(&ask(server.dns_addr(), name, *qtype).await);
+        if let Some(diff) = differences(&want, &got, &knot_says.additional, *qtype) {
+            let _ = writeln!(report, "{name} {qtype}: alwayson vs NSD/Knot\n{diff}");
+        }
+    }
+    server.shutdown().await;
+    assert!(
+        report.is_empty(),
+        "alwayson differs from NSD and Knot:\n{report}"
+    );
+}
+
 #[test]
 fn the_differential_zone_imports_whole() {
     let dir = tempfile::tempdir().expect("tempdir");

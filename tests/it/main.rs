@@ -1,8 +1,11 @@
 //! The one integration-test binary: one module per concern.
 
 mod differential;
+mod dns_protocol;
 mod geo;
+mod harness;
 mod health;
 mod import;
+mod packets;
 mod reload;
 mod zone_files;
