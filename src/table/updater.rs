@@ -1,23 +1,30 @@
-//! The updater: the one task that writes the snapshot. Reloads, health
-//! observations and overrides arrive as [`Command`]s over one channel and are
-//! applied in order; each change publishes a new snapshot (a reload reuses
-//! the health view, a flip reuses the compiled zones).
+//! The updater: the one task that writes the snapshot. Reloads, probe
+//! observations, overrides and override expiry arrive in order over channels
+//! and each change publishes a new snapshot: a reload reuses the health
+//! view, a health flip reuses the compiled zones (only the routing state is
+//! recomputed). Each flip, reload and override is logged as one line.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::ServerConfig;
 use crate::geo::GeoDb;
-use crate::health::HealthView;
+use crate::health::{
+    CheckDetail, Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Override, Prober,
+    UnknownCheck,
+};
 use crate::table::routing;
 use crate::table::zone_set::{ReloadOutcome, ZoneSet};
 use crate::table::{Snapshot, SnapshotStore, ZoneTable};
 
-/// How many commands may wait for the updater.
-const QUEUE: usize = 1024;
+/// How many commands or observations may wait for the updater.
+const QUEUE: usize = 4096;
+/// How many recent flips the status page can show.
+const RECENT_FLIPS: usize = 100;
 
 #[derive(Debug)]
 pub enum Command {
@@ -25,6 +32,30 @@ pub enum Command {
     Reload {
         reply: Option<oneshot::Sender<ReloadOutcome>>,
     },
+    /// Hold a check's status (maintenance), or clear the hold with `None`.
+    Override {
+        id: String,
+        value: Option<Override>,
+        reply: oneshot::Sender<Result<(), UnknownCheck>>,
+    },
+    /// Every check's details and the recent flips, for the admin API.
+    Health {
+        reply: oneshot::Sender<HealthReport>,
+    },
+}
+
+/// What the admin API shows about health.
+#[derive(Clone, Debug, Default)]
+pub struct HealthReport {
+    pub checks: Vec<CheckDetail>,
+    /// Newest last.
+    pub recent_flips: Vec<FlipRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlipRecord {
+    pub at: SystemTime,
+    pub flip: Flip,
 }
 
 /// A cheap, cloneable way to send commands to the updater.
@@ -48,13 +79,41 @@ impl UpdaterHandle {
     pub fn request_reload(&self) {
         let _ = self.tx.try_send(Command::Reload { reply: None });
     }
+
+    /// Sets or clears an override; the flip (if any) is published before this returns.
+    pub async fn set_override(
+        &self,
+        id: &str,
+        value: Option<Override>,
+    ) -> Option<Result<(), UnknownCheck>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Override {
+                id: id.to_string(),
+                value,
+                reply,
+            })
+            .await
+            .ok()?;
+        rx.await.ok()
+    }
+
+    pub async fn health(&self) -> Option<HealthReport> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Command::Health { reply }).await.ok()?;
+        rx.await.ok()
+    }
 }
 
 pub struct Updater {
     store: Arc<SnapshotStore>,
     config: ServerConfig,
     zones: ZoneSet,
+    book: HealthBook,
+    prober: Prober,
+    observations: mpsc::Receiver<Observation>,
     health: Arc<HealthView>,
+    recent_flips: VecDeque<FlipRecord>,
     geo: GeoSource,
 }
 
@@ -90,19 +149,25 @@ impl GeoSource {
 }
 
 impl Updater {
-    /// Loads every zone once and publishes the first snapshot. Fails only
-    /// when the configured GeoIP database cannot be read.
+    /// Loads every zone once, starts the probes and publishes the first
+    /// snapshot. Fails only when the configured GeoIP database cannot be
+    /// read. Must run inside a tokio runtime (probes are spawned on it).
     pub fn new(
         store: Arc<SnapshotStore>,
         config: ServerConfig,
     ) -> Result<(Self, ReloadOutcome), String> {
         let mut geo = GeoSource::default();
         geo.refresh(config.geoip.database.as_deref())?;
+        let (tx, observations) = mpsc::channel(QUEUE);
         let mut updater = Self {
             store,
             config,
             zones: ZoneSet::default(),
+            book: HealthBook::new(),
+            prober: Prober::new(tx),
+            observations,
             health: Arc::new(HealthView::default()),
+            recent_flips: VecDeque::new(),
             geo,
         };
         let outcome = updater.reload();
@@ -116,17 +181,87 @@ impl Updater {
         (UpdaterHandle { tx }, task)
     }
 
-    async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
-        while let Some(command) = rx.recv().await {
-            match command {
-                Command::Reload { reply } => {
-                    let outcome = self.reload();
-                    if let Some(reply) = reply {
-                        let _ = reply.send(outcome);
-                    }
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        loop {
+            let expiry = self.book.next_override_expiry().map(|at| {
+                at.duration_since(SystemTime::now())
+                    .unwrap_or(Duration::ZERO)
+            });
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.handle(command),
+                    None => return,
+                },
+                Some(observation) = self.observations.recv() => {
+                    let flips = self.book.observe(observation);
+                    self.apply_flips(flips);
+                }
+                _ = tokio::time::sleep(expiry.unwrap_or(Duration::from_secs(3600))), if expiry.is_some() => {
+                    let flips = self.book.expire_overrides(SystemTime::now());
+                    self.apply_flips(flips);
                 }
             }
         }
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::Reload { reply } => {
+                let outcome = self.reload();
+                if let Some(reply) = reply {
+                    let _ = reply.send(outcome);
+                }
+            }
+            Command::Override { id, value, reply } => {
+                let result = self.book.set_override(&id, value, SystemTime::now());
+                match &result {
+                    Ok(_) => tracing::info!(
+                        target: "alwayson::health",
+                        check = %id,
+                        status = value.map_or("cleared", |v| if v.healthy { "healthy" } else { "unhealthy" }),
+                        until = ?value.and_then(|v| v.until),
+                        "override"
+                    ),
+                    Err(e) => tracing::warn!(target: "alwayson::health", "override refused: {e}"),
+                }
+                let outcome = result.map(|flips| self.apply_flips(flips));
+                let _ = reply.send(outcome);
+            }
+            Command::Health { reply } => {
+                let _ = reply.send(HealthReport {
+                    checks: self.book.details(),
+                    recent_flips: self.recent_flips.iter().cloned().collect(),
+                });
+            }
+        }
+    }
+
+    /// Logs the flips and publishes the new health view over the same zones.
+    fn apply_flips(&mut self, flips: Vec<Flip>) {
+        if flips.is_empty() {
+            return;
+        }
+        let now = SystemTime::now();
+        for flip in &flips {
+            tracing::info!(
+                target: "alwayson::health",
+                check = %flip.id,
+                from = if flip.healthy { "unhealthy" } else { "healthy" },
+                to = if flip.healthy { "healthy" } else { "unhealthy" },
+                reason = %flip.reason,
+                "health flip"
+            );
+            if self.recent_flips.len() == RECENT_FLIPS {
+                self.recent_flips.pop_front();
+            }
+            self.recent_flips.push_back(FlipRecord {
+                at: now,
+                flip: flip.clone(),
+            });
+        }
+        self.health = Arc::new(self.book.view());
+        let zones = self.store.load().zones.clone();
+        self.publish(zones);
     }
 
     fn reload(&mut self) -> ReloadOutcome {
@@ -157,7 +292,11 @@ impl Updater {
         for error in &outcome.errors {
             tracing::error!(target: "alwayson::reload", "{error}");
         }
-        if !outcome.added.is_empty() || !outcome.changed.is_empty() || !outcome.removed.is_empty() {
+        if !outcome.added.is_empty()
+            || !outcome.changed.is_empty()
+            || !outcome.removed.is_empty()
+            || !outcome.errors.is_empty()
+        {
             tracing::info!(
                 target: "alwayson::reload",
                 added = outcome.added.len(),
@@ -168,14 +307,25 @@ impl Updater {
                 "zones reloaded"
             );
         }
-        self.publish_zones();
-        outcome
-    }
 
-    fn publish_zones(&mut self) {
+        // Health checks: the server config's and every loaded zone's.
+        let specs: Vec<HealthCheckSpec> = self
+            .config
+            .health_checks
+            .iter()
+            .map(|(s, _)| s.clone())
+            .chain(self.zones.health_checks().cloned())
+            .collect();
+        let flips = self.book.apply_specs(&specs, SystemTime::now());
+        self.prober.apply(&specs);
+        for flip in &flips {
+            tracing::info!(target: "alwayson::health", check = %flip.id, healthy = flip.healthy, reason = %flip.reason, "health flip");
+        }
+        self.health = Arc::new(self.book.view());
+
         let (compiled, reports) = self.zones.compile();
-        let zones = Arc::new(ZoneTable::new(compiled, reports));
-        self.publish(zones);
+        self.publish(Arc::new(ZoneTable::new(compiled, reports)));
+        outcome
     }
 
     fn publish(&self, zones: Arc<ZoneTable>) {

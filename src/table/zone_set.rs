@@ -292,6 +292,42 @@ fn cross_check(
             }
         }
         let known: HashSet<&str> = ids.keys().map(String::as_str).collect();
+        let all_specs: Vec<HealthCheckSpec> = server_checks
+            .iter()
+            .map(|(s, _)| s.clone())
+            .chain(
+                candidates
+                    .values()
+                    .flat_map(|z| z.health_checks.iter().map(|(s, _)| s.clone())),
+            )
+            .collect();
+        let cycles = crate::health::spec::calculated_cycles(&all_specs);
+        for (file, zone) in candidates.iter() {
+            for (spec, pos) in &zone.health_checks {
+                if let crate::health::CheckKind::Calculated { children, .. } = &spec.kind {
+                    for child in children.iter().filter(|c| !known.contains(&***c)) {
+                        problems.entry(file.clone()).or_default().push(diag(
+                            file,
+                            *pos,
+                            format!(
+                                "calculated check {:?} names unknown child {child:?}",
+                                spec.id
+                            ),
+                        ));
+                    }
+                }
+                if cycles.contains(&spec.id) {
+                    problems.entry(file.clone()).or_default().push(diag(
+                        file,
+                        *pos,
+                        format!(
+                            "calculated check {:?} is part of a cycle of calculated checks",
+                            spec.id
+                        ),
+                    ));
+                }
+            }
+        }
         for (file, zone) in candidates.iter() {
             for set in &zone.record_sets {
                 if let Some(id) = &set.health_check

@@ -34,15 +34,15 @@ fn check(id: &str, body: &str) -> HealthCheckSpec {
 
 /// What the backend answers to the next requests.
 #[derive(Clone, Debug)]
-enum Reply {
+pub(crate) enum Reply {
     Status(u16, String),
     /// Accept, read the request, never answer.
     Hang,
 }
 
 /// A tiny HTTP/1.1 server (plain or TLS) whose reply the test switches.
-struct Backend {
-    addr: SocketAddr,
+pub(crate) struct Backend {
+    pub(crate) addr: SocketAddr,
     reply: Arc<Mutex<Reply>>,
     /// `Host` header of the last request, and the TLS SNI name when TLS.
     seen_host: Arc<Mutex<Option<String>>>,
@@ -52,8 +52,13 @@ struct Backend {
 }
 
 impl Backend {
-    async fn start(tls: Option<TlsAcceptor>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    pub(crate) async fn start(tls: Option<TlsAcceptor>) -> Self {
+        Self::start_at("127.0.0.1:0".parse().unwrap(), tls).await
+    }
+
+    /// Listens on `addr` (e.g. the address of a backend that was stopped).
+    pub(crate) async fn start_at(addr: SocketAddr, tls: Option<TlsAcceptor>) -> Self {
+        let listener = TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let reply = Arc::new(Mutex::new(Reply::Status(200, "OK".into())));
         let seen_host = Arc::new(Mutex::new(None));
@@ -94,7 +99,7 @@ impl Backend {
         }
     }
 
-    fn set(&self, reply: Reply) {
+    pub(crate) fn set(&self, reply: Reply) {
         *self.reply.lock().unwrap() = reply;
     }
 
@@ -103,7 +108,7 @@ impl Backend {
     }
 
     /// Closes the listening socket; later connects are refused.
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.task.abort();
         let _ = self.task.await;
     }

@@ -2,6 +2,7 @@
 
 mod differential;
 mod dns_protocol;
+mod failover;
 mod geo;
 mod harness;
 mod health;
