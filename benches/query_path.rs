@@ -73,6 +73,7 @@ fn snapshot() -> Snapshot {
         zones,
         health,
         routing,
+        geo: None,
         version: 1,
     }
 }
@@ -131,7 +132,7 @@ const CASES: &[Case] = &[
 
 fn query_path(c: &mut Criterion) {
     let snapshot = snapshot();
-    let client = Client::new(IpAddr::V4(Ipv4Addr::LOCALHOST), None);
+    let client = Client::new(IpAddr::V4(Ipv4Addr::LOCALHOST), None, None);
 
     let www = name("WWW.Example.COM.");
     c.bench_function("wire_name/new", |b| {

@@ -4,3 +4,4 @@
 pub mod handler;
 pub mod resolve;
 pub mod server;
+pub mod udp;

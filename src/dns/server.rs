@@ -1,8 +1,10 @@
 //! Sockets and threads: on each listen address, one SO_REUSEPORT UDP socket
 //! per core, each driven by its own thread with a current-thread runtime and
-//! its own hickory `Server` (measured ~15 µs CPU per query against ~24 µs for
-//! one shared socket), plus one TCP listener. With port 0 every socket of an
-//! address shares the port the first one got.
+//! our own receive loop (`dns::udp`; per-core sockets with their own runtime
+//! measured ~15 µs CPU per query against ~24 µs for hickory's one shared
+//! socket), plus one TCP listener served by hickory's `Server` on the first
+//! thread. With port 0 every socket of an address shares the port the first
+//! one got.
 
 use std::io;
 use std::net::SocketAddr;
@@ -49,7 +51,10 @@ impl DnsServer {
                 let thread = std::thread::Builder::new()
                     .name(format!("dns-{bound}-{i}"))
                     .spawn(move || {
-                        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                        let runtime = match tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                        {
                             Ok(rt) => rt,
                             Err(e) => {
                                 tracing::error!(error = %e, "cannot start a DNS runtime");
@@ -57,27 +62,42 @@ impl DnsServer {
                             }
                         };
                         runtime.block_on(async move {
+                            let udp = match tokio::net::UdpSocket::from_std(socket) {
+                                Ok(s) => s,
+                                Err(e) => {
+                                    tracing::error!(error = %e, "cannot register a UDP socket");
+                                    return;
+                                }
+                            };
+                            let udp_loop =
+                                crate::dns::udp::serve(udp, handler.clone(), stop_rx.clone());
+                            let Some(listener) = tcp else {
+                                udp_loop.await;
+                                return;
+                            };
+                            // TCP stays with hickory's server: connection handling,
+                            // idle timeout and pipelining are its strengths.
                             let mut server = Server::new(handler);
-                            match tokio::net::UdpSocket::from_std(socket) {
-                                Ok(s) => server.register_socket(s),
-                                Err(e) => tracing::error!(error = %e, "cannot register a UDP socket"),
-                            }
-                            if let Some(listener) = tcp {
-                                match tokio::net::TcpListener::from_std(listener) {
-                                    Ok(l) => server.register_listener(l, tcp_idle_timeout, TCP_RESPONSE_QUEUE),
-                                    Err(e) => tracing::error!(error = %e, "cannot register a TCP listener"),
+                            match tokio::net::TcpListener::from_std(listener) {
+                                Ok(l) => server.register_listener(
+                                    l,
+                                    tcp_idle_timeout,
+                                    TCP_RESPONSE_QUEUE,
+                                ),
+                                Err(e) => {
+                                    tracing::error!(error = %e, "cannot register a TCP listener")
                                 }
                             }
                             tokio::select! {
+                                _ = udp_loop => {}
                                 result = server.block_until_done() => {
                                     if let Err(e) = result {
-                                        tracing::error!(error = %e, "DNS listener stopped");
+                                        tracing::error!(error = %e, "DNS TCP listener stopped");
                                     }
                                 }
-                                _ = stop_rx.wait_for(|stopped| *stopped) => {
-                                    let _ = server.shutdown_gracefully().await;
-                                }
+                                _ = stop_rx.wait_for(|stopped| *stopped) => {}
                             }
+                            let _ = server.shutdown_gracefully().await;
                         });
                     })?;
                 threads.push(thread);
