@@ -11,6 +11,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod forwarder;
 pub mod geo;
 pub mod health;
 pub mod import;
