@@ -98,10 +98,9 @@ impl Forwarders {
                 continue;
             };
             let mut r = old.swap_remove(i);
-            if r.forwarder.pool.load().config != *config {
-                if let Err(e) = self.reconfigure(&mut r, config).await {
-                    errors.push(e);
-                }
+            let changed = r.forwarder.pool.load().config != *config;
+            if changed && let Err(e) = self.reconfigure(&mut r, config).await {
+                errors.push(e);
             }
             self.running.push(r);
         }
