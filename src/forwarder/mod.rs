@@ -80,15 +80,13 @@ impl Forwarders {
     pub async fn apply(&mut self, configs: &[ForwarderConfig]) -> Vec<String> {
         while self.drains.try_join_next().is_some() {}
         let mut errors = Vec::new();
-        let mut old = std::mem::take(&mut self.running);
         // Removed forwarders go first, so their addresses are free for the rest.
-        let (kept, removed): (Vec<Running>, Vec<Running>) = old
-            .drain(..)
+        let (mut old, removed): (Vec<Running>, Vec<Running>) = std::mem::take(&mut self.running)
+            .into_iter()
             .partition(|r| configs.iter().any(|c| c.name == r.forwarder.name));
         for r in removed {
             self.retire(r).await;
         }
-        let mut old = kept;
         for config in configs {
             let Some(i) = old.iter().position(|r| r.forwarder.name == config.name) else {
                 match self.start(config).await {
