@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod dns;
+pub mod forwarder;
 pub mod geo;
 pub mod health;
 pub mod import;

@@ -3,6 +3,7 @@
 mod differential;
 mod dns_protocol;
 mod failover;
+mod forwarder;
 mod geo;
 mod geo_dns;
 mod harness;

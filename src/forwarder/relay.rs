@@ -1,0 +1,284 @@
+//! Moving bytes both ways between a client and its backend, by one of two
+//! strategies: Linux `splice(2)` through a pipe (the bytes never enter user
+//! space) or tokio's `copy_bidirectional_with_sizes` with large buffers.
+//!
+//! Invariant (both strategies): when one side sends EOF, the other side's
+//! write half is shut down and the opposite direction keeps flowing (TCP
+//! half-close); the relay ends when both directions ended or one failed.
+//! Every chunk moved is added to the [`Meter`] as it moves, so metrics and
+//! the idle timer see long-lived connections progress.
+
+use std::io;
+use std::net::Shutdown;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use super::stats::Counters;
+
+/// How a relay copies. Both are kept: `Buffered` works on every platform and
+/// with few file descriptors; `Splice` avoids copying through user space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyMode {
+    Splice,
+    Buffered,
+}
+
+/// Per-direction buffer for [`CopyMode::Buffered`].
+pub const BUFFER_SIZE: usize = 64 * 1024;
+
+impl CopyMode {
+    /// [`CopyMode::default`], unless `ALWAYSON_FORWARDER_COPY=splice|buffered`
+    /// says otherwise (for benchmarks and for hosts short of file descriptors).
+    pub fn from_env() -> Self {
+        match std::env::var("ALWAYSON_FORWARDER_COPY").as_deref() {
+            Ok("splice") => CopyMode::Splice,
+            Ok("buffered") => CopyMode::Buffered,
+            _ => CopyMode::default(),
+        }
+    }
+}
+
+impl Default for CopyMode {
+    /// Splice on Linux: in `benches/forwarder.sh` it moved bulk data faster
+    /// and matched the buffered copy on small requests. It costs two pipes
+    /// (four descriptors) per connection.
+    fn default() -> Self {
+        if cfg!(target_os = "linux") {
+            CopyMode::Splice
+        } else {
+            CopyMode::Buffered
+        }
+    }
+}
+
+/// Where the bytes of one connection are counted.
+#[derive(Debug)]
+pub struct Meter {
+    pub forwarder: Arc<Counters>,
+    pub backend: Arc<Counters>,
+    /// Bytes moved either way on this connection; the idle timer watches it.
+    pub progress: AtomicU64,
+}
+
+impl Meter {
+    fn client_to_backend(&self, bytes: usize) {
+        let bytes = bytes as u64;
+        self.forwarder.add_in(bytes);
+        self.backend.add_in(bytes);
+        self.progress.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    fn backend_to_client(&self, bytes: usize) {
+        let bytes = bytes as u64;
+        self.forwarder.add_out(bytes);
+        self.backend.add_out(bytes);
+        self.progress.fetch_add(bytes, Ordering::Relaxed);
+    }
+}
+
+/// Relays until both directions are done or one fails.
+pub async fn relay(
+    mode: CopyMode,
+    client: &mut TcpStream,
+    backend: &mut TcpStream,
+    meter: &Meter,
+) -> io::Result<()> {
+    match mode {
+        #[cfg(target_os = "linux")]
+        CopyMode::Splice => {
+            let (to_backend, to_client) = (zero_copy::Pipe::new()?, zero_copy::Pipe::new()?);
+            tokio::try_join!(
+                zero_copy::splice_one_way(client, backend, &to_backend, |n| meter
+                    .client_to_backend(n)),
+                zero_copy::splice_one_way(backend, client, &to_client, |n| meter
+                    .backend_to_client(n)),
+            )?;
+            Ok(())
+        }
+        #[cfg(not(target_os = "linux"))]
+        CopyMode::Splice => buffered(client, backend, meter).await,
+        CopyMode::Buffered => buffered(client, backend, meter).await,
+    }
+}
+
+async fn buffered(
+    client: &mut TcpStream,
+    backend: &mut TcpStream,
+    meter: &Meter,
+) -> io::Result<()> {
+    let mut client = Metered {
+        stream: client,
+        count: |n| meter.client_to_backend(n),
+    };
+    let mut backend = Metered {
+        stream: backend,
+        count: |n| meter.backend_to_client(n),
+    };
+    tokio::io::copy_bidirectional_with_sizes(&mut client, &mut backend, BUFFER_SIZE, BUFFER_SIZE)
+        .await?;
+    Ok(())
+}
+
+/// Shuts down our sending side, so the peer reads EOF; a peer that is already
+/// gone is not an error.
+fn shutdown_write(stream: &TcpStream) -> io::Result<()> {
+    match socket2::SockRef::from(stream).shutdown(Shutdown::Write) {
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+        other => other,
+    }
+}
+
+/// A stream that reports every successful read to `count`.
+struct Metered<'a, F> {
+    stream: &'a mut TcpStream,
+    count: F,
+}
+
+impl<F: Fn(usize) + Unpin> AsyncRead for Metered<'_, F> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut *this.stream).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = poll {
+            let n = buf.filled().len() - before;
+            if n > 0 {
+                (this.count)(n);
+            }
+        }
+        poll
+    }
+}
+
+impl<F: Unpin> AsyncWrite for Metered<'_, F> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(shutdown_write(self.get_mut().stream))
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod zero_copy {
+    //! `splice(2)`: socket → pipe → socket inside the kernel.
+
+    use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+    use tokio::io::Interest;
+    use tokio::net::TcpStream;
+
+    /// Pipe capacity asked for; the kernel may give less
+    /// (`/proc/sys/fs/pipe-max-size`), and then we use what it gives.
+    const PIPE_SIZE: i32 = 256 * 1024;
+
+    pub struct Pipe {
+        read: OwnedFd,
+        write: OwnedFd,
+        capacity: usize,
+    }
+
+    impl Pipe {
+        pub fn new() -> io::Result<Self> {
+            let mut fds = [0 as RawFd; 2];
+            // SAFETY: `fds` is a valid array of two ints for pipe2 to fill.
+            if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: pipe2 succeeded, so both fds are open and now owned only here.
+            let (read, write) =
+                unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+            // SAFETY: fcntl on an fd we own; failure only leaves the default size.
+            let capacity = unsafe {
+                libc::fcntl(write.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE);
+                libc::fcntl(write.as_raw_fd(), libc::F_GETPIPE_SZ)
+            };
+            let capacity = usize::try_from(capacity).unwrap_or(0).max(4096);
+            Ok(Self {
+                read,
+                write,
+                capacity,
+            })
+        }
+    }
+
+    /// Moves `from`'s bytes to `to` until `from` sends EOF, then shuts down
+    /// `to`'s write half.
+    pub async fn splice_one_way(
+        from: &TcpStream,
+        to: &TcpStream,
+        pipe: &Pipe,
+        count: impl Fn(usize),
+    ) -> io::Result<()> {
+        loop {
+            // The pipe is empty here, so EAGAIN can only mean "socket not readable".
+            let n = loop {
+                from.readable().await?;
+                match from.try_io(Interest::READABLE, || {
+                    splice(from.as_raw_fd(), pipe.write.as_raw_fd(), pipe.capacity)
+                }) {
+                    Ok(n) => break n,
+                    Err(e) if retry(&e) => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            if n == 0 {
+                return super::shutdown_write(to);
+            }
+            count(n);
+            let mut left = n;
+            while left > 0 {
+                to.writable().await?;
+                match to.try_io(Interest::WRITABLE, || {
+                    splice(pipe.read.as_raw_fd(), to.as_raw_fd(), left)
+                }) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(m) => left -= m,
+                    Err(e) if retry(&e) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+
+    fn retry(e: &io::Error) -> bool {
+        matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+        )
+    }
+
+    fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
+        // SAFETY: plain fds owned by live values for the duration of the call;
+        // null offsets are required for sockets and pipes.
+        let n = unsafe {
+            libc::splice(
+                from,
+                std::ptr::null_mut(),
+                to,
+                std::ptr::null_mut(),
+                len,
+                libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
+            )
+        };
+        usize::try_from(n).map_err(|_| io::Error::last_os_error())
+    }
+}
