@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::config::{self, ServerConfig};
 use crate::dns::handler::DnsHandler;
 use crate::dns::server::DnsServer;
+use crate::forwarder::Forwarders;
 use crate::reload::{self, FileWatch};
 use crate::table::updater::{Updater, UpdaterHandle};
 use crate::table::zone_set::ReloadOutcome;
@@ -29,6 +30,8 @@ pub enum StartError {
     },
     #[error("{0}")]
     GeoIp(String),
+    #[error("cannot start forwarders: {0}")]
+    Forwarder(String),
     #[error("cannot install the SIGHUP handler: {0}")]
     Signal(std::io::Error),
 }
@@ -41,6 +44,8 @@ pub struct RunningServer {
     pub updater: UpdaterHandle,
     /// The outcome of the first zone load.
     pub initial_load: ReloadOutcome,
+    /// The L4 forwarders (shared with the task that applies reloads).
+    pub forwarders: Arc<tokio::sync::Mutex<Forwarders>>,
     dns: Option<DnsServer>,
     _watch: Option<FileWatch>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -57,14 +62,24 @@ impl RunningServer {
         self.updater.reload().await
     }
 
-    /// Stops listening and every task.
+    /// The bound address of each forwarder, by name.
+    pub async fn forwarder_addrs(&self) -> Vec<(String, SocketAddr)> {
+        self.forwarders.lock().await.local_addrs()
+    }
+
+    /// Stops listening and every task; forwarded connections drain.
     pub async fn shutdown(mut self) {
-        if let Some(dns) = self.dns.take() {
-            let _ = tokio::task::spawn_blocking(move || dns.shutdown()).await;
-        }
         for task in &self.tasks {
             task.abort();
         }
+        if let Some(dns) = self.dns.take() {
+            let _ = tokio::task::spawn_blocking(move || dns.shutdown()).await;
+        }
+        let forwarders = {
+            let mut guard = self.forwarders.lock().await;
+            std::mem::replace(&mut *guard, Forwarders::new(self.store.clone()))
+        };
+        forwarders.shutdown().await;
     }
 }
 
@@ -73,8 +88,24 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let store = Arc::new(SnapshotStore::new(Snapshot::default()));
     let (updater, initial_load) =
         Updater::new(store.clone(), config.clone()).map_err(StartError::GeoIp)?;
+    let mut forwarder_configs = updater.forwarder_configs();
     let (updater, updater_task) = updater.spawn();
     let mut tasks = vec![updater_task];
+
+    let forwarders = Arc::new(tokio::sync::Mutex::new(Forwarders::new(store.clone())));
+    let errors = forwarders.lock().await.apply(&config.forwarders).await;
+    if !errors.is_empty() {
+        return Err(StartError::Forwarder(errors.join("; ")));
+    }
+    let applier = forwarders.clone();
+    tasks.push(tokio::spawn(async move {
+        while forwarder_configs.changed().await.is_ok() {
+            let configs = forwarder_configs.borrow_and_update().clone();
+            for error in applier.lock().await.apply(&configs).await {
+                tracing::error!(target: "alwayson::reload", "forwarder: {error}");
+            }
+        }
+    }));
 
     let handler = DnsHandler::new(
         store.clone(),
@@ -120,6 +151,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         store,
         updater,
         initial_load,
+        forwarders,
         dns: Some(dns),
         _watch: watch,
         tasks,
@@ -151,8 +183,10 @@ pub fn serve(config_path: Option<&Path>) -> ExitCode {
             }
         };
         let zones = server.store.load().zones.zones().len();
+        let forwarders = server.forwarder_addrs().await;
         tracing::info!(
             dns = ?server.dns_addrs,
+            forwarders = ?forwarders,
             zones,
             zones_dir = %config.dns.zones_dir.display(),
             "alwayson serving"

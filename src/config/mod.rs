@@ -12,6 +12,7 @@ use std::time::Duration;
 pub use duration::parse_duration;
 
 use crate::diag::{Diagnostic, Diagnostics, Source, Span};
+use crate::forwarder::config::ForwarderConfig;
 use crate::health::spec::{self, HealthCheckSpec};
 use crate::zone::model::Position;
 use raw::RawServerConfig;
@@ -27,8 +28,8 @@ pub struct ServerConfig {
     pub geoip: GeoipConfig,
     pub admin: AdminConfig,
     pub reload: ReloadConfig,
-    /// `[[forwarder]]` tables, converted by the forwarder module.
-    pub forwarder_tables: Vec<toml::Table>,
+    /// `[[forwarder]]` sections.
+    pub forwarders: Vec<ForwarderConfig>,
     pub health_checks: Vec<(HealthCheckSpec, Position)>,
 }
 
@@ -85,7 +86,7 @@ impl Default for ServerConfig {
                 watch: true,
                 debounce: Duration::from_millis(100),
             },
-            forwarder_tables: Vec::new(),
+            forwarders: Vec::new(),
             health_checks: Vec::new(),
         }
     }
@@ -242,7 +243,7 @@ pub fn convert(src: &Source) -> Result<ServerConfig, Vec<Diagnostic>> {
             }
         }
     }
-    config.forwarder_tables = raw.forwarder.iter().map(|f| f.get_ref().clone()).collect();
+    config.forwarders = crate::forwarder::config::convert_all(&raw.forwarder, src, &mut diags);
     for (id, check) in &raw.health_check {
         if let Some(spec) = spec::convert(id, check, src, &mut diags) {
             let (line, col) = src.locate(check.span().start);

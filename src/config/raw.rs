@@ -15,7 +15,7 @@ pub struct RawServerConfig {
     pub admin: Option<Spanned<RawAdmin>>,
     pub reload: Option<Spanned<RawReload>>,
     #[serde(default)]
-    pub forwarder: Vec<Spanned<toml::Table>>,
+    pub forwarder: Vec<Spanned<crate::forwarder::config::RawForwarder>>,
     #[serde(default)]
     pub health_check: BTreeMap<String, Spanned<RawHealthCheck>>,
 }

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::config::ServerConfig;
+use crate::forwarder::config::ForwarderConfig;
 use crate::geo::GeoDb;
 use crate::health::{
     CheckDetail, Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Override, Prober,
@@ -115,6 +116,7 @@ pub struct Updater {
     health: Arc<HealthView>,
     recent_flips: VecDeque<FlipRecord>,
     geo: GeoSource,
+    forwarders: watch::Sender<Vec<ForwarderConfig>>,
 }
 
 /// The GeoIP database and the file version it was read from.
@@ -159,6 +161,7 @@ impl Updater {
         let mut geo = GeoSource::default();
         geo.refresh(config.geoip.database.as_deref())?;
         let (tx, observations) = mpsc::channel(QUEUE);
+        let forwarders = watch::Sender::new(config.forwarders.clone());
         let mut updater = Self {
             store,
             config,
@@ -169,9 +172,15 @@ impl Updater {
             health: Arc::new(HealthView::default()),
             recent_flips: VecDeque::new(),
             geo,
+            forwarders,
         };
         let outcome = updater.reload();
         Ok((updater, outcome))
+    }
+
+    /// The `[[forwarder]]` sections, updated by every reload that changes them.
+    pub fn forwarder_configs(&self) -> watch::Receiver<Vec<ForwarderConfig>> {
+        self.forwarders.subscribe()
     }
 
     /// Runs the command loop on the current runtime.
@@ -270,7 +279,7 @@ impl Updater {
             match crate::config::load(Some(&path)) {
                 Ok(config) => {
                     self.config.health_checks = config.health_checks;
-                    self.config.forwarder_tables = config.forwarder_tables;
+                    self.config.forwarders = config.forwarders;
                     self.config.geoip.database = config.geoip.database;
                 }
                 Err(diags) => outcome.errors.push(diags.to_string()),
@@ -318,6 +327,26 @@ impl Updater {
             .collect();
         let flips = self.book.apply_specs(&specs, SystemTime::now());
         self.prober.apply(&specs);
+        for forwarder in &self.config.forwarders {
+            for backend in &forwarder.backends {
+                if let Some(id) = &backend.health_check {
+                    if !specs.iter().any(|s| s.id == *id) {
+                        outcome.errors.push(format!(
+                            "{}: forwarder {:?} backend {} names unknown health check {id:?}; it counts as healthy",
+                            self.config.path.as_deref().map_or("alwayson.toml".into(), |p| p.display().to_string()),
+                            forwarder.name,
+                            backend.address
+                        ));
+                    }
+                }
+            }
+        }
+        let configs = self.config.forwarders.clone();
+        self.forwarders.send_if_modified(|current| {
+            let changed = *current != configs;
+            *current = configs;
+            changed
+        });
         for flip in &flips {
             tracing::info!(target: "alwayson::health", check = %flip.id, healthy = flip.healthy, reason = %flip.reason, "health flip");
         }

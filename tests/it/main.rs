@@ -4,6 +4,7 @@ mod differential;
 mod dns_protocol;
 mod failover;
 mod forwarder;
+mod forwarder_app;
 mod geo;
 mod geo_dns;
 mod harness;
