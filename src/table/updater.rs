@@ -329,15 +329,15 @@ impl Updater {
         self.prober.apply(&specs);
         for forwarder in &self.config.forwarders {
             for backend in &forwarder.backends {
-                if let Some(id) = &backend.health_check {
-                    if !specs.iter().any(|s| s.id == *id) {
-                        outcome.errors.push(format!(
+                if let Some(id) = &backend.health_check
+                    && !specs.iter().any(|s| s.id == *id)
+                {
+                    outcome.errors.push(format!(
                             "{}: forwarder {:?} backend {} names unknown health check {id:?}; it counts as healthy",
                             self.config.path.as_deref().map_or("alwayson.toml".into(), |p| p.display().to_string()),
                             forwarder.name,
                             backend.address
                         ));
-                    }
                 }
             }
         }
