@@ -15,6 +15,7 @@ pub mod dns;
 pub mod geo;
 pub mod health;
 pub mod import;
+pub mod metrics;
 pub mod policy;
 pub mod reload;
 pub mod table;
