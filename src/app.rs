@@ -1,5 +1,5 @@
 //! Wiring: load the config, start the updater, DNS listeners, reload
-//! triggers (and later checkers, admin API, forwarders); `check` validates
+//! triggers, the admin API (and later forwarders); `check` validates
 //! the same inputs without serving. [`start`] is also the tests' entry point.
 
 use std::net::SocketAddr;
@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::admin::{AdminServer, AdminState};
 use crate::config::{self, ServerConfig};
 use crate::dns::handler::DnsHandler;
 use crate::dns::server::DnsServer;
+use crate::metrics::Metrics;
 use crate::reload::{self, FileWatch};
 use crate::table::updater::{Updater, UpdaterHandle};
 use crate::table::zone_set::ReloadOutcome;
@@ -31,6 +33,11 @@ pub enum StartError {
     GeoIp(String),
     #[error("cannot install the SIGHUP handler: {0}")]
     Signal(std::io::Error),
+    #[error("cannot listen for the admin API on {addr}: {source} (set [admin] listen, or \"off\")")]
+    AdminListen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A running server; [`RunningServer::shutdown`] stops it.
@@ -41,6 +48,10 @@ pub struct RunningServer {
     pub updater: UpdaterHandle,
     /// The outcome of the first zone load.
     pub initial_load: ReloadOutcome,
+    /// The bound admin API address (None: `[admin] listen = "off"`).
+    pub admin_addr: Option<SocketAddr>,
+    pub metrics: Arc<Metrics>,
+    admin: Option<AdminServer>,
     dns: Option<DnsServer>,
     _watch: Option<FileWatch>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -59,6 +70,9 @@ impl RunningServer {
 
     /// Stops listening and every task.
     pub async fn shutdown(mut self) {
+        if let Some(admin) = self.admin.take() {
+            admin.shutdown().await;
+        }
         if let Some(dns) = self.dns.take() {
             let _ = tokio::task::spawn_blocking(move || dns.shutdown()).await;
         }
@@ -71,8 +85,10 @@ impl RunningServer {
 /// Starts everything on the current tokio runtime.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let store = Arc::new(SnapshotStore::new(Snapshot::default()));
+    let metrics = Arc::new(Metrics::new());
     let (updater, initial_load) =
-        Updater::new(store.clone(), config.clone()).map_err(StartError::GeoIp)?;
+        Updater::with_metrics(store.clone(), config.clone(), metrics.clone())
+            .map_err(StartError::GeoIp)?;
     let (updater, updater_task) = updater.spawn();
     let mut tasks = vec![updater_task];
 
@@ -80,7 +96,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         store.clone(),
         config.dns.max_udp_payload,
         config.geoip.use_ecs,
-    );
+    )
+    .with_metrics(metrics.clone());
     let dns = DnsServer::start(
         &config.dns.listen,
         handler,
@@ -98,6 +115,30 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         source,
     })?;
     let dns_addrs = dns.local_addrs().to_vec();
+
+    let admin = match config.admin.listen {
+        None => None,
+        Some(listen) => {
+            let state = AdminState {
+                store: store.clone(),
+                updater: updater.clone(),
+                metrics: metrics.clone(),
+                token: config.admin.token.as_deref().map(Arc::from),
+                use_ecs: config.geoip.use_ecs,
+                forwarders: AdminState::no_forwarders(),
+            };
+            match AdminServer::start(listen, state).await {
+                Ok(admin) => Some(admin),
+                Err(source) => {
+                    let _ = tokio::task::spawn_blocking(move || dns.shutdown()).await;
+                    return Err(StartError::AdminListen {
+                        addr: listen,
+                        source,
+                    });
+                }
+            }
+        }
+    };
 
     let watch = if config.reload.watch {
         let mut paths = vec![config.dns.zones_dir.clone()];
@@ -120,6 +161,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         store,
         updater,
         initial_load,
+        admin_addr: admin.as_ref().map(AdminServer::local_addr),
+        metrics,
+        admin,
         dns: Some(dns),
         _watch: watch,
         tasks,
@@ -153,6 +197,7 @@ pub fn serve(config_path: Option<&Path>) -> ExitCode {
         let zones = server.store.load().zones.zones().len();
         tracing::info!(
             dns = ?server.dns_addrs,
+            admin = ?server.admin_addr,
             zones,
             zones_dir = %config.dns.zones_dir.display(),
             "alwayson serving"

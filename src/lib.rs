@@ -7,6 +7,7 @@
 //! - DNS queries → `dns` → resolve → `policy` select → response;
 //! - TCP connections → `forwarder` → balance over healthy backends.
 
+pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod config;
