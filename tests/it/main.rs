@@ -1,5 +1,7 @@
 //! The one integration-test binary: one module per concern.
 
+mod admin_api;
+mod admin_client;
 mod differential;
 mod dns_protocol;
 mod failover;
