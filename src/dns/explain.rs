@@ -42,7 +42,7 @@ pub struct Explanation {
     pub answers: Vec<String>,
     pub authority: Vec<String>,
     pub additionals: Vec<String>,
-    /// The ECS scope the response would echo (None without ECS).
+    /// The ECS scope the response would echo (None: no ECS option).
     pub ecs_scope_prefix: Option<u8>,
     /// Part of the answer was drawn at random (weighted, multivalue).
     pub random: bool,
@@ -105,7 +105,8 @@ pub fn explain(
         answers: Vec::new(),
         authority: Vec::new(),
         additionals: Vec::new(),
-        ecs_scope_prefix: client.ecs_source.map(|_| 0),
+        // REFUSED responses carry no ECS option, as on the DNS path.
+        ecs_scope_prefix: None,
         random: false,
         decisions: Vec::new(),
     };

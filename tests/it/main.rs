@@ -2,6 +2,7 @@
 
 mod admin_api;
 mod admin_client;
+mod admin_explain;
 mod differential;
 mod dns_protocol;
 mod failover;
