@@ -13,4 +13,5 @@ mod import;
 mod metrics;
 mod packets;
 mod reload;
+mod status_page;
 mod zone_files;
