@@ -10,6 +10,7 @@ mod geo;
 mod harness;
 mod health;
 mod import;
+mod logs;
 mod metrics;
 mod packets;
 mod reload;

@@ -59,7 +59,9 @@ fn section<'a>(dom: &'a str, id: &str) -> &'a str {
     let start = dom
         .find(&format!("id=\"{id}\""))
         .unwrap_or_else(|| panic!("no #{id} in:\n{dom}"));
-    let end = dom[start..].find("</table>").map_or(dom.len(), |e| e + start);
+    let end = dom[start..]
+        .find("</table>")
+        .map_or(dom.len(), |e| e + start);
     &dom[start..end]
 }
 
