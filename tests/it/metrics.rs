@@ -76,7 +76,7 @@ values = [
 async fn metrics_count_real_traffic_and_pass_promtool() {
     let (a, b) = backends().await;
     let zone_text = format!("{}{BIG_TXT}", failover_zone(&a, &b));
-    let (server, admin) = start(&[zone_text.clone()], |_| {}).await;
+    let (server, admin) = start(std::slice::from_ref(&zone_text), |_| {}).await;
     let dns = server.addr();
 
     for _ in 0..3 {
