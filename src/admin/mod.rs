@@ -19,6 +19,7 @@
 pub mod api;
 pub mod api_error;
 pub mod auth;
+pub mod bodies;
 pub mod status_page;
 
 use std::io;

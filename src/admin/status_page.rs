@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::response::Html;
 
 use crate::admin::AdminState;
-use crate::admin::api::{status_text, time_text};
+use crate::admin::bodies::{status_text, time_text};
 use crate::metrics::render::ForwarderBackendStats;
 use crate::table::updater::HealthReport;
 use crate::table::zone_table::ZoneFileReport;
