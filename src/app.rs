@@ -1,5 +1,5 @@
 //! Wiring: load the config, start the updater, DNS listeners, reload
-//! triggers (and later checkers, admin API, forwarders); `check` validates
+//! triggers, the admin API (and later forwarders); `check` validates
 //! the same inputs without serving. [`start`] is also the tests' entry point.
 
 use std::net::SocketAddr;
@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::admin::{AdminServer, AdminState};
 use crate::config::{self, ServerConfig};
 use crate::dns::handler::DnsHandler;
 use crate::dns::server::DnsServer;
 use crate::forwarder::Forwarders;
+use crate::metrics::Metrics;
+use crate::metrics::render::ForwarderBackendStats;
 use crate::reload::{self, FileWatch};
 use crate::table::updater::{Updater, UpdaterHandle};
 use crate::table::zone_set::ReloadOutcome;
@@ -34,6 +37,11 @@ pub enum StartError {
     Forwarder(String),
     #[error("cannot install the SIGHUP handler: {0}")]
     Signal(std::io::Error),
+    #[error("cannot listen for the admin API on {addr}: {source} (set [admin] listen, or \"off\")")]
+    AdminListen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A running server; [`RunningServer::shutdown`] stops it.
@@ -46,6 +54,10 @@ pub struct RunningServer {
     pub initial_load: ReloadOutcome,
     /// The L4 forwarders (shared with the task that applies reloads).
     pub forwarders: Arc<tokio::sync::Mutex<Forwarders>>,
+    /// The bound admin API address (None: `[admin] listen = "off"`).
+    pub admin_addr: Option<SocketAddr>,
+    pub metrics: Arc<Metrics>,
+    admin: Option<AdminServer>,
     dns: Option<DnsServer>,
     _watch: Option<FileWatch>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -69,11 +81,14 @@ impl RunningServer {
 
     /// Stops listening and every task; forwarded connections drain.
     pub async fn shutdown(mut self) {
-        for task in &self.tasks {
-            task.abort();
+        if let Some(admin) = self.admin.take() {
+            admin.shutdown().await;
         }
         if let Some(dns) = self.dns.take() {
             let _ = tokio::task::spawn_blocking(move || dns.shutdown()).await;
+        }
+        for task in &self.tasks {
+            task.abort();
         }
         let forwarders = {
             let mut guard = self.forwarders.lock().await;
@@ -86,8 +101,10 @@ impl RunningServer {
 /// Starts everything on the current tokio runtime.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let store = Arc::new(SnapshotStore::new(Snapshot::default()));
+    let metrics = Arc::new(Metrics::new());
     let (updater, initial_load) =
-        Updater::new(store.clone(), config.clone()).map_err(StartError::GeoIp)?;
+        Updater::with_metrics(store.clone(), config.clone(), metrics.clone())
+            .map_err(StartError::GeoIp)?;
     let mut forwarder_configs = updater.forwarder_configs();
     let (updater, updater_task) = updater.spawn();
     let mut tasks = vec![updater_task];
@@ -111,7 +128,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         store.clone(),
         config.dns.max_udp_payload,
         config.geoip.use_ecs,
-    );
+    )
+    .with_metrics(metrics.clone());
     let dns = DnsServer::start(
         &config.dns.listen,
         handler,
@@ -129,6 +147,30 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         source,
     })?;
     let dns_addrs = dns.local_addrs().to_vec();
+
+    let admin = match config.admin.listen {
+        None => None,
+        Some(listen) => {
+            let state = AdminState {
+                store: store.clone(),
+                updater: updater.clone(),
+                metrics: metrics.clone(),
+                token: config.admin.token.as_deref().map(Arc::from),
+                use_ecs: config.geoip.use_ecs,
+                forwarders: forwarder_stats(forwarders.clone()),
+            };
+            match AdminServer::start(listen, state).await {
+                Ok(admin) => Some(admin),
+                Err(source) => {
+                    let _ = tokio::task::spawn_blocking(move || dns.shutdown()).await;
+                    return Err(StartError::AdminListen {
+                        addr: listen,
+                        source,
+                    });
+                }
+            }
+        }
+    };
 
     let watch = if config.reload.watch {
         let mut paths = vec![config.dns.zones_dir.clone()];
@@ -152,9 +194,47 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         updater,
         initial_load,
         forwarders,
+        admin_addr: admin.as_ref().map(AdminServer::local_addr),
+        metrics,
+        admin,
         dns: Some(dns),
         _watch: watch,
         tasks,
+    })
+}
+
+/// The admin API's view of the forwarders' counters. Scrapes never wait for
+/// a reload in progress: they get the last rows read instead.
+fn forwarder_stats(
+    forwarders: Arc<tokio::sync::Mutex<Forwarders>>,
+) -> crate::admin::ForwarderStatsSource {
+    let last = std::sync::Mutex::new(Vec::new());
+    Arc::new(move || {
+        let mut last = last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Ok(forwarders) = forwarders.try_lock() {
+            *last = forwarders
+                .stats()
+                .into_iter()
+                .flat_map(|f| {
+                    f.backends.into_iter().map(move |b| ForwarderBackendStats {
+                        forwarder: f.name.clone(),
+                        listen: f.listen.to_string(),
+                        backend: b.address.to_string(),
+                        health_check: b.health_check.as_deref().map(str::to_string),
+                        healthy: b.healthy,
+                        active_connections: b.counters.active,
+                        connections_total: b.counters.total,
+                        connect_failures_total: b.counters.failed_connects,
+                        bytes_to_backend: b.counters.bytes_in,
+                        bytes_to_client: b.counters.bytes_out,
+                        draining: b.draining,
+                    })
+                })
+                .collect();
+        }
+        last.clone()
     })
 }
 
@@ -187,6 +267,7 @@ pub fn serve(config_path: Option<&Path>) -> ExitCode {
         tracing::info!(
             dns = ?server.dns_addrs,
             forwarders = ?forwarders,
+            admin = ?server.admin_addr,
             zones,
             zones_dir = %config.dns.zones_dir.display(),
             "alwayson serving"

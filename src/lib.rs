@@ -7,6 +7,7 @@
 //! - DNS queries → `dns` → resolve → `policy` select → response;
 //! - TCP connections → `forwarder` → balance over healthy backends.
 
+pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod forwarder;
 pub mod geo;
 pub mod health;
 pub mod import;
+pub mod metrics;
 pub mod policy;
 pub mod reload;
 pub mod table;

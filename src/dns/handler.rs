@@ -5,10 +5,12 @@
 //! OPT kept, which hickory's encoder would drop).
 //!
 //! The query path loads the snapshot once and allocates only what hickory
-//! and the answer vector need.
+//! and the answer vector need; counting it in [`Metrics`] is a few atomic
+//! increments.
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use hickory_proto::op::{Edns, Header, HeaderCounts, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption};
@@ -20,6 +22,7 @@ use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseI
 use hickory_server::zone_handler::MessageResponseBuilder;
 
 use crate::dns::resolve::{Resolution, resolve};
+use crate::metrics::{Metrics, Transport, ZoneCounters};
 use crate::policy::Client;
 use crate::table::SnapshotStore;
 use crate::table::wire_name::WireName;
@@ -34,6 +37,7 @@ pub struct DnsHandler {
     store: Arc<SnapshotStore>,
     max_udp_payload: u16,
     use_ecs: bool,
+    metrics: Arc<Metrics>,
 }
 
 impl DnsHandler {
@@ -42,7 +46,14 @@ impl DnsHandler {
             store,
             max_udp_payload: max_udp_payload.max(512),
             use_ecs,
+            metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    /// Counts queries into `metrics` instead of a private set.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 }
 
@@ -58,7 +69,39 @@ impl RequestHandler for DnsHandler {
     async fn handle_request<R: ResponseHandler, T: Time>(
         &self,
         request: &Request,
+        response_handle: R,
+    ) -> ResponseInfo {
+        let started = Instant::now();
+        let mut zone = None;
+        let info = self.respond(request, response_handle, &mut zone).await;
+        let transport = match request.protocol() {
+            Protocol::Udp => Transport::Udp,
+            _ => Transport::Tcp,
+        };
+        let qtype = match request.queries.queries() {
+            [q] => q.query_type(),
+            _ => RecordType::Unknown(0),
+        };
+        self.metrics.record_query(
+            zone.as_deref(),
+            transport,
+            qtype,
+            info.response_code,
+            info.truncation,
+            started.elapsed(),
+        );
+        info
+    }
+}
+
+impl DnsHandler {
+    /// Answers one request; `zone` gets the counters of the zone that held
+    /// the name, if one did.
+    async fn respond<R: ResponseHandler>(
+        &self,
+        request: &Request,
         mut response_handle: R,
+        zone_counters: &mut Option<Arc<ZoneCounters>>,
     ) -> ResponseInfo {
         let mut metadata = Metadata::response_from_request(&request.metadata);
         metadata.recursion_available = false;
@@ -130,6 +173,7 @@ impl RequestHandler for DnsHandler {
             let m = refuse_or(ResponseCode::Refused, metadata);
             return send_empty(request, response_handle, m, response_edns.as_ref()).await;
         };
+        *zone_counters = Some(zone.counters.clone());
         let (addr, source) = match &ecs {
             Some(subnet) => (subnet.addr(), Some(subnet.source_prefix())),
             None => (request.src().ip(), None),

@@ -1,6 +1,8 @@
 //! The DNS front end: hickory's `RequestHandler` over the snapshot, the
-//! resolver, EDNS/ECS and size handling, and the per-core UDP/TCP sockets.
+//! resolver, EDNS/ECS and size handling, the per-core UDP/TCP sockets, and
+//! the explanation of an answer for the admin API.
 
+pub mod explain;
 pub mod handler;
 pub mod resolve;
 pub mod server;

@@ -108,6 +108,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         nodes,
         index,
         record_count,
+        counters: Arc::default(),
     }
 }
 

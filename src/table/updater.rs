@@ -18,6 +18,7 @@ use crate::health::{
     CheckDetail, Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Override, Prober,
     UnknownCheck,
 };
+use crate::metrics::Metrics;
 use crate::table::routing;
 use crate::table::zone_set::{ReloadOutcome, ZoneSet};
 use crate::table::{Snapshot, SnapshotStore, ZoneTable};
@@ -117,6 +118,7 @@ pub struct Updater {
     recent_flips: VecDeque<FlipRecord>,
     geo: GeoSource,
     forwarders: watch::Sender<Vec<ForwarderConfig>>,
+    metrics: Arc<Metrics>,
 }
 
 /// The GeoIP database and the file version it was read from.
@@ -158,6 +160,16 @@ impl Updater {
         store: Arc<SnapshotStore>,
         config: ServerConfig,
     ) -> Result<(Self, ReloadOutcome), String> {
+        Self::with_metrics(store, config, Arc::new(Metrics::new()))
+    }
+
+    /// Like [`Updater::new`], counting probes, flips and reloads into
+    /// `metrics` and giving compiled zones their query counters.
+    pub fn with_metrics(
+        store: Arc<SnapshotStore>,
+        config: ServerConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<(Self, ReloadOutcome), String> {
         let mut geo = GeoSource::default();
         geo.refresh(config.geoip.database.as_deref())?;
         let (tx, observations) = mpsc::channel(QUEUE);
@@ -173,6 +185,7 @@ impl Updater {
             recent_flips: VecDeque::new(),
             geo,
             forwarders,
+            metrics,
         };
         let outcome = updater.reload();
         Ok((updater, outcome))
@@ -202,6 +215,7 @@ impl Updater {
                     None => return,
                 },
                 Some(observation) = self.observations.recv() => {
+                    self.metrics.record_probe(&observation.id, observation.success, observation.duration);
                     let flips = self.book.observe(observation);
                     self.apply_flips(flips);
                 }
@@ -252,6 +266,7 @@ impl Updater {
         }
         let now = SystemTime::now();
         for flip in &flips {
+            self.metrics.record_flip(&flip.id, flip.healthy);
             tracing::info!(
                 target: "alwayson::health",
                 check = %flip.id,
@@ -301,21 +316,18 @@ impl Updater {
         for error in &outcome.errors {
             tracing::error!(target: "alwayson::reload", "{error}");
         }
-        if !outcome.added.is_empty()
-            || !outcome.changed.is_empty()
-            || !outcome.removed.is_empty()
-            || !outcome.errors.is_empty()
-        {
-            tracing::info!(
-                target: "alwayson::reload",
-                added = outcome.added.len(),
-                changed = outcome.changed.len(),
-                removed = outcome.removed.len(),
-                unchanged = outcome.unchanged,
-                errors = outcome.errors.len(),
-                "zones reloaded"
-            );
-        }
+        // One line per reload, also when nothing changed, so that an
+        // operator's SIGHUP or POST always shows up in the log.
+        tracing::info!(
+            target: "alwayson::reload",
+            added = outcome.added.len(),
+            changed = outcome.changed.len(),
+            removed = outcome.removed.len(),
+            unchanged = outcome.unchanged,
+            errors = outcome.errors.len(),
+            "zones reloaded"
+        );
+        self.metrics.record_reload(!outcome.errors.is_empty());
 
         // Health checks: the server config's and every loaded zone's.
         let specs: Vec<HealthCheckSpec> = self
@@ -348,11 +360,22 @@ impl Updater {
             changed
         });
         for flip in &flips {
-            tracing::info!(target: "alwayson::health", check = %flip.id, healthy = flip.healthy, reason = %flip.reason, "health flip");
+            self.metrics.record_flip(&flip.id, flip.healthy);
+            tracing::info!(
+                target: "alwayson::health",
+                check = %flip.id,
+                from = if flip.healthy { "unhealthy" } else { "healthy" },
+                to = if flip.healthy { "healthy" } else { "unhealthy" },
+                reason = %flip.reason,
+                "health flip"
+            );
         }
         self.health = Arc::new(self.book.view());
+        self.metrics
+            .retain_checks(|id| self.book.status(id).is_some());
 
-        let (compiled, reports) = self.zones.compile();
+        let (mut compiled, reports) = self.zones.compile();
+        self.metrics.attach_zones(&mut compiled);
         self.publish(Arc::new(ZoneTable::new(compiled, reports)));
         outcome
     }

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use hickory_proto::rr::{Name, Record, RecordType};
 
 use crate::health::CheckId;
+use crate::metrics::ZoneCounters;
 use crate::table::wire_name::WireName;
 use crate::zone::model::{PolicyKind, Routing};
 
@@ -60,6 +61,9 @@ pub struct CompiledZone {
     pub nodes: Vec<Node>,
     pub index: HashMap<Box<[u8]>, usize>,
     pub record_count: usize,
+    /// Query counters of this origin, shared by every compiled version of it
+    /// (set by the updater through `Metrics::attach_zones`).
+    pub counters: Arc<ZoneCounters>,
 }
 
 #[derive(Debug)]

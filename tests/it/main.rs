@@ -1,5 +1,8 @@
 //! The one integration-test binary: one module per concern.
 
+mod admin_api;
+mod admin_client;
+mod admin_explain;
 mod differential;
 mod dns_protocol;
 mod failover;
@@ -10,6 +13,9 @@ mod geo_dns;
 mod harness;
 mod health;
 mod import;
+mod logs;
+mod metrics;
 mod packets;
 mod reload;
+mod status_page;
 mod zone_files;

@@ -1,0 +1,244 @@
+//! The status page (`GET /`): zones, health checks, recent flips and
+//! forwarder backends, rendered on the server as plain HTML that reloads
+//! itself every few seconds (no scripts, no framework).
+//!
+//! Invariant: every value that comes from files, probes or the network
+//! goes through [`escape`] before it reaches the page.
+
+use std::fmt::Write;
+
+use axum::extract::State;
+use axum::response::Html;
+
+use crate::admin::AdminState;
+use crate::admin::bodies::{status_text, time_text};
+use crate::metrics::render::ForwarderBackendStats;
+use crate::table::updater::HealthReport;
+use crate::table::zone_table::ZoneFileReport;
+
+/// Seconds between the page's own reloads.
+const REFRESH_SECONDS: u32 = 5;
+
+/// `GET /`
+pub async fn page(State(state): State<AdminState>) -> Html<String> {
+    let snapshot = state.store.load_full();
+    let health = state.updater.health().await.unwrap_or_default();
+    let forwarders = (state.forwarders)();
+    Html(render(
+        &snapshot.zones.files,
+        &health,
+        &forwarders,
+        snapshot.version,
+    ))
+}
+
+/// The whole page.
+pub fn render(
+    zones: &[ZoneFileReport],
+    health: &HealthReport,
+    forwarders: &[ForwarderBackendStats],
+    version: u64,
+) -> String {
+    let mut w = String::with_capacity(8192);
+    let _ = write!(
+        w,
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="{REFRESH_SECONDS}">
+<title>alwayson status</title>
+<style>
+body {{ font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }}
+table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
+th, td {{ border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }}
+th {{ background: #f3f3f3; }}
+.healthy {{ color: #176d2c; font-weight: 600; }}
+.unhealthy, .error {{ color: #b3261e; font-weight: 600; }}
+pre {{ margin: 0; white-space: pre-wrap; }}
+</style></head><body>
+<h1>alwayson</h1>
+<p>version {} · answer table #{version} · refreshes every {REFRESH_SECONDS}s ·
+<a href="/metrics">metrics</a> · <a href="/api/v1/zones">zones JSON</a> ·
+<a href="/api/v1/health-checks">health JSON</a></p>
+"#,
+        escape(env!("CARGO_PKG_VERSION"))
+    );
+    zones_section(&mut w, zones);
+    checks_section(&mut w, health);
+    flips_section(&mut w, health);
+    forwarders_section(&mut w, forwarders);
+    w.push_str("</body></html>\n");
+    w
+}
+
+fn zones_section(w: &mut String, zones: &[ZoneFileReport]) {
+    w.push_str("<h2>Zones</h2>\n<table id=\"zones\"><tr><th>origin</th><th>file</th><th>serial</th><th>records</th><th>loaded</th><th>last reload</th></tr>\n");
+    for z in zones {
+        let result = match &z.error {
+            None => "<span class=\"healthy\">ok</span>".to_string(),
+            Some(e) => format!(
+                "<span class=\"error\">failed</span><pre>{}</pre>",
+                escape(e)
+            ),
+        };
+        let _ = writeln!(
+            w,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{result}</td></tr>",
+            escape(
+                &z.origin
+                    .as_ref()
+                    .map_or("(not served)".to_string(), ToString::to_string)
+            ),
+            escape(&z.file.display().to_string()),
+            z.serial.map_or("-".to_string(), |s| s.to_string()),
+            z.records,
+            escape(&time_text(z.loaded_at)),
+        );
+    }
+    w.push_str("</table>\n");
+}
+
+fn checks_section(w: &mut String, health: &HealthReport) {
+    w.push_str("<h2>Health checks</h2>\n<table id=\"checks\"><tr><th>check</th><th>kind</th><th>state</th><th>since</th><th>last probe</th><th>override</th></tr>\n");
+    for c in &health.checks {
+        let state = status_text(c.healthy);
+        let probe = c.last_probe.as_ref().map_or("-".to_string(), |p| {
+            format!(
+                "{} in {:.1} ms at {}: {}",
+                if p.success { "ok" } else { "failed" },
+                p.duration.as_secs_f64() * 1000.0,
+                time_text(p.at),
+                p.detail
+            )
+        });
+        let overridden = c.overridden.map_or("-".to_string(), |o| {
+            let until = o.until.map_or("until cleared".to_string(), |u| {
+                format!("until {}", time_text(u))
+            });
+            format!("held {} {until}", status_text(o.healthy))
+        });
+        let _ = writeln!(
+            w,
+            "<tr data-check=\"{id}\"><td>{id}</td><td>{}</td><td class=\"{state}\">{state}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(c.kind),
+            escape(&time_text(c.since)),
+            escape(&probe),
+            escape(&overridden),
+            id = escape(&c.id),
+        );
+    }
+    w.push_str("</table>\n");
+}
+
+fn flips_section(w: &mut String, health: &HealthReport) {
+    w.push_str("<h2>Recent flips</h2>\n<table id=\"flips\"><tr><th>at</th><th>check</th><th>to</th><th>reason</th></tr>\n");
+    for f in health.recent_flips.iter().rev() {
+        let to = status_text(f.flip.healthy);
+        let _ = writeln!(
+            w,
+            "<tr><td>{}</td><td>{}</td><td class=\"{to}\">{to}</td><td>{}</td></tr>",
+            escape(&time_text(f.at)),
+            escape(&f.flip.id),
+            escape(&f.flip.reason),
+        );
+    }
+    w.push_str("</table>\n");
+}
+
+fn forwarders_section(w: &mut String, rows: &[ForwarderBackendStats]) {
+    w.push_str("<h2>Forwarders</h2>\n");
+    if rows.is_empty() {
+        w.push_str("<p id=\"forwarders\">No forwarders configured.</p>\n");
+        return;
+    }
+    w.push_str("<table id=\"forwarders\"><tr><th>forwarder</th><th>listen</th><th>backend</th><th>check</th><th>state</th><th>open</th><th>total</th><th>failed connects</th><th>bytes in / out</th></tr>\n");
+    for r in rows {
+        let state = if r.draining {
+            "draining"
+        } else {
+            status_text(r.healthy)
+        };
+        let _ = writeln!(
+            w,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{state}\">{state}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td></tr>",
+            escape(&r.forwarder),
+            escape(&r.listen),
+            escape(&r.backend),
+            escape(r.health_check.as_deref().unwrap_or("-")),
+            r.active_connections,
+            r.connections_total,
+            r.connect_failures_total,
+            r.bytes_to_backend,
+            r.bytes_to_client,
+        );
+    }
+    w.push_str("</table>\n");
+}
+
+/// HTML text and attribute escaping.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::health::{CheckDetail, Flip};
+    use crate::table::updater::FlipRecord;
+
+    #[test]
+    fn every_value_is_escaped() {
+        let evil = "<script>alert('x')</script>&\"";
+        let zones = [ZoneFileReport {
+            file: PathBuf::from(evil),
+            origin: None,
+            serial: None,
+            records: 0,
+            loaded_at: SystemTime::UNIX_EPOCH,
+            error: Some(evil.to_string()),
+        }];
+        let health = HealthReport {
+            checks: vec![CheckDetail {
+                id: evil.into(),
+                kind: "http",
+                healthy: false,
+                since: SystemTime::UNIX_EPOCH,
+                last_probe: None,
+                overridden: None,
+                consecutive_successes: 0,
+                consecutive_failures: 3,
+                invert: false,
+                disabled: false,
+            }],
+            recent_flips: vec![FlipRecord {
+                at: SystemTime::UNIX_EPOCH,
+                flip: Flip {
+                    id: evil.into(),
+                    healthy: false,
+                    reason: evil.to_string(),
+                },
+            }],
+        };
+        let rows = [ForwarderBackendStats {
+            forwarder: evil.to_string(),
+            backend: evil.to_string(),
+            ..Default::default()
+        }];
+        let page = render(&zones, &health, &rows, 1);
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"));
+    }
+}

@@ -1,0 +1,430 @@
+//! The explain API's core (Route 53's TestDNSAnswer): the answer a client
+//! would get now, and why.
+//!
+//! Invariant: the answer part is [`resolve`] itself over the same snapshot,
+//! and every routing decision is re-derived with [`policy::select`] and the
+//! group's precomputed state, so an explanation cannot disagree with a real
+//! answer (random policies excepted: there it reports the candidates and
+//! their chances, and marks the sets the drawn answer used). Pure, and only
+//! the admin API calls it: the query path never pays for it.
+
+use std::collections::HashSet;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use serde::Serialize;
+
+use crate::dns::resolve::resolve;
+use crate::policy::{self, Client};
+use crate::table::Snapshot;
+use crate::table::routing::GroupState;
+use crate::table::wire_name::{WireName, key_of};
+use crate::table::zone_table::{CompiledZone, Node, RoutedGroup, RrsetContent, SetTarget};
+use crate::zone::model::{FailoverRole, PolicyKind, Routing};
+
+/// How deep nested aliases are described (resolve follows at most 8).
+const MAX_DEPTH: usize = 8;
+
+/// The answer and the decisions behind it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub qtype: String,
+    /// The address the policies saw (the ECS address when given).
+    pub client: String,
+    pub ecs_source_prefix: Option<u8>,
+    pub transport: &'static str,
+    /// The zone that holds the name; None: REFUSED.
+    pub zone: Option<String>,
+    pub rcode: String,
+    pub authoritative: bool,
+    pub answers: Vec<String>,
+    pub authority: Vec<String>,
+    pub additionals: Vec<String>,
+    /// The ECS scope the response would echo (None: no ECS option).
+    pub ecs_scope_prefix: Option<u8>,
+    /// Part of the answer was drawn at random (weighted, multivalue).
+    pub random: bool,
+    /// One entry per routed name/type the answer went through, in order.
+    pub decisions: Vec<Decision>,
+}
+
+/// How one routed name/type chose its sets.
+#[derive(Clone, Debug, Serialize)]
+pub struct Decision {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rtype: String,
+    pub policy: &'static str,
+    pub fail_closed: bool,
+    pub all_down: bool,
+    pub sets: Vec<SetReport>,
+    /// The ids of the sets that answer (for random policies: this draw's).
+    pub chosen: Vec<String>,
+    pub random: bool,
+    /// The ECS scope this decision depends on.
+    pub scope_prefix: u8,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SetReport {
+    pub set: String,
+    /// The set's routing rule as written in the zone (`failover = "primary"`).
+    pub rule: String,
+    pub health_check: Option<String>,
+    pub healthy: bool,
+    /// In the pool a random policy draws from.
+    pub candidate: bool,
+    /// Weighted: the chance of being drawn, 0..=1.
+    pub chance: Option<f64>,
+    pub chosen: bool,
+    pub alias: Option<String>,
+    pub values: Vec<String>,
+}
+
+/// Explains `qname`/`qtype` for `client`; `udp` decides ANY handling as a
+/// real query over that transport would (RFC 8482: one RRset over UDP).
+pub fn explain(
+    snapshot: &Snapshot,
+    qname: &Name,
+    qtype: RecordType,
+    client: &Client<'_>,
+    udp: bool,
+) -> Explanation {
+    let mut out = Explanation {
+        name: qname.to_string(),
+        qtype: qtype.to_string(),
+        client: client.addr.to_string(),
+        ecs_source_prefix: client.ecs_source,
+        transport: if udp { "udp" } else { "tcp" },
+        zone: None,
+        rcode: rcode_name(ResponseCode::Refused),
+        authoritative: false,
+        answers: Vec::new(),
+        authority: Vec::new(),
+        additionals: Vec::new(),
+        // REFUSED responses carry no ECS option, as on the DNS path.
+        ecs_scope_prefix: None,
+        random: false,
+        decisions: Vec::new(),
+    };
+    let Some((zone, _)) = snapshot.zones.find(&WireName::new(qname)) else {
+        return out;
+    };
+    let res = resolve(snapshot, zone, qname, qtype, client, !udp);
+    out.zone = Some(zone.origin.to_string());
+    out.rcode = rcode_name(res.rcode);
+    out.authoritative = res.authoritative;
+    out.answers = res.answers.iter().map(|r| record_text(r)).collect();
+    out.authority = res
+        .authority
+        .iter()
+        .map(|r| record_text(r))
+        .chain(res.soa.map(record_text))
+        .collect();
+    out.additionals = res.additionals.iter().map(|r| record_text(r)).collect();
+    out.ecs_scope_prefix = client
+        .ecs_source
+        .map(|source| if source == 0 { 0 } else { res.ecs_scope });
+
+    let answered: HashSet<&RData> = res.answers.iter().map(|r| &r.data).collect();
+    let walker = Walker {
+        snapshot,
+        zone,
+        client,
+        answered: &answered,
+    };
+    // The asked name, then every CNAME target the answer followed in the zone.
+    let mut names = vec![qname.clone()];
+    names.extend(res.answers.iter().filter_map(|r| match &r.data {
+        RData::CNAME(c) if zone.origin.zone_of(&c.0) => Some(c.0.clone()),
+        _ => None,
+    }));
+    for name in &names {
+        let Some(node) = find_node(zone, name) else {
+            continue;
+        };
+        let types: Vec<RecordType> = if qtype == RecordType::ANY {
+            node.rrsets.iter().map(|r| r.rtype).collect()
+        } else {
+            vec![qtype, RecordType::CNAME]
+        };
+        for rtype in types {
+            walker.describe(node, name, rtype, 0, &mut out.decisions);
+        }
+    }
+    out.random = out.decisions.iter().any(|d| d.random);
+    out
+}
+
+struct Walker<'a, 'c> {
+    snapshot: &'a Snapshot,
+    zone: &'a CompiledZone,
+    client: &'a Client<'c>,
+    answered: &'a HashSet<&'a RData>,
+}
+
+impl Walker<'_, '_> {
+    /// Adds the decision of `node`'s routed `rtype` (if any), then those of
+    /// the alias targets it chose.
+    fn describe(
+        &self,
+        node: &Node,
+        name: &Name,
+        rtype: RecordType,
+        depth: usize,
+        out: &mut Vec<Decision>,
+    ) {
+        let Some(rrset) = node.rrset(rtype) else {
+            return;
+        };
+        let RrsetContent::Routed(group) = &rrset.content else {
+            return;
+        };
+        let Some(state) = self.snapshot.routing.groups.get(group.group) else {
+            return;
+        };
+        let decision = self.decide(group, state, name, rtype);
+        let chosen_aliases: Vec<&Name> = group
+            .sets
+            .iter()
+            .zip(&decision.sets)
+            .filter(|(_, report)| report.chosen)
+            .filter_map(|(set, _)| match &set.target {
+                SetTarget::Alias { target, .. } => Some(target),
+                SetTarget::Values(_) => None,
+            })
+            .collect();
+        out.push(decision);
+        if depth >= MAX_DEPTH {
+            return;
+        }
+        for target in chosen_aliases {
+            if let Some(target_node) = self.zone.node(&key_of(target)) {
+                self.describe(target_node, target, rtype, depth + 1, out);
+            }
+        }
+    }
+
+    fn decide(
+        &self,
+        group: &RoutedGroup,
+        state: &GroupState,
+        name: &Name,
+        rtype: RecordType,
+    ) -> Decision {
+        let random = matches!(group.policy, PolicyKind::Weighted | PolicyKind::Multivalue);
+        let selection = policy::select(group, state, self.client);
+        let total: u32 = state.cumulative_weights.last().copied().unwrap_or(0);
+        let mut sets: Vec<SetReport> = group
+            .sets
+            .iter()
+            .enumerate()
+            .map(|(i, set)| {
+                let candidate_at = state.candidates.iter().position(|&c| c == i);
+                let chance = match (group.policy, candidate_at) {
+                    (PolicyKind::Weighted, Some(at)) if total > 0 => {
+                        let before = if at == 0 {
+                            0
+                        } else {
+                            state.cumulative_weights[at - 1]
+                        };
+                        Some(f64::from(state.cumulative_weights[at] - before) / f64::from(total))
+                    }
+                    (PolicyKind::Weighted, Some(_)) => Some(1.0 / state.candidates.len() as f64),
+                    _ => None,
+                };
+                let (alias, values) = match &set.target {
+                    SetTarget::Alias { target, .. } => (Some(target.to_string()), Vec::new()),
+                    SetTarget::Values(answer) => (
+                        None,
+                        answer.records.iter().map(|r| r.data.to_string()).collect(),
+                    ),
+                };
+                let chosen = if random {
+                    // This draw's sets: those whose values the answer carries.
+                    match &set.target {
+                        SetTarget::Values(answer) => {
+                            !answer.records.is_empty()
+                                && answer
+                                    .records
+                                    .iter()
+                                    .all(|r| self.answered.contains(&r.data))
+                        }
+                        SetTarget::Alias { .. } => selection.sets().contains(&i),
+                    }
+                } else {
+                    selection.sets().contains(&i)
+                };
+                SetReport {
+                    set: set.id.to_string(),
+                    rule: rule_text(&set.routing),
+                    health_check: set.health_check.as_deref().map(str::to_string),
+                    healthy: state.healthy.get(i).copied().unwrap_or(true),
+                    candidate: candidate_at.is_some(),
+                    chance,
+                    chosen,
+                    alias,
+                    values,
+                }
+            })
+            .collect();
+        if !random {
+            sets.iter_mut().for_each(|s| s.candidate = s.chosen);
+        }
+        let chosen: Vec<String> = sets
+            .iter()
+            .filter(|s| s.chosen)
+            .map(|s| s.set.clone())
+            .collect();
+        Decision {
+            name: name.to_string(),
+            rtype: rtype.to_string(),
+            policy: group.policy.key(),
+            fail_closed: group.fail_closed,
+            all_down: state.all_down,
+            reason: self.reason(group, state, &chosen),
+            sets,
+            chosen,
+            random,
+            scope_prefix: selection.scope,
+        }
+    }
+
+    fn reason(&self, group: &RoutedGroup, state: &GroupState, chosen: &[String]) -> String {
+        let chosen_text = if chosen.is_empty() {
+            "no set (NODATA)".to_string()
+        } else {
+            chosen.join(", ")
+        };
+        let down = if state.all_down {
+            if group.fail_closed {
+                "every set is unhealthy and the name fails closed: "
+            } else {
+                "every set is unhealthy, so it fails open: "
+            }
+        } else {
+            ""
+        };
+        let rule = match group.policy {
+            PolicyKind::Simple => "simple".to_string(),
+            PolicyKind::Failover => {
+                let primary_up = group
+                    .sets
+                    .iter()
+                    .zip(state.healthy.iter())
+                    .any(|(s, &h)| h && s.routing == Routing::Failover(FailoverRole::Primary));
+                if primary_up {
+                    "failover: the primary is healthy".to_string()
+                } else {
+                    "failover: the primary is unhealthy".to_string()
+                }
+            }
+            PolicyKind::Geolocation => format!(
+                "geolocation: most specific healthy match for {}",
+                self.location_text()
+            ),
+            PolicyKind::Geoproximity => format!(
+                "geoproximity: least biased distance from {}",
+                self.location_text()
+            ),
+            PolicyKind::Weighted => "weighted: random by weight among the candidates".to_string(),
+            PolicyKind::Multivalue => format!(
+                "multivalue: up to {} candidates, shuffled",
+                policy::MAX_MULTIVALUE
+            ),
+            PolicyKind::IpBased => format!(
+                "IP-based: longest network holding {}, else the \"*\" set",
+                self.client.addr
+            ),
+        };
+        format!("{down}{rule} → {chosen_text}")
+    }
+
+    fn location_text(&self) -> String {
+        match self.client.location() {
+            None => format!("{} (location unknown)", self.client.addr),
+            Some(loc) => {
+                let part =
+                    |c: Option<crate::geo::Code>| c.map_or("-".to_string(), |c| c.to_string());
+                let at = loc
+                    .coordinates
+                    .map_or(String::new(), |(lat, lon)| format!(" at {lat:.2},{lon:.2}"));
+                format!(
+                    "{} (continent {}, country {}, subdivision {}{at})",
+                    self.client.addr,
+                    part(loc.continent),
+                    part(loc.country),
+                    part(loc.subdivision)
+                )
+            }
+        }
+    }
+}
+
+/// The node answering `name`: its own, else the wildcard at its closest encloser.
+fn find_node<'z>(zone: &'z CompiledZone, name: &Name) -> Option<&'z Node> {
+    if let Some(node) = zone.node(&key_of(name)) {
+        return Some(node);
+    }
+    let mut ancestor = name.base_name();
+    while ancestor.num_labels() >= zone.origin.num_labels() {
+        if zone.node(&key_of(&ancestor)).is_some() {
+            let star = ancestor.prepend_label("*").ok()?;
+            return zone.node(&key_of(&star));
+        }
+        ancestor = ancestor.base_name();
+    }
+    None
+}
+
+fn rule_text(routing: &Routing) -> String {
+    match routing {
+        Routing::Simple => "simple".to_string(),
+        Routing::Failover(FailoverRole::Primary) => "failover = \"primary\"".to_string(),
+        Routing::Failover(FailoverRole::Secondary) => "failover = \"secondary\"".to_string(),
+        Routing::Geolocation(key) => format!("geo = \"{key}\""),
+        Routing::Geoproximity(None) => "geoproximity = \"*\"".to_string(),
+        Routing::Geoproximity(Some(p)) => format!(
+            "geoproximity = {{ lat = {}, lon = {}, bias = {} }}",
+            p.lat, p.lon, p.bias
+        ),
+        Routing::Weighted(w) => format!("weight = {w}"),
+        Routing::Multivalue => "multivalue = true".to_string(),
+        Routing::IpBased(None) => "cidr = \"*\"".to_string(),
+        Routing::IpBased(Some(nets)) => format!(
+            "cidr = [{}]",
+            nets.iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// An rcode as dig prints it.
+pub fn rcode_name(rcode: ResponseCode) -> String {
+    match rcode {
+        ResponseCode::NoError => "NOERROR".to_string(),
+        ResponseCode::FormErr => "FORMERR".to_string(),
+        ResponseCode::ServFail => "SERVFAIL".to_string(),
+        ResponseCode::NXDomain => "NXDOMAIN".to_string(),
+        ResponseCode::NotImp => "NOTIMP".to_string(),
+        ResponseCode::Refused => "REFUSED".to_string(),
+        ResponseCode::YXDomain => "YXDOMAIN".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A record in zone-file presentation: `name ttl IN type rdata`.
+fn record_text(record: &Record) -> String {
+    format!(
+        "{} {} IN {} {}",
+        record.name,
+        record.ttl,
+        record.record_type(),
+        record.data
+    )
+}

@@ -1,0 +1,183 @@
+//! Logs of the real binary with `--log-format json`: every stderr line is
+//! one JSON object, and a reload, an override and the flip it causes each
+//! produce exactly one structured line with their fields. Per-query logs
+//! stay off.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use hickory_proto::rr::RecordType;
+use serde_json::Value;
+
+use crate::admin_client::AdminClient;
+use crate::harness::{query, udp, zone};
+
+/// The server process; killed when dropped.
+struct Serve {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<Value>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Serve {
+    fn start(config: &std::path::Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_alwayson"))
+            .args(["serve", "--log-format", "json", "--config"])
+            .arg(config)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run alwayson serve");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads lines until one matches; every line must be a JSON object.
+    fn wait_for(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no log line for {what}; saw {:#?}", self.seen));
+            let value: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+            assert!(value.is_object(), "{line}");
+            self.seen.push(value.clone());
+            if matches(&value) {
+                return value;
+            }
+        }
+    }
+
+    /// Every line logged so far and within `quiet` more.
+    fn drain(&mut self, quiet: Duration) -> Vec<Value> {
+        while let Ok(line) = self.lines.recv_timeout(quiet) {
+            let value: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+            self.seen.push(value);
+        }
+        self.seen.clone()
+    }
+}
+
+fn message(v: &Value) -> &str {
+    v["message"].as_str().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_give_one_structured_line_per_reload_override_and_flip() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = TcpListener::bind("127.0.0.1:0").unwrap();
+    std::fs::create_dir(dir.path().join("zones")).unwrap();
+    std::fs::write(
+        dir.path().join("zones/example.com.toml"),
+        zone(
+            "example.com.",
+            None,
+            &format!(
+                r#"
+[[record]]
+name = "www"
+type = "A"
+health_check = "web-1"
+values = ["192.0.2.10"]
+
+[health_check.web-1]
+type = "tcp"
+address = "{}"
+interval = "1s"
+timeout = "500ms"
+"#,
+                backend.local_addr().unwrap()
+            ),
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("alwayson.toml");
+    std::fs::write(
+        &config,
+        "[dns]\nlisten = [\"127.0.0.1:0\"]\nudp_threads = 1\n\n[admin]\nlisten = \"127.0.0.1:0\"\n\n[reload]\nwatch = false\n",
+    )
+    .unwrap();
+
+    let mut serve = Serve::start(&config);
+    let listening = serve.wait_for("admin API listening", |v| {
+        message(v) == "admin API listening"
+    });
+    let admin = AdminClient::new(listening["addr"].as_str().unwrap().parse().unwrap());
+    let serving = serve.wait_for("alwayson serving", |v| message(v) == "alwayson serving");
+    assert_eq!(serving["level"], "INFO");
+    let dns = serving["dns"].as_str().unwrap();
+    let dns = dns.trim_matches(|c| c == '[' || c == ']').parse().unwrap();
+
+    // Queries are not logged by default.
+    for _ in 0..5 {
+        udp(dns, &query("www.example.com.", RecordType::A)).await;
+    }
+
+    assert_eq!(admin.post("/api/v1/reload").await.status, 200);
+    let reload = serve.wait_for("the reload", |v| message(v) == "zones reloaded");
+    assert_eq!(reload["target"], "alwayson::reload");
+    assert_eq!(reload["unchanged"], 1);
+    assert_eq!(reload["errors"], 0);
+
+    let held = admin
+        .put(
+            "/api/v1/health-checks/web-1/override",
+            r#"{"status": "unhealthy"}"#,
+        )
+        .await;
+    assert_eq!(held.status, 200);
+    let over = serve.wait_for("the override", |v| message(v) == "override");
+    assert_eq!(
+        (over["check"].as_str(), over["status"].as_str()),
+        (Some("web-1"), Some("unhealthy"))
+    );
+    let flip = serve.wait_for("the flip", |v| message(v) == "health flip");
+    assert_eq!(flip["check"], "web-1");
+    assert_eq!(
+        (flip["from"].as_str(), flip["to"].as_str()),
+        (Some("healthy"), Some("unhealthy"))
+    );
+    assert_eq!(flip["reason"], "override: unhealthy");
+    assert_eq!(flip["target"], "alwayson::health");
+
+    let all = serve.drain(Duration::from_millis(300));
+    let count = |m: &str| all.iter().filter(|v| message(v) == m).count();
+    assert_eq!(count("zones reloaded"), 2, "start and POST, one line each");
+    assert_eq!(count("override"), 1);
+    assert_eq!(count("health flip"), 1);
+    assert!(
+        all.iter().all(|v| !v["target"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("hickory")),
+        "no per-query lines: {all:#?}"
+    );
+    drop(backend);
+}
