@@ -54,7 +54,7 @@ fn server_toml(backends: &[(SocketAddr, Option<&str>)], check_port: u16) -> Stri
 listen = ["127.0.0.1:0"]
 
 [admin]
-listen = "off"
+listen = "127.0.0.1:0"
 
 [reload]
 watch = false
@@ -136,6 +136,45 @@ async fn serve_runs_forwarders_over_dns_health_and_reloads_them() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(!server.store.load().health.is_healthy("a-up"));
+
+    // Per-backend series on /metrics: connections and bytes both ways.
+    let admin = server.admin_addr.expect("admin listens");
+    let page = reqwest::get(format!("http://{admin}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let series = |name: &str, backend: SocketAddr| -> u64 {
+        page.lines()
+            .find(|l| l.starts_with(name) && l.contains(&format!("backend=\"{backend}\"")))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} for {backend} in:\n{page}"))
+    };
+    assert!(series("alwayson_forwarder_connections_total{", b) >= 6);
+    assert!(series("alwayson_forwarder_backend_healthy{", a) == 0);
+    let to_backend = page.lines().any(|l| {
+        l.starts_with("alwayson_forwarder_bytes_total{")
+            && l.contains("to_backend")
+            && !l.ends_with(" 0")
+    });
+    let to_client = page.lines().any(|l| {
+        l.starts_with("alwayson_forwarder_bytes_total{")
+            && l.contains("to_client")
+            && !l.ends_with(" 0")
+    });
+    assert!(to_backend && to_client, "{page}");
+    let status = reqwest::get(format!("http://{admin}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        status.contains(&b.to_string()),
+        "the status page lists the backends"
+    );
     server.shutdown().await;
 }
 
