@@ -1,13 +1,14 @@
 //! Sockets and threads: on each listen address, one SO_REUSEPORT UDP socket
-//! per core, each driven by its own thread with a current-thread runtime and
-//! our own receive loop (`dns::udp`; per-core sockets with their own runtime
-//! measured ~15 µs CPU per query against ~24 µs for hickory's one shared
-//! socket), plus one TCP listener served by hickory's `Server` on the first
-//! thread. With port 0 every socket of an address shares the port the first
-//! one got.
+//! per core, each served by its own thread with a blocking receive loop
+//! (`dns::udp`: two system calls per query, no event loop), plus one TCP
+//! listener served by hickory's `Server` on a thread with a current-thread
+//! runtime. With port 0 every socket of an address shares the port the
+//! first one got.
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -25,6 +26,7 @@ const TCP_RESPONSE_QUEUE: usize = 32;
 pub struct DnsServer {
     threads: Vec<JoinHandle<()>>,
     stop: watch::Sender<bool>,
+    stop_udp: Arc<AtomicBool>,
     local_addrs: Vec<SocketAddr>,
 }
 
@@ -37,19 +39,27 @@ impl DnsServer {
         threads_per_address: usize,
     ) -> io::Result<Self> {
         let (stop, stop_rx) = watch::channel(false);
+        let stop_udp = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         let mut local_addrs = Vec::new();
         let per_address = threads_per_address.max(1);
         for &addr in listen {
             let (udp, tcp, bound) = bind_address(addr, per_address)?;
             local_addrs.push(bound);
-            let mut tcp = Some(tcp);
             for (i, socket) in udp.into_iter().enumerate() {
                 let handler = handler.clone();
-                let tcp = tcp.take();
-                let mut stop_rx = stop_rx.clone();
-                let thread = std::thread::Builder::new()
-                    .name(format!("dns-{bound}-{i}"))
+                let stop = stop_udp.clone();
+                threads.push(
+                    std::thread::Builder::new()
+                        .name(format!("dns-udp-{bound}-{i}"))
+                        .spawn(move || crate::dns::udp::serve(socket, &handler, &stop))?,
+                );
+            }
+            let handler = handler.clone();
+            let mut stop_rx = stop_rx.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("dns-tcp-{bound}"))
                     .spawn(move || {
                         let runtime = match tokio::runtime::Builder::new_current_thread()
                             .enable_all()
@@ -57,39 +67,25 @@ impl DnsServer {
                         {
                             Ok(rt) => rt,
                             Err(e) => {
-                                tracing::error!(error = %e, "cannot start a DNS runtime");
+                                tracing::error!(error = %e, "cannot start the DNS TCP runtime");
                                 return;
                             }
                         };
                         runtime.block_on(async move {
-                            let udp = match tokio::net::UdpSocket::from_std(socket) {
-                                Ok(s) => s,
-                                Err(e) => {
-                                    tracing::error!(error = %e, "cannot register a UDP socket");
-                                    return;
-                                }
-                            };
-                            let udp_loop =
-                                crate::dns::udp::serve(udp, handler.clone(), stop_rx.clone());
-                            let Some(listener) = tcp else {
-                                udp_loop.await;
-                                return;
-                            };
                             // TCP stays with hickory's server: connection handling,
                             // idle timeout and pipelining are its strengths.
                             let mut server = Server::new(handler);
-                            match tokio::net::TcpListener::from_std(listener) {
+                            match tokio::net::TcpListener::from_std(tcp) {
                                 Ok(l) => server.register_listener(
                                     l,
                                     tcp_idle_timeout,
                                     TCP_RESPONSE_QUEUE,
                                 ),
                                 Err(e) => {
-                                    tracing::error!(error = %e, "cannot register a TCP listener")
+                                    tracing::error!(error = %e, "cannot register a TCP listener");
                                 }
                             }
                             tokio::select! {
-                                _ = udp_loop => {}
                                 result = server.block_until_done() => {
                                     if let Err(e) = result {
                                         tracing::error!(error = %e, "DNS TCP listener stopped");
@@ -99,13 +95,13 @@ impl DnsServer {
                             }
                             let _ = server.shutdown_gracefully().await;
                         });
-                    })?;
-                threads.push(thread);
-            }
+                    })?,
+            );
         }
         Ok(Self {
             threads,
             stop,
+            stop_udp,
             local_addrs,
         })
     }
@@ -117,6 +113,7 @@ impl DnsServer {
 
     /// Stops every listener and waits for the threads.
     pub fn shutdown(self) {
+        self.stop_udp.store(true, Ordering::Relaxed);
         let _ = self.stop.send(true);
         for thread in self.threads {
             let _ = thread.join();
