@@ -198,7 +198,11 @@ impl DnsHandler {
             let opt = response_edns
                 .as_ref()
                 .map_or(0, |_| OPT_SIZE + ecs.map_or(0, |_| ECS_OPTION_SIZE));
-            let bound = 12 + question + opt + res.size_bound + res.soa.map_or(0, |_| 128);
+            let bound = 12
+                + question
+                + opt
+                + res.size_bound
+                + res.soa.map_or(0, |_| zone.negative_soa_size);
             if bound > limit {
                 fit(
                     request,

@@ -104,6 +104,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         serial,
         content_hash: zone.content_hash,
         soa,
+        negative_soa_size: negative_soa.to_bytes().map_or(512, |b| b.len()),
         negative_soa,
         nodes,
         index,

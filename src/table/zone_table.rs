@@ -58,6 +58,8 @@ pub struct CompiledZone {
     pub soa: Record,
     /// The SOA for negative answers: TTL = min(SOA TTL, SOA minimum).
     pub negative_soa: Record,
+    /// Encoded size of `negative_soa` without compression (an upper bound).
+    pub negative_soa_size: usize,
     pub nodes: Vec<Node>,
     pub index: HashMap<Box<[u8]>, usize>,
     pub record_count: usize,
