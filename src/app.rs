@@ -173,8 +173,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     };
 
     let watch = if config.reload.watch {
-        let mut paths = vec![config.dns.zones_dir.clone()];
-        paths.extend(config.path.clone());
+        // A folder that does not exist (yet) cannot be watched: say so and
+        // watch the rest; SIGHUP and the API still reload.
+        let mut paths = Vec::new();
+        for path in std::iter::once(config.dns.zones_dir.clone()).chain(config.path.clone()) {
+            if path.exists() {
+                paths.push(path);
+            } else {
+                tracing::warn!(path = %path.display(), "not watching a path that does not exist");
+            }
+        }
         Some(
             reload::watch(&paths, config.reload.debounce, updater.clone()).map_err(|source| {
                 StartError::Watch {
