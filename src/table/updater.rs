@@ -264,8 +264,16 @@ impl Updater {
         if flips.is_empty() {
             return;
         }
+        self.note_flips(&flips);
+        self.health = Arc::new(self.book.view());
+        let zones = self.store.load().zones.clone();
+        self.publish(zones);
+    }
+
+    /// One log line, a metric and a recent-flips entry per flip.
+    fn note_flips(&mut self, flips: &[Flip]) {
         let now = SystemTime::now();
-        for flip in &flips {
+        for flip in flips {
             self.metrics.record_flip(&flip.id, flip.healthy);
             tracing::info!(
                 target: "alwayson::health",
@@ -283,9 +291,6 @@ impl Updater {
                 flip: flip.clone(),
             });
         }
-        self.health = Arc::new(self.book.view());
-        let zones = self.store.load().zones.clone();
-        self.publish(zones);
     }
 
     fn reload(&mut self) -> ReloadOutcome {
@@ -359,17 +364,7 @@ impl Updater {
             *current = configs;
             changed
         });
-        for flip in &flips {
-            self.metrics.record_flip(&flip.id, flip.healthy);
-            tracing::info!(
-                target: "alwayson::health",
-                check = %flip.id,
-                from = if flip.healthy { "unhealthy" } else { "healthy" },
-                to = if flip.healthy { "healthy" } else { "unhealthy" },
-                reason = %flip.reason,
-                "health flip"
-            );
-        }
+        self.note_flips(&flips);
         self.health = Arc::new(self.book.view());
         self.metrics
             .retain_checks(|id| self.book.status(id).is_some());
