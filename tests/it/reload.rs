@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::harness::{query, udp_raw_within};
 use alwayson::app::{RunningServer, start};
 use alwayson::config::ServerConfig;
-use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::{Name, RData, RecordType};
-use tokio::net::UdpSocket;
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{RData, RecordType};
 
 fn zone(origin: &str, www: &str, serial: Option<u32>) -> String {
     let serial = serial.map_or(String::new(), |s| format!(", serial = {s}"));
@@ -31,21 +31,13 @@ async fn serve(dir: &Path) -> RunningServer {
 
 /// One UDP query; None on timeout.
 async fn ask(server: SocketAddr, name: &str, qtype: RecordType) -> Option<Message> {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.ok()?;
-    let mut msg = Message::new(rand_id(), MessageType::Query, OpCode::Query);
-    msg.add_query(Query::query(Name::from_ascii(name).ok()?, qtype));
-    socket.send_to(&msg.to_vec().ok()?, server).await.ok()?;
-    let mut buf = vec![0u8; 4096];
-    let (len, _) = tokio::time::timeout(Duration::from_secs(2), socket.recv_from(&mut buf))
-        .await
-        .ok()?
-        .ok()?;
-    Message::from_vec(&buf[..len]).ok()
-}
-
-fn rand_id() -> u16 {
-    static NEXT: AtomicUsize = AtomicUsize::new(1);
-    NEXT.fetch_add(7919, Ordering::Relaxed) as u16
+    let reply = udp_raw_within(
+        server,
+        &query(name, qtype).to_vec().ok()?,
+        Duration::from_secs(2),
+    )
+    .await?;
+    Message::from_vec(&reply).ok()
 }
 
 fn a_values(msg: &Message) -> Vec<String> {
