@@ -336,7 +336,7 @@ async fn idle_connections_close_and_busy_ones_stay() {
     let store = store();
     let mut short = config(&[&b0], Balance::RoundRobin);
     short.idle_timeout = Duration::from_millis(300);
-    for copy in [CopyMode::Splice, CopyMode::Buffered] {
+    for copy in [CopyMode::Auto, CopyMode::Splice, CopyMode::Buffered] {
         let (_f, addr) = start_with(short.clone(), &store, copy).await;
         let (mut idle, _) = open(addr).await;
         let (mut busy, _) = open(addr).await;
@@ -353,11 +353,11 @@ async fn idle_connections_close_and_busy_ones_stay() {
 }
 
 #[tokio::test]
-async fn half_close_and_bulk_data_flow_in_both_copy_modes() {
+async fn half_close_and_bulk_data_flow_in_every_copy_mode() {
     let b0 = Backend::start(0).await;
     let store = store();
     let payload: Vec<u8> = (0..4_000_000u32).map(|i| (i % 251) as u8).collect();
-    for copy in [CopyMode::Splice, CopyMode::Buffered] {
+    for copy in [CopyMode::Auto, CopyMode::Splice, CopyMode::Buffered] {
         let (f, addr) = start_with(config(&[&b0], Balance::RoundRobin), &store, copy).await;
         let (client, _) = open(addr).await;
         let (mut reader, mut writer) = client.into_split();
