@@ -3,12 +3,17 @@
 #   - HTTP requests/s with wrk (keep-alive, and "Connection: close") against
 #     nginx directly, through HAProxy (mode tcp) and through alwayson;
 #   - bulk throughput with iperf3 directly, through HAProxy and through alwayson.
-# It prints a table with alwayson/HAProxy (req/s) and alwayson/direct (bulk) ratios.
+# Every target is measured once per round, the targets one after another, so
+# a noisy neighbour hits all of them alike; the table shows each column's
+# median over the rounds, with alwayson/HAProxy (req/s) and alwayson/direct
+# (bulk) ratios of those medians.
 #
 # Needs (Debian): wrk haproxy iperf3 nginx-light python3   — it installs nothing.
 # Usage:   benches/forwarder.sh
 # Knobs:   ALWAYSON=target/release/alwayson   the binary, run as `$ALWAYSON serve --config FILE`
-#          DURATION=10 (seconds per run)  CONNECTIONS=64  THREADS=2
+#          BASELINE=path/to/older/alwayson    also measure this binary (rows "baseline-*"),
+#                                             for before/after figures from one run
+#          DURATION=10 (seconds per run)  ROUNDS=3  CONNECTIONS=64  THREADS=2
 #          KEEP_WORK=1 (keep the generated configs and logs)
 #          COPY_MODES="splice buffered"   one alwayson row per relay strategy
 #                                         (ALWAYSON_FORWARDER_COPY)
@@ -16,10 +21,13 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 ALWAYSON="${ALWAYSON:-$here/../target/release/alwayson}"
+BASELINE="${BASELINE:-}"
 DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 COPY_MODES="${COPY_MODES:-splice buffered}"
+KEEP_WORK="${KEEP_WORK:-}"
 
 missing=()
 for tool in wrk haproxy iperf3 nginx python3; do
@@ -29,36 +37,37 @@ if ((${#missing[@]})); then
     echo "missing: ${missing[*]} (Debian: apt-get install wrk haproxy iperf3 nginx-light python3)" >&2
     exit 2
 fi
-if [[ ! -x "$ALWAYSON" ]]; then
-    echo "no alwayson binary at $ALWAYSON (cargo build --release, or set ALWAYSON=...)" >&2
-    exit 2
-fi
+for binary in "$ALWAYSON" ${BASELINE:+"$BASELINE"}; do
+    if [[ ! -x "$binary" ]]; then
+        echo "no alwayson binary at $binary (cargo build --release, or set ALWAYSON=...)" >&2
+        exit 2
+    fi
+done
 
 work="$(mktemp -d)"
 pids=()
 cleanup() {
-    for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    [[ -n "$KEEP_WORK" ]] && echo "logs kept in $work" >&2 || rm -rf "$work"
+    if [[ -n "$KEEP_WORK" ]]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-KEEP_WORK="${KEEP_WORK:-}"
 
-# Free loopback ports, asked from the kernel.
-read -r P_NGINX P_IPERF P_HA_HTTP P_HA_BULK P_FWD_HTTP P_FWD_BULK P_DNS P_ADMIN < <(python3 - <<'EOF'
-import socket
-socks = [socket.socket() for _ in range(8)]
+free_ports() { # count → that many free loopback ports, asked from the kernel
+    python3 - "$1" <<'EOF'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])
 EOF
-)
+}
 
 render() { # template → file, replacing @NAME@ with $NAME
     local text
     text="$(cat "$1")"
     for name in P_NGINX P_IPERF P_HA_HTTP P_HA_BULK P_FWD_HTTP P_FWD_BULK P_DNS P_ADMIN THREADS work; do
-        text="${text//@$name@/${!name}}"
+        text="${text//@$name@/${!name:-}}"
     done
     printf '%s\n' "$text" >"$2"
 }
@@ -72,9 +81,9 @@ wait_port() {
     exit 1
 }
 
+read -r P_NGINX P_IPERF P_HA_HTTP P_HA_BULK < <(free_ports 4)
 render "$here/forwarder/nginx.conf" "$work/nginx.conf"
 render "$here/forwarder/haproxy.cfg" "$work/haproxy.cfg"
-render "$here/forwarder/alwayson.toml" "$work/alwayson.toml"
 mkdir -p "$work/nginx"
 
 nginx -p "$work/nginx" -c "$work/nginx.conf" -g 'daemon off;' 2>"$work/nginx.log" &
@@ -83,7 +92,27 @@ iperf3 -s -p "$P_IPERF" >"$work/iperf3-server.log" 2>&1 &
 pids+=($!)
 haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
 pids+=($!)
-wait_port "$P_NGINX"; wait_port "$P_IPERF"; wait_port "$P_HA_HTTP"
+wait_port "$P_NGINX"; wait_port "$P_IPERF"; wait_port "$P_HA_HTTP"; wait_port "$P_HA_BULK"
+
+# target label → "http_port bulk_port"
+labels=(direct haproxy)
+declare -A ports=([direct]="$P_NGINX $P_IPERF" [haproxy]="$P_HA_HTTP $P_HA_BULK")
+
+start_alwayson() { # label binary copy_mode
+    local dir="$work/$1"
+    mkdir -p "$dir/zones"
+    read -r P_FWD_HTTP P_FWD_BULK P_DNS P_ADMIN < <(free_ports 4)
+    render "$here/forwarder/alwayson.toml" "$dir/alwayson.toml"
+    ALWAYSON_FORWARDER_COPY="$3" "$2" serve --config "$dir/alwayson.toml" >"$dir/alwayson.log" 2>&1 &
+    pids+=($!)
+    wait_port "$P_FWD_HTTP"; wait_port "$P_FWD_BULK"
+    labels+=("$1")
+    ports[$1]="$P_FWD_HTTP $P_FWD_BULK"
+}
+for mode in $COPY_MODES; do
+    start_alwayson "alwayson-$mode" "$ALWAYSON" "$mode"
+    [[ -n "$BASELINE" ]] && start_alwayson "baseline-$mode" "$BASELINE" "$mode"
+done
 
 requests_per_second() { # port [extra wrk args]
     local port="$1"; shift
@@ -96,36 +125,29 @@ megabits_per_second() { # port
         awk '/receiver/ { printf "%d", $(NF-2) }'
 }
 
-rows=()
-measure() { # label http_port bulk_port
-    local keep close bulk
-    keep="$(requests_per_second "$2")"
-    close="$(requests_per_second "$2" -H "Connection: close")"
-    bulk="$(megabits_per_second "$3")"
-    rows+=("$1 ${keep:-0} ${close:-0} ${bulk:-0}")
-    echo "measured $1: keep-alive ${keep:-?} req/s, close ${close:-?} req/s, bulk ${bulk:-?} Mbit/s" >&2
-}
-
-measure direct "$P_NGINX" "$P_IPERF"
-measure haproxy "$P_HA_HTTP" "$P_HA_BULK"
-for mode in $COPY_MODES; do
-    ALWAYSON_FORWARDER_COPY="$mode" "$ALWAYSON" serve --config "$work/alwayson.toml" >"$work/alwayson-$mode.log" 2>&1 &
-    pid=$!
-    pids+=("$pid")
-    wait_port "$P_FWD_HTTP"; wait_port "$P_FWD_BULK"
-    measure "alwayson-$mode" "$P_FWD_HTTP" "$P_FWD_BULK"
-    kill -INT "$pid"
-    wait "$pid" 2>/dev/null || true
+# label → space-separated samples, per column
+declare -A keep close bulk
+for round in $(seq "$ROUNDS"); do
+    for label in "${labels[@]}"; do
+        read -r http_port bulk_port <<<"${ports[$label]}"
+        k="$(requests_per_second "$http_port")"
+        c="$(requests_per_second "$http_port" -H "Connection: close")"
+        b="$(megabits_per_second "$bulk_port")"
+        keep[$label]+="${k:-0} "; close[$label]+="${c:-0} "; bulk[$label]+="${b:-0} "
+        echo "round $round $label: keep-alive ${k:-?} req/s, close ${c:-?} req/s, bulk ${b:-?} Mbit/s" >&2
+    done
 done
 
-printf '\n%-18s %14s %14s %12s %10s %10s %10s\n' target keepalive_rps close_rps bulk_Mbit/s keep/ha close/ha bulk/direct
-ha=(${rows[1]})
-direct=(${rows[0]})
-for row in "${rows[@]}"; do
-    r=($row)
-    printf '%-18s %14s %14s %12s %10s %10s %10s\n' "${r[0]}" "${r[1]}" "${r[2]}" "${r[3]}" \
-        "$(awk -v a="${r[1]}" -v b="${ha[1]}" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" \
-        "$(awk -v a="${r[2]}" -v b="${ha[2]}" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" \
-        "$(awk -v a="${r[3]}" -v b="${direct[3]}" 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? a / b : 0 }'; }
+
+printf '\nmedians of %s rounds of %ss, %s connections, %s wrk threads\n' "$ROUNDS" "$DURATION" "$CONNECTIONS" "$THREADS"
+printf '%-18s %14s %14s %12s %10s %10s %10s\n' target keepalive_rps close_rps bulk_Mbit/s keep/ha close/ha bulk/direct
+ha_keep="$(median <<<"${keep[haproxy]}")"; ha_close="$(median <<<"${close[haproxy]}")"
+direct_bulk="$(median <<<"${bulk[direct]}")"
+for label in "${labels[@]}"; do
+    k="$(median <<<"${keep[$label]}")"; c="$(median <<<"${close[$label]}")"; b="$(median <<<"${bulk[$label]}")"
+    printf '%-18s %14s %14s %12s %10s %10s %10s\n' "$label" "$k" "$c" "$b" \
+        "$(ratio "$k" "$ha_keep")" "$(ratio "$c" "$ha_close")" "$(ratio "$b" "$direct_bulk")"
 done
 echo "targets: alwayson req/s >= 1.00 x HAProxy; bulk >= 0.90 x direct"

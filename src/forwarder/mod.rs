@@ -11,9 +11,10 @@
 //! (and every other) as it was, and is reported.
 //!
 //! Files: `config` (TOML → [`ForwarderConfig`]), `balance` (pure selection),
-//! `pool` (backends across reloads), `listener` (accept loop, limits),
-//! `session` (connect, retry, idle, drain), `relay` (splice or buffered
-//! copy), `proxy_v2` (header bytes), `stats` (counters).
+//! `pool` (backends across reloads), `workers` (thread per core, one
+//! `SO_REUSEPORT` listener per thread), `listener` (accept loop, limits),
+//! `session` (connect, retry, idle, drain), `relay` (buffered copy, splice,
+//! or both), `proxy_v2` (header bytes), `stats` (counters).
 
 pub mod balance;
 pub mod config;
@@ -23,11 +24,11 @@ pub mod proxy_v2;
 pub mod relay;
 mod session;
 pub mod stats;
+mod workers;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
 pub use config::{
@@ -39,6 +40,7 @@ pub use stats::{BackendStats, CounterValues, ForwarderStats};
 
 use crate::table::SnapshotStore;
 use listener::Forwarder;
+use workers::Workers;
 
 /// Every running forwarder.
 #[derive(Debug)]
@@ -47,6 +49,8 @@ pub struct Forwarders {
     copy: CopyMode,
     running: Vec<Running>,
     drains: JoinSet<()>,
+    /// Where listeners and their connections run.
+    workers: Workers,
 }
 
 #[derive(Debug)]
@@ -56,23 +60,37 @@ struct Running {
     listen: SocketAddr,
     /// As bound.
     local: SocketAddr,
-    accept: JoinHandle<()>,
+    /// One accept loop per worker thread.
+    accept: Vec<JoinHandle<()>>,
 }
 
 impl Forwarders {
     /// No forwarders yet; health is read from `store` once per new connection.
-    /// The copy strategy is [`CopyMode::from_env`].
+    /// The copy strategy is [`CopyMode::from_env`]; connections run on one
+    /// thread per core (or `ALWAYSON_FORWARDER_THREADS`), started with the
+    /// first forwarder.
     pub fn new(store: Arc<SnapshotStore>) -> Self {
         Self::with_copy_mode(store, CopyMode::from_env())
     }
 
     pub fn with_copy_mode(store: Arc<SnapshotStore>, copy: CopyMode) -> Self {
+        Self::with_threads(store, copy, Workers::count_from_env())
+    }
+
+    /// Runs listeners and connections on `threads` threads (at least one).
+    pub fn with_threads(store: Arc<SnapshotStore>, copy: CopyMode, threads: usize) -> Self {
         Self {
             store,
             copy,
             running: Vec::new(),
             drains: JoinSet::new(),
+            workers: Workers::new(threads),
         }
+    }
+
+    /// How many threads run the listeners and connections.
+    pub fn threads(&self) -> usize {
+        self.workers.count()
     }
 
     /// Makes the running forwarders match `configs` (names are unique); returns
@@ -129,13 +147,9 @@ impl Forwarders {
         while self.drains.join_next().await.is_some() {}
     }
 
-    async fn start(&self, config: &ForwarderConfig) -> Result<Running, String> {
-        let listener = bind(config).await?;
-        let local = listener
-            .local_addr()
-            .map_err(|e| format!("forwarder {:?}: {e}", config.name))?;
+    async fn start(&mut self, config: &ForwarderConfig) -> Result<Running, String> {
         let forwarder = Arc::new(Forwarder::new(config, Arc::clone(&self.store), self.copy));
-        let accept = tokio::spawn(listener::accept_loop(Arc::clone(&forwarder), listener));
+        let (local, accept) = self.listen(config, &forwarder)?;
         tracing::info!(forwarder = %config.name, listen = %local, backends = config.backends.len(), "forwarder started");
         Ok(Running {
             forwarder,
@@ -151,12 +165,9 @@ impl Forwarders {
         config: &ForwarderConfig,
     ) -> Result<(), String> {
         if config.listen != r.listen {
-            let listener = bind(config).await?;
-            let local = listener
-                .local_addr()
-                .map_err(|e| format!("forwarder {:?}: {e}", config.name))?;
+            let (local, accept) = self.listen(config, &r.forwarder)?;
             stop_accepting(&mut r.accept).await;
-            r.accept = tokio::spawn(listener::accept_loop(Arc::clone(&r.forwarder), listener));
+            r.accept = accept;
             r.listen = config.listen;
             r.local = local;
         }
@@ -167,6 +178,25 @@ impl Forwarders {
                 .spawn(Arc::clone(&r.forwarder).drain(backend, config.drain_timeout));
         }
         Ok(())
+    }
+
+    /// Binds `config.listen` on every worker thread and starts accepting there.
+    fn listen(
+        &mut self,
+        config: &ForwarderConfig,
+        forwarder: &Arc<Forwarder>,
+    ) -> Result<(SocketAddr, Vec<JoinHandle<()>>), String> {
+        let forwarder = Arc::clone(forwarder);
+        self.workers
+            .listen(config.listen, move |listener| {
+                listener::accept_loop(Arc::clone(&forwarder), listener)
+            })
+            .map_err(|e| {
+                format!(
+                    "forwarder {:?}: cannot listen on {}: {e}",
+                    config.name, config.listen
+                )
+            })
     }
 
     async fn retire(&mut self, mut r: Running) {
@@ -181,26 +211,21 @@ impl Forwarders {
     }
 }
 
-async fn bind(config: &ForwarderConfig) -> Result<TcpListener, String> {
-    TcpListener::bind(config.listen).await.map_err(|e| {
-        format!(
-            "forwarder {:?}: cannot listen on {}: {e}",
-            config.name, config.listen
-        )
-    })
-}
-
-/// Aborts an accept loop and waits until its listener is closed.
-async fn stop_accepting(accept: &mut JoinHandle<()>) {
-    accept.abort();
-    let _ = accept.await;
+/// Aborts a forwarder's accept loops and waits until their listeners are closed.
+async fn stop_accepting(accept: &mut Vec<JoinHandle<()>>) {
+    for task in accept.iter() {
+        task.abort();
+    }
+    for task in accept.drain(..) {
+        let _ = task.await;
+    }
 }
 
 impl Drop for Forwarders {
     /// Without [`Forwarders::shutdown`], listeners still close with their owner.
     fn drop(&mut self) {
-        for r in &self.running {
-            r.accept.abort();
+        for task in self.running.iter().flat_map(|r| &r.accept) {
+            task.abort();
         }
     }
 }

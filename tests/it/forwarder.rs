@@ -336,7 +336,7 @@ async fn idle_connections_close_and_busy_ones_stay() {
     let store = store();
     let mut short = config(&[&b0], Balance::RoundRobin);
     short.idle_timeout = Duration::from_millis(300);
-    for copy in [CopyMode::Splice, CopyMode::Buffered] {
+    for copy in [CopyMode::Auto, CopyMode::Splice, CopyMode::Buffered] {
         let (_f, addr) = start_with(short.clone(), &store, copy).await;
         let (mut idle, _) = open(addr).await;
         let (mut busy, _) = open(addr).await;
@@ -353,11 +353,11 @@ async fn idle_connections_close_and_busy_ones_stay() {
 }
 
 #[tokio::test]
-async fn half_close_and_bulk_data_flow_in_both_copy_modes() {
+async fn half_close_and_bulk_data_flow_in_every_copy_mode() {
     let b0 = Backend::start(0).await;
     let store = store();
     let payload: Vec<u8> = (0..4_000_000u32).map(|i| (i % 251) as u8).collect();
-    for copy in [CopyMode::Splice, CopyMode::Buffered] {
+    for copy in [CopyMode::Auto, CopyMode::Splice, CopyMode::Buffered] {
         let (f, addr) = start_with(config(&[&b0], Balance::RoundRobin), &store, copy).await;
         let (client, _) = open(addr).await;
         let (mut reader, mut writer) = client.into_split();
@@ -506,4 +506,47 @@ async fn reload_drains_removed_backends_and_keeps_the_rest() {
     timeout(Duration::from_secs(3), forwarders.shutdown())
         .await
         .expect("shutdown once connections ended");
+}
+
+#[tokio::test]
+async fn every_worker_thread_accepts_on_the_shared_port() {
+    let b0 = Backend::start(0).await;
+    let store = store();
+    let mut forwarders = Forwarders::with_threads(Arc::clone(&store), CopyMode::default(), 3);
+    assert_eq!(forwarders.threads(), 3);
+    let errors = forwarders
+        .apply(&[config(&[&b0], Balance::RoundRobin)])
+        .await;
+    assert!(errors.is_empty(), "{errors:?}");
+    let addr = forwarders.local_addrs()[0].1;
+    // SO_REUSEPORT spreads connections over the three listeners by address
+    // hash; a listener whose thread did not accept would leave about a
+    // third of them unanswered.
+    let mut clients = Vec::new();
+    for i in 0..30u8 {
+        clients.push(tokio::spawn(open_from(
+            Ipv4Addr::new(127, 0, 1, i + 1),
+            addr,
+        )));
+    }
+    for client in clients {
+        let (mut stream, id) = client.await.unwrap();
+        assert_eq!(id, 0);
+        assert!(echoes(&mut stream, b"ping").await);
+    }
+    assert_eq!(forwarders.stats()[0].counters.total, 30);
+    forwarders.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_port_taken_by_another_socket_is_reported() {
+    let b0 = Backend::start(0).await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut busy = config(&[&b0], Balance::RoundRobin);
+    busy.listen = taken.local_addr().unwrap();
+    let mut forwarders = Forwarders::with_threads(store(), CopyMode::default(), 2);
+    let errors = forwarders.apply(&[busy]).await;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("cannot listen on"), "{errors:?}");
+    assert!(forwarders.local_addrs().is_empty());
 }
