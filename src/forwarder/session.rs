@@ -42,6 +42,8 @@ pub async fn run(
         forwarder.refuse(client);
         return;
     };
+    // On Linux the accepted socket inherits TCP_NODELAY from its listener.
+    #[cfg(not(target_os = "linux"))]
     let _ = client.set_nodelay(true);
     if pool.config.proxy_protocol {
         let sent = match client.local_addr() {
