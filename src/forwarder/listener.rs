@@ -9,7 +9,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -44,6 +44,8 @@ pub struct Forwarder {
     waiting: AtomicU64,
     /// Removed backends whose connections are still finishing.
     draining: Mutex<Vec<Arc<Backend>>>,
+    /// Removed from the config: every backend is draining.
+    retired: AtomicBool,
 }
 
 impl Forwarder {
@@ -58,6 +60,7 @@ impl Forwarder {
             refused: AtomicU64::new(0),
             waiting: AtomicU64::new(0),
             draining: Mutex::default(),
+            retired: AtomicBool::new(false),
         }
     }
 
@@ -69,13 +72,36 @@ impl Forwarder {
         removed
     }
 
-    /// Lets `backend`'s connections finish for at most `timeout`, then stops
-    /// the rest. Meanwhile it is listed in the stats as draining.
-    pub async fn drain(self: Arc<Self>, backend: Arc<Backend>, timeout: Duration) {
+    /// Lists `backend` as draining now, and returns the drain: it lets the
+    /// backend's connections finish for at most `timeout`, stops the rest,
+    /// and takes the backend off the list.
+    pub fn drain(
+        self: Arc<Self>,
+        backend: Arc<Backend>,
+        timeout: Duration,
+    ) -> impl Future<Output = ()> + Send + 'static {
         self.draining_list().push(Arc::clone(&backend));
-        backend.counters.idle_by(Instant::now() + timeout).await;
-        backend.stop.send_replace(true);
-        self.draining_list().retain(|b| !Arc::ptr_eq(b, &backend));
+        async move {
+            backend.counters.idle_by(Instant::now() + timeout).await;
+            backend.stop.send_replace(true);
+            self.draining_list().retain(|b| !Arc::ptr_eq(b, &backend));
+        }
+    }
+
+    /// Marks the forwarder as removed from the config (its accept loops are
+    /// stopped by the caller) and starts draining every backend.
+    pub fn retire(self: &Arc<Self>) -> Vec<impl Future<Output = ()> + Send + 'static> {
+        self.retired.store(true, Ordering::Relaxed);
+        let pool = self.pool.load_full();
+        pool.backends
+            .iter()
+            .map(|b| Arc::clone(self).drain(Arc::clone(b), pool.config.drain_timeout))
+            .collect()
+    }
+
+    /// True while a removed backend still has connections finishing.
+    pub fn is_draining(&self) -> bool {
+        !self.draining_list().is_empty()
     }
 
     pub fn refuse(&self, client: TcpStream) {
@@ -94,11 +120,14 @@ impl Forwarder {
             draining,
             counters: b.counters.values(),
         };
-        let mut backends: Vec<BackendStats> = pool
-            .backends
-            .iter()
-            .map(|b| backend_stats(b, false))
-            .collect();
+        // A retired forwarder's backends are all on the draining list.
+        let current = if self.retired.load(Ordering::Relaxed) {
+            &[][..]
+        } else {
+            &pool.backends[..]
+        };
+        let mut backends: Vec<BackendStats> =
+            current.iter().map(|b| backend_stats(b, false)).collect();
         backends.extend(self.draining_list().iter().map(|b| backend_stats(b, true)));
         ForwarderStats {
             name: self.name.clone(),

@@ -8,7 +8,9 @@
 //! changed (then it binds the new one before closing the old); a removed
 //! backend or forwarder stops taking connections at once and its open ones
 //! get `drain_timeout` to finish. A failure to bind one forwarder leaves it
-//! (and every other) as it was, and is reported.
+//! (and every other) as it was, and is reported. A removed forwarder stays
+//! in the stats, its backends marked draining, until its last connection
+//! ends (unless a forwarder of the same name runs again).
 //!
 //! Files: `config` (TOML → [`ForwarderConfig`]), `balance` (pure selection),
 //! `pool` (backends across reloads), `workers` (thread per core, one
@@ -48,6 +50,9 @@ pub struct Forwarders {
     store: Arc<SnapshotStore>,
     copy: CopyMode,
     running: Vec<Running>,
+    /// Removed forwarders (with their bound address) whose connections are
+    /// still finishing.
+    retired: Vec<(Arc<Forwarder>, SocketAddr)>,
     drains: JoinSet<()>,
     /// Where listeners and their connections run.
     workers: Workers,
@@ -83,6 +88,7 @@ impl Forwarders {
             store,
             copy,
             running: Vec::new(),
+            retired: Vec::new(),
             drains: JoinSet::new(),
             workers: Workers::new(threads),
         }
@@ -97,6 +103,7 @@ impl Forwarders {
     /// one message per forwarder that could not be (re)started.
     pub async fn apply(&mut self, configs: &[ForwarderConfig]) -> Vec<String> {
         while self.drains.try_join_next().is_some() {}
+        self.retired.retain(|(f, _)| f.is_draining());
         let mut errors = Vec::new();
         // Removed forwarders go first, so their addresses are free for the rest.
         let (mut old, removed): (Vec<Running>, Vec<Running>) = std::mem::take(&mut self.running)
@@ -131,11 +138,16 @@ impl Forwarders {
             .collect()
     }
 
+    /// Running forwarders, then removed ones still draining.
     pub fn stats(&self) -> Vec<ForwarderStats> {
-        self.running
+        let running = self.running.iter().map(|r| r.forwarder.stats(r.local));
+        let retired = self
+            .retired
             .iter()
-            .map(|r| r.forwarder.stats(r.local))
-            .collect()
+            .filter(|(f, _)| f.is_draining())
+            .filter(|(f, _)| !self.running.iter().any(|r| r.forwarder.name == f.name))
+            .map(|(f, local)| f.stats(*local));
+        running.chain(retired).collect()
     }
 
     /// Stops accepting, then lets open connections finish for at most each
@@ -174,8 +186,8 @@ impl Forwarders {
         let removed = r.forwarder.reconfigure(config);
         tracing::info!(forwarder = %config.name, listen = %r.local, removed = removed.len(), "forwarder reconfigured");
         for backend in removed {
-            self.drains
-                .spawn(Arc::clone(&r.forwarder).drain(backend, config.drain_timeout));
+            let drain = Arc::clone(&r.forwarder).drain(backend, config.drain_timeout);
+            self.drains.spawn(drain);
         }
         Ok(())
     }
@@ -201,12 +213,10 @@ impl Forwarders {
 
     async fn retire(&mut self, mut r: Running) {
         stop_accepting(&mut r.accept).await;
-        let pool = r.forwarder.pool.load_full();
-        for backend in &pool.backends {
-            self.drains.spawn(
-                Arc::clone(&r.forwarder).drain(Arc::clone(backend), pool.config.drain_timeout),
-            );
+        for drain in r.forwarder.retire() {
+            self.drains.spawn(drain);
         }
+        self.retired.push((Arc::clone(&r.forwarder), r.local));
         tracing::info!(forwarder = %r.forwarder.name, "forwarder stopped; draining");
     }
 }

@@ -509,6 +509,46 @@ async fn reload_drains_removed_backends_and_keeps_the_rest() {
 }
 
 #[tokio::test]
+async fn a_removed_forwarder_drains_and_stays_in_the_stats_meanwhile() {
+    let b0 = Backend::start(0).await;
+    let store = store();
+    let mut web = config(&[&b0], Balance::RoundRobin);
+    web.drain_timeout = Duration::from_secs(30);
+    let mut other = config(&[&b0], Balance::RoundRobin);
+    other.name = "other".into();
+    let mut forwarders = Forwarders::new(Arc::clone(&store));
+    assert!(forwarders.apply(&[web, other.clone()]).await.is_empty());
+    let web_addr = forwarders.local_addrs()[0].1;
+    let (mut open_conn, _) = open(web_addr).await;
+
+    assert!(
+        forwarders
+            .apply(std::slice::from_ref(&other))
+            .await
+            .is_empty()
+    );
+    assert!(
+        TcpStream::connect(web_addr).await.is_err(),
+        "a removed forwarder still listens"
+    );
+    assert!(echoes(&mut open_conn, b"finishing").await);
+    let stats = forwarders.stats();
+    let names: Vec<&str> = stats.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["other", "web"]);
+    let retired = &stats[1];
+    assert_eq!(retired.listen, web_addr);
+    assert_eq!(retired.backends.len(), 1);
+    assert!(retired.backends[0].draining);
+    assert_eq!(retired.counters.active, 1);
+
+    // its last connection ends: it leaves the stats long before the drain timeout
+    drop(open_conn);
+    wait_until(|| forwarders.stats().len() == 1).await;
+    assert_eq!(forwarders.stats()[0].name, "other");
+    forwarders.shutdown().await;
+}
+
+#[tokio::test]
 async fn every_worker_thread_accepts_on_the_shared_port() {
     let b0 = Backend::start(0).await;
     let store = store();
