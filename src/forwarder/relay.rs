@@ -8,7 +8,7 @@
 //! Invariant (every strategy): when one side sends EOF, the other side's
 //! write half is shut down and the opposite direction keeps flowing (TCP
 //! half-close); the relay ends when both directions ended or one failed.
-//! The caller closes both sockets as soon as [`relay`] returns, so the
+//! [`relay`] owns both sockets and closes them as it returns, so the
 //! direction that ends last leaves its FIN to that close (one syscall less
 //! per connection) — by then both receive queues are drained, so the close
 //! is graceful.
@@ -70,6 +70,32 @@ impl Default for CopyMode {
     }
 }
 
+/// How one direction's bytes moved, in the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// Through a user-space buffer.
+    Buffered,
+    /// Through a pipe, by `splice(2)` (for [`CopyMode::Auto`]: after a read
+    /// filled the buffer).
+    Spliced,
+}
+
+/// How a finished relay moved each direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Relayed {
+    pub to_backend: Path,
+    pub to_client: Path,
+}
+
+impl Relayed {
+    fn both(path: Path) -> Self {
+        Self {
+            to_backend: path,
+            to_client: path,
+        }
+    }
+}
+
 /// Where the bytes of one connection are counted.
 #[derive(Debug)]
 pub struct Meter {
@@ -95,13 +121,15 @@ impl Meter {
     }
 }
 
-/// Relays until both directions are done or one fails.
+/// Relays until both directions are done or one fails, then closes both
+/// sockets (also when the future is dropped).
 pub async fn relay(
     mode: CopyMode,
-    client: &mut TcpStream,
-    backend: &mut TcpStream,
+    mut client: TcpStream,
+    mut backend: TcpStream,
     meter: &Meter,
-) -> io::Result<()> {
+) -> io::Result<Relayed> {
+    let (client, backend) = (&mut client, &mut backend);
     match mode {
         #[cfg(target_os = "linux")]
         CopyMode::Splice => {
@@ -113,7 +141,7 @@ pub async fn relay(
                 zero_copy::splice_one_way(backend, client, &to_client, &one_ended, |n| meter
                     .backend_to_client(n)),
             )?;
-            Ok(())
+            Ok(Relayed::both(Path::Spliced))
         }
         #[cfg(not(target_os = "linux"))]
         CopyMode::Splice => buffered(client, backend, meter).await,
@@ -122,13 +150,16 @@ pub async fn relay(
             let (client_read, client_write) = client.split();
             let (backend_read, backend_write) = backend.split();
             let one_ended = AtomicBool::new(false);
-            tokio::try_join!(
+            let (to_backend, to_client) = tokio::try_join!(
                 auto_one_way(client_read, backend_write, &one_ended, |n| meter
                     .client_to_backend(n)),
                 auto_one_way(backend_read, client_write, &one_ended, |n| meter
                     .backend_to_client(n)),
             )?;
-            Ok(())
+            Ok(Relayed {
+                to_backend,
+                to_client,
+            })
         }
     }
 }
@@ -141,7 +172,7 @@ async fn auto_one_way(
     mut to: WriteHalf<'_>,
     one_ended: &AtomicBool,
     count: impl Fn(usize),
-) -> io::Result<()> {
+) -> io::Result<Path> {
     // Never zeroed: reads go into its spare capacity (a per-connection
     // memset showed up at ~3 % of the forwarder's CPU with `Connection: close`).
     let mut buffer = Vec::with_capacity(AUTO_BUFFER_SIZE);
@@ -154,7 +185,7 @@ async fn auto_one_way(
         buffer.clear();
         let n = from.read_buf(&mut buffer).await?;
         if n == 0 {
-            return pass_eof(to.as_ref(), one_ended);
+            return pass_eof(to.as_ref(), one_ended).map(|()| Path::Buffered);
         }
         count(n);
         to.write_all(&buffer).await?;
@@ -170,7 +201,8 @@ async fn auto_one_way(
                         one_ended,
                         count,
                     )
-                    .await;
+                    .await
+                    .map(|()| Path::Spliced);
                 }
                 Err(_) => no_pipe = true,
             }
@@ -182,7 +214,7 @@ async fn buffered(
     client: &mut TcpStream,
     backend: &mut TcpStream,
     meter: &Meter,
-) -> io::Result<()> {
+) -> io::Result<Relayed> {
     let mut client = Metered {
         stream: client,
         count: |n| meter.client_to_backend(n),
@@ -193,7 +225,7 @@ async fn buffered(
     };
     tokio::io::copy_bidirectional_with_sizes(&mut client, &mut backend, BUFFER_SIZE, BUFFER_SIZE)
         .await?;
-    Ok(())
+    Ok(Relayed::both(Path::Buffered))
 }
 
 /// Passes one direction's EOF on: shuts down `to`'s write half, unless the
@@ -365,5 +397,98 @@ mod zero_copy {
             )
         };
         usize::try_from(n).map_err(|_| io::Error::last_os_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    /// A connected pair of loopback sockets.
+    async fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let near = TcpStream::connect(listener.local_addr().unwrap());
+        let (near, far) = tokio::join!(near, listener.accept());
+        (near.unwrap(), far.unwrap().0)
+    }
+
+    fn meter() -> Meter {
+        Meter {
+            forwarder: Arc::default(),
+            backend: Arc::default(),
+            progress: AtomicU64::new(0),
+        }
+    }
+
+    /// client ⇄ [relay] ⇄ backend: the client uploads `upload` bytes, the
+    /// backend answers with a short reply; both then close their side.
+    async fn run(mode: CopyMode, upload: usize) -> (Relayed, Meter, Vec<u8>) {
+        let (mut client, client_end) = pair().await;
+        let (backend_end, mut backend) = pair().await;
+        let meter = meter();
+        let upload_data: Vec<u8> = (0..upload).map(|i| (i % 253) as u8).collect();
+        let expected = upload_data.clone();
+        let client_side = async move {
+            client.write_all(&upload_data).await.unwrap();
+            client.shutdown().await.unwrap();
+            let mut reply = Vec::new();
+            client.read_to_end(&mut reply).await.unwrap();
+            reply
+        };
+        let backend_side = async move {
+            let mut got = Vec::new();
+            backend.read_to_end(&mut got).await.unwrap();
+            assert!(got == expected, "upload corrupted: {} bytes", got.len());
+            backend.write_all(b"thanks").await.unwrap();
+            backend.shutdown().await.unwrap();
+        };
+        let (relayed, reply, ()) = tokio::join!(
+            relay(mode, client_end, backend_end, &meter),
+            client_side,
+            backend_side
+        );
+        (relayed.unwrap(), meter, reply)
+    }
+
+    #[tokio::test]
+    async fn auto_splices_only_the_bulk_direction() {
+        let (relayed, meter, reply) = run(CopyMode::Auto, 4 << 20).await;
+        assert_eq!(reply, b"thanks");
+        let bulk = if cfg!(target_os = "linux") {
+            Path::Spliced
+        } else {
+            Path::Buffered
+        };
+        assert_eq!(
+            relayed,
+            Relayed {
+                to_backend: bulk,
+                to_client: Path::Buffered
+            }
+        );
+        assert_eq!(meter.forwarder.values().bytes_in, 4 << 20);
+        assert_eq!(meter.backend.values().bytes_out, 6);
+    }
+
+    #[tokio::test]
+    async fn auto_keeps_small_messages_buffered() {
+        let (relayed, meter, reply) = run(CopyMode::Auto, 100).await;
+        assert_eq!(reply, b"thanks");
+        assert_eq!(relayed, Relayed::both(Path::Buffered));
+        assert_eq!(meter.progress.load(Ordering::Relaxed), 106);
+    }
+
+    #[tokio::test]
+    async fn fixed_modes_say_how_they_moved_bytes() {
+        for (mode, path) in [
+            (CopyMode::Buffered, Path::Buffered),
+            #[cfg(target_os = "linux")]
+            (CopyMode::Splice, Path::Spliced),
+        ] {
+            let (relayed, _, reply) = run(mode, 1 << 20).await;
+            assert_eq!(reply, b"thanks", "{mode:?}");
+            assert_eq!(relayed, Relayed::both(path), "{mode:?}");
+        }
     }
 }

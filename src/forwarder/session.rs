@@ -30,7 +30,7 @@ pub const MAX_CONNECT_ATTEMPTS: usize = 3;
 /// forwarder's `max_connections`.
 pub async fn run(
     forwarder: Arc<Forwarder>,
-    mut client: TcpStream,
+    client: TcpStream,
     peer: SocketAddr,
     slot: ActiveGuard,
 ) {
@@ -62,8 +62,11 @@ pub async fn run(
     };
     let mut stop = backend.stop.subscribe();
     let end = tokio::select! {
-        r = relay::relay(forwarder.copy, &mut client, &mut upstream, &meter) => match r {
-            Ok(()) => "closed",
+        r = relay::relay(forwarder.copy, client, upstream, &meter) => match r {
+            Ok(relayed) => {
+                tracing::trace!(forwarder = %forwarder.name, ?relayed, "relay done");
+                "closed"
+            }
             Err(e) if is_peer_gone(&e) => "reset",
             Err(e) => {
                 tracing::debug!(forwarder = %forwarder.name, error = %e, "relay failed");
