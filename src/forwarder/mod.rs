@@ -15,12 +15,14 @@
 //! Files: `config` (TOML → [`ForwarderConfig`]), `balance` (pure selection),
 //! `pool` (backends across reloads), `workers` (thread per core, one
 //! `SO_REUSEPORT` listener per thread), `listener` (accept loop, limits),
-//! `session` (connect, retry, idle, drain), `relay` (buffered copy, splice,
+//! `session` (connect, retry, idle, drain), `opening` (PROXY header and
+//! early client bytes with the handshake), `relay` (buffered copy, splice,
 //! or both), `proxy_v2` (header bytes), `stats` (counters).
 
 pub mod balance;
 pub mod config;
 mod listener;
+mod opening;
 mod pool;
 pub mod proxy_v2;
 pub mod relay;

@@ -15,6 +15,7 @@
 //! Every chunk moved is added to the [`Meter`] as it moves, so metrics and
 //! the idle timer see long-lived connections progress.
 
+use std::future::Future;
 use std::io;
 use std::net::Shutdown;
 use std::pin::Pin;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, Interest, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 
@@ -106,7 +107,7 @@ pub struct Meter {
 }
 
 impl Meter {
-    fn client_to_backend(&self, bytes: usize) {
+    pub(super) fn client_to_backend(&self, bytes: usize) {
         let bytes = bytes as u64;
         self.forwarder.add_in(bytes);
         self.backend.add_in(bytes);
@@ -188,6 +189,19 @@ async fn auto_one_way(
             return pass_eof(to.as_ref(), one_ended).map(|()| Path::Buffered);
         }
         count(n);
+        if n < buffer.capacity() && fin_received(from.as_ref()) {
+            // Confirm EOF with one more read, then send the last bytes and
+            // the FIN in one segment instead of two.
+            match from.as_ref().try_read_buf(&mut buffer) {
+                Ok(0) => {
+                    send_before_fin(to.as_ref(), &buffer).await?;
+                    return pass_eof(to.as_ref(), one_ended).map(|()| Path::Buffered);
+                }
+                Ok(more) => count(more),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
         to.write_all(&buffer).await?;
         if n == buffer.capacity() && !no_pipe {
             #[cfg(target_os = "linux")]
@@ -226,6 +240,34 @@ async fn buffered(
     tokio::io::copy_bidirectional_with_sizes(&mut client, &mut backend, BUFFER_SIZE, BUFFER_SIZE)
         .await?;
     Ok(Relayed::both(Path::Buffered))
+}
+
+/// Whether the peer's FIN has arrived, as the last readiness event said
+/// (no syscall; never waits).
+fn fin_received(stream: &TcpStream) -> bool {
+    let ready = std::pin::pin!(stream.ready(Interest::READABLE));
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    matches!(ready.poll(&mut cx), Poll::Ready(Ok(r)) if r.is_read_closed())
+}
+
+/// Writes `data` that is about to be followed by a FIN: `MSG_MORE` keeps it
+/// queued, so the shutdown (or close) that follows sends both at once.
+async fn send_before_fin(to: &TcpStream, mut data: &[u8]) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    const FLAGS: libc::c_int = libc::MSG_MORE | libc::MSG_NOSIGNAL;
+    #[cfg(not(target_os = "linux"))]
+    const FLAGS: libc::c_int = 0;
+    while !data.is_empty() {
+        to.writable().await?;
+        match to.try_io(Interest::WRITABLE, || {
+            socket2::SockRef::from(to).send_with_flags(data, FLAGS)
+        }) {
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Passes one direction's EOF on: shuts down `to`'s write half, unless the

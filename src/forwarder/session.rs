@@ -1,7 +1,8 @@
-//! One forwarded connection: pick a backend (health read once from the
-//! snapshot), connect with bounded retries, send the optional PROXY v2
-//! header, then relay until both sides are done, the connection idles out,
-//! or its backend's drain ends.
+//! One forwarded connection: read what the client sent already, pick a
+//! backend (health read once from the snapshot), connect with bounded
+//! retries, send the opening (PROXY v2 header and early client bytes, see
+//! `opening`), then relay until both sides are done, the connection idles
+//! out, or its backend's drain ends.
 //!
 //! Invariant: a client is only ever relayed to one backend; a failed connect
 //! moves on to the balancer's next choice, at most [`MAX_CONNECT_ATTEMPTS`]
@@ -14,10 +15,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use super::listener::Forwarder;
+use super::opening::{self, Opening};
 use super::pool::{Backend, Pool};
 use super::proxy_v2;
 use super::relay::{self, Meter};
@@ -30,13 +31,32 @@ pub const MAX_CONNECT_ATTEMPTS: usize = 3;
 /// forwarder's `max_connections`.
 pub async fn run(
     forwarder: Arc<Forwarder>,
-    client: TcpStream,
+    mut client: TcpStream,
     peer: SocketAddr,
     slot: ActiveGuard,
 ) {
     let _slot = slot;
     let pool = forwarder.pool.load_full();
-    let Some((backend, mut upstream, _backend_slot)) = connect(&forwarder, &pool, peer.ip()).await
+    let header = if pool.config.proxy_protocol {
+        match client.local_addr() {
+            Ok(local) => proxy_v2::header(peer, local),
+            Err(e) => {
+                tracing::debug!(forwarder = %forwarder.name, %peer, error = %e, "client gone before connect");
+                return;
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let opening = match Opening::read(&mut client, header) {
+        Ok(opening) => opening,
+        Err(e) => {
+            tracing::debug!(forwarder = %forwarder.name, %peer, error = %e, "client gone before connect");
+            return;
+        }
+    };
+    let Some((backend, upstream, _backend_slot)) =
+        connect(&forwarder, &pool, peer.ip(), &opening).await
     else {
         tracing::debug!(forwarder = %forwarder.name, %peer, "no backend could take the connection");
         forwarder.refuse(client);
@@ -45,21 +65,13 @@ pub async fn run(
     // On Linux the accepted socket inherits TCP_NODELAY from its listener.
     #[cfg(not(target_os = "linux"))]
     let _ = client.set_nodelay(true);
-    if pool.config.proxy_protocol {
-        let sent = match client.local_addr() {
-            Ok(local) => upstream.write_all(&proxy_v2::header(peer, local)).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = sent {
-            tracing::debug!(forwarder = %forwarder.name, backend = %backend.config.address, error = %e, "PROXY header not sent");
-            return;
-        }
-    }
     let meter = Meter {
         forwarder: Arc::clone(&forwarder.counters),
         backend: Arc::clone(&backend.counters),
         progress: AtomicU64::new(0),
     };
+    meter.client_to_backend(opening.client_bytes());
+    drop(opening);
     let mut stop = backend.stop.subscribe();
     let end = tokio::select! {
         r = relay::relay(forwarder.copy, client, upstream, &meter) => match r {
@@ -79,11 +91,13 @@ pub async fn run(
     tracing::trace!(forwarder = %forwarder.name, %peer, backend = %backend.config.address, end, "connection ended");
 }
 
-/// Connects to the first backend that accepts, in the balancer's order.
+/// Connects to the first backend that accepts, in the balancer's order,
+/// and sends it the opening.
 async fn connect(
     forwarder: &Forwarder,
     pool: &Pool,
     client: IpAddr,
+    opening: &Opening,
 ) -> Option<(Arc<Backend>, TcpStream, ActiveGuard)> {
     // One health view for every attempt of this connection; the guard is not
     // held across awaits.
@@ -96,18 +110,13 @@ async fn connect(
         // counted before the connect, so concurrent least_conn picks see it
         let slot = backend.counters.open();
         let address = backend.config.address;
-        let error =
-            match tokio::time::timeout(pool.config.connect_timeout, TcpStream::connect(address))
-                .await
-            {
-                Ok(Ok(stream)) => {
-                    let _ = stream.set_nodelay(true);
-                    backend.counters.count_total();
-                    return Some((Arc::clone(backend), stream, slot));
-                }
-                Ok(Err(e)) => e.to_string(),
-                Err(_) => "connect timed out".to_string(),
-            };
+        let error = match opening::connect(address, opening, pool.config.connect_timeout).await {
+            Ok(stream) => {
+                backend.counters.count_total();
+                return Some((Arc::clone(backend), stream, slot));
+            }
+            Err(e) => e,
+        };
         backend.counters.failed_connect();
         forwarder.counters.failed_connect();
         tracing::debug!(forwarder = %forwarder.name, backend = %address, %error, "connect failed; trying the next backend");

@@ -280,6 +280,63 @@ async fn a_dead_backend_never_fails_a_new_connection() {
     assert!(!f.stats()[0].backends[0].healthy);
 }
 
+/// An address whose connects hang: a listener with a full accept queue
+/// drops new SYNs. Keep the returned sockets alive while it is used.
+fn black_hole() -> (SocketAddr, socket2::Socket, std::net::TcpStream) {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let filler = std::net::TcpStream::connect(addr).unwrap();
+    (addr, listener, filler)
+}
+
+#[tokio::test]
+async fn a_hanging_connect_gives_up_at_connect_timeout_and_the_request_moves_on() {
+    let b1 = Backend::start(1).await;
+    let (hole, _listener, _filler) = black_hole();
+    let mut cfg = config(&[&b1, &b1], Balance::RoundRobin);
+    cfg.backends[0].address = hole;
+    cfg.connect_timeout = Duration::from_millis(300);
+    let store = store();
+    let (f, addr) = start(cfg, &store).await;
+
+    for request in [&b"sent at once"[..], b"sent later"] {
+        let started = Instant::now();
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let at_once = request.starts_with(b"sent at once");
+        if at_once {
+            // before the backend is even chosen: it travels with the connect
+            client.write_all(request).await.unwrap();
+        }
+        let id = timeout(BOUND, client.read_u8()).await.unwrap().unwrap();
+        assert_eq!(id, 1);
+        if !at_once {
+            client.write_all(request).await.unwrap();
+        }
+        let mut back = vec![0; request.len()];
+        timeout(BOUND, client.read_exact(&mut back))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(back, request, "the request reached b1 once and whole");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300) && waited < Duration::from_secs(3),
+            "gave up on the hanging backend after {waited:?}"
+        );
+    }
+    let stats = &f.stats()[0];
+    assert_eq!(stats.backends[0].counters.failed_connects, 2);
+    assert_eq!(
+        stats.counters.bytes_in,
+        (b"sent at once".len() + b"sent later".len()) as u64
+    );
+}
+
 #[tokio::test]
 async fn all_down_fails_open_unless_refused() {
     let (b0, b1) = (Backend::start(0).await, Backend::start(1).await);

@@ -1,0 +1,131 @@
+//! Opening the upstream side of a connection: what goes first ([`Opening`]:
+//! the PROXY v2 header when configured, then whatever the client has sent
+//! already — usually its whole first request, which follows the handshake
+//! at once) and the connect that carries it ([`connect`]).
+//!
+//! HAProxy's habits, measured in `benches/forwarder.sh` (segments and
+//! syscalls per `Connection: close` request): the opening is sent straight
+//! after `connect(2)` — on loopback and fast LANs the handshake is done by
+//! then, so there is no wait for writability, no `SO_ERROR` check and no
+//! timer — and on Linux the handshake's last ACK is held back to ride with
+//! it (`TCP_QUICKACK` off), so the backend gets ACK, header and request in
+//! one segment instead of three.
+//!
+//! Invariant: the last ACK is only held back when there are bytes to send
+//! at once, so a protocol where the server speaks first (SMTP, MySQL…)
+//! never has its backend's accept delayed; `connect_timeout` bounds every
+//! wait for a handshake.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use super::relay::AUTO_BUFFER_SIZE;
+
+/// What goes upstream before relaying starts.
+#[derive(Debug)]
+pub struct Opening {
+    bytes: Vec<u8>,
+    client_bytes: usize,
+}
+
+impl Opening {
+    /// `header` (the PROXY v2 header, or empty) followed by what the client
+    /// has sent so far, read without waiting. Fails only when the client
+    /// connection already failed; its EOF is left for the relay to meet.
+    pub fn read(client: &mut TcpStream, header: Vec<u8>) -> io::Result<Self> {
+        let mut bytes = header;
+        let header_len = bytes.len();
+        bytes.reserve(AUTO_BUFFER_SIZE);
+        // Polled once, never awaited: the no-op waker is replaced by the
+        // relay's first read. Unlike `try_read`, a short read here also tells
+        // tokio the socket is drained, so that first read waits for an event
+        // instead of costing an EAGAIN.
+        let read = std::pin::pin!(tokio::io::AsyncReadExt::read_buf(client, &mut bytes));
+        match read.poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Err(e)) => return Err(e),
+            Poll::Ready(Ok(_)) | Poll::Pending => {}
+        }
+        Ok(Self {
+            client_bytes: bytes.len() - header_len,
+            bytes,
+        })
+    }
+
+    /// Bytes of the client's already read (to count as client → backend).
+    pub fn client_bytes(&self) -> usize {
+        self.client_bytes
+    }
+}
+
+/// Connects to `address` with `TCP_NODELAY` and sends `opening`, within
+/// `timeout` for the handshake.
+pub async fn connect(
+    address: SocketAddr,
+    opening: &Opening,
+    timeout: Duration,
+) -> io::Result<TcpStream> {
+    let socket = new_socket(address)?;
+    socket.set_tcp_nodelay(true)?;
+    #[cfg(target_os = "linux")]
+    if !opening.bytes.is_empty() {
+        socket.set_tcp_quickack(false)?;
+    }
+    match socket.connect(&address.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    // A send on a socket still connecting fails with EAGAIN (or with the
+    // connect's error, such as ECONNREFUSED); one that succeeds proves the
+    // handshake done.
+    let sent = match send_now(&socket, &opening.bytes) {
+        Ok(n) => n,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+        Err(e) => return Err(e),
+    };
+    let mut stream = TcpStream::from_std(socket.into())?;
+    if sent == 0 {
+        match tokio::time::timeout(timeout, stream.writable()).await {
+            Ok(ready) => ready?,
+            Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out")),
+        }
+        if let Some(e) = stream.take_error()? {
+            return Err(e);
+        }
+    }
+    if sent < opening.bytes.len() {
+        stream.write_all(&opening.bytes[sent..]).await?;
+    }
+    Ok(stream)
+}
+
+fn new_socket(address: SocketAddr) -> io::Result<Socket> {
+    let domain = Domain::for_address(address);
+    #[cfg(target_os = "linux")]
+    let socket = Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP))?;
+    #[cfg(not(target_os = "linux"))]
+    let socket = {
+        let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_nonblocking(true)?;
+        socket
+    };
+    Ok(socket)
+}
+
+fn send_now(socket: &Socket, bytes: &[u8]) -> io::Result<usize> {
+    if bytes.is_empty() {
+        return Ok(0);
+    }
+    #[cfg(target_os = "linux")]
+    let flags = libc::MSG_NOSIGNAL;
+    #[cfg(not(target_os = "linux"))]
+    let flags = 0;
+    socket.send_with_flags(bytes, flags)
+}
