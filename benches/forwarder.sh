@@ -6,9 +6,13 @@
 # Every target is measured once per round, the targets one after another, so
 # a noisy neighbour hits all of them alike; the table shows each column's
 # median over the rounds, with alwayson/HAProxy (req/s) and alwayson/direct
-# (bulk) ratios of those medians.
+# (bulk) ratios of those medians. Two figures that noise barely moves come
+# with the "Connection: close" runs: TCP segments per request on loopback
+# (nstat TcpOutSegs, whole machine; direct is the floor) and the proxy's own
+# CPU time per request (utime+stime from /proc); and for bulk, the proxy's
+# CPU time per GB moved.
 #
-# Needs (Debian): wrk haproxy iperf3 nginx-light python3   — it installs nothing.
+# Needs (Debian): wrk haproxy iperf3 nginx-light python3 iproute2 (nstat) — it installs nothing.
 # Usage:   benches/forwarder.sh
 # Knobs:   ALWAYSON=target/release/alwayson   the binary, run as `$ALWAYSON serve --config FILE`
 #          BASELINE=path/to/older/alwayson    also measure this binary (rows "baseline-*"),
@@ -30,11 +34,11 @@ COPY_MODES="${COPY_MODES:-splice buffered}"
 KEEP_WORK="${KEEP_WORK:-}"
 
 missing=()
-for tool in wrk haproxy iperf3 nginx python3; do
+for tool in wrk haproxy iperf3 nginx python3 nstat; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if ((${#missing[@]})); then
-    echo "missing: ${missing[*]} (Debian: apt-get install wrk haproxy iperf3 nginx-light python3)" >&2
+    echo "missing: ${missing[*]} (Debian: apt-get install wrk haproxy iperf3 nginx-light python3 iproute2)" >&2
     exit 2
 fi
 for binary in "$ALWAYSON" ${BASELINE:+"$BASELINE"}; do
@@ -92,11 +96,13 @@ iperf3 -s -p "$P_IPERF" >"$work/iperf3-server.log" 2>&1 &
 pids+=($!)
 haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
 pids+=($!)
+haproxy_pid=$!
 wait_port "$P_NGINX"; wait_port "$P_IPERF"; wait_port "$P_HA_HTTP"; wait_port "$P_HA_BULK"
 
-# target label → "http_port bulk_port"
+# target label → "http_port bulk_port", and the proxy's pid
 labels=(direct haproxy)
 declare -A ports=([direct]="$P_NGINX $P_IPERF" [haproxy]="$P_HA_HTTP $P_HA_BULK")
+declare -A proxy_pid=([haproxy]="$haproxy_pid")
 
 start_alwayson() { # label binary copy_mode
     local dir="$work/$1"
@@ -105,6 +111,7 @@ start_alwayson() { # label binary copy_mode
     render "$here/forwarder/alwayson.toml" "$dir/alwayson.toml"
     ALWAYSON_FORWARDER_COPY="$3" "$2" serve --config "$dir/alwayson.toml" >"$dir/alwayson.log" 2>&1 &
     pids+=($!)
+    proxy_pid[$1]=$!
     wait_port "$P_FWD_HTTP"; wait_port "$P_FWD_BULK"
     labels+=("$1")
     ports[$1]="$P_FWD_HTTP $P_FWD_BULK"
@@ -114,11 +121,18 @@ for mode in $COPY_MODES; do
     [[ -n "$BASELINE" ]] && start_alwayson "baseline-$mode" "$BASELINE" "$mode"
 done
 
-requests_per_second() { # port [extra wrk args]
+requests_per_second() { # port [extra wrk args] → "req/s requests"
     local port="$1"; shift
     wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" "$@" "http://127.0.0.1:$port/" 2>&1 |
-        awk '/^Requests\/sec:/ { printf "%d", $2 }'
+        awk '/requests in/ { n = $1 } /^Requests\/sec:/ { r = $2 } END { printf "%d %d", r, n }'
 }
+
+segments_sent() { nstat -az TcpOutSegs | awk '/TcpOutSegs/ { print $2 }'; }
+
+cpu_ticks() { # pid → utime+stime in clock ticks (0 without a pid)
+    if [[ -n "$1" ]]; then awk '{ print $14 + $15 }' "/proc/$1/stat"; else echo 0; fi
+}
+tick_us=$((1000000 / $(getconf CLK_TCK)))
 
 megabits_per_second() { # port
     iperf3 -c 127.0.0.1 -p "$1" -t "$DURATION" -f m 2>&1 |
@@ -126,28 +140,40 @@ megabits_per_second() { # port
 }
 
 # label → space-separated samples, per column
-declare -A keep close bulk
+declare -A keep close bulk segs cpu bulk_cpu
 for round in $(seq "$ROUNDS"); do
     for label in "${labels[@]}"; do
         read -r http_port bulk_port <<<"${ports[$label]}"
-        k="$(requests_per_second "$http_port")"
-        c="$(requests_per_second "$http_port" -H "Connection: close")"
+        read -r k _ <<<"$(requests_per_second "$http_port")"
+        s0="$(segments_sent)"; t0="$(cpu_ticks "${proxy_pid[$label]:-}")"
+        read -r c n <<<"$(requests_per_second "$http_port" -H "Connection: close")"
+        s1="$(segments_sent)"; t1="$(cpu_ticks "${proxy_pid[$label]:-}")"
+        t2="$(cpu_ticks "${proxy_pid[$label]:-}")"
         b="$(megabits_per_second "$bulk_port")"
+        t3="$(cpu_ticks "${proxy_pid[$label]:-}")"
+        # Mbit/s × seconds / 8000 = GB moved
+        gr="$(awk -v t=$((t3 - t2)) -v u="$tick_us" -v b="${b:-0}" -v d="$DURATION" 'BEGIN { printf "%.0f", b ? t * u / 1000 / (b * d / 8000) : 0 }')"
+        sr="$(awk -v s=$((s1 - s0)) -v n="${n:-0}" 'BEGIN { printf "%.2f", n ? s / n : 0 }')"
+        cr="$(awk -v t=$((t1 - t0)) -v u="$tick_us" -v n="${n:-0}" 'BEGIN { printf "%.1f", n ? t * u / n : 0 }')"
         keep[$label]+="${k:-0} "; close[$label]+="${c:-0} "; bulk[$label]+="${b:-0} "
-        echo "round $round $label: keep-alive ${k:-?} req/s, close ${c:-?} req/s, bulk ${b:-?} Mbit/s" >&2
+        segs[$label]+="$sr "; cpu[$label]+="$cr "; bulk_cpu[$label]+="$gr "
+        echo "round $round $label: keep-alive ${k:-?} req/s, close ${c:-?} req/s ($sr segments, proxy ${cr} us CPU per request), bulk ${b:-?} Mbit/s (proxy ${gr} ms CPU per GB)" >&2
     done
 done
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? a / b : 0 }'; }
 
 printf '\nmedians of %s rounds of %ss, %s connections, %s wrk threads\n' "$ROUNDS" "$DURATION" "$CONNECTIONS" "$THREADS"
-printf '%-18s %14s %14s %12s %10s %10s %10s\n' target keepalive_rps close_rps bulk_Mbit/s keep/ha close/ha bulk/direct
+printf '%-18s %14s %14s %12s %10s %10s %10s %10s %12s %12s\n' target keepalive_rps close_rps bulk_Mbit/s keep/ha close/ha bulk/direct segs/req proxy_us/req proxy_ms/GB
 ha_keep="$(median <<<"${keep[haproxy]}")"; ha_close="$(median <<<"${close[haproxy]}")"
 direct_bulk="$(median <<<"${bulk[direct]}")"
 for label in "${labels[@]}"; do
     k="$(median <<<"${keep[$label]}")"; c="$(median <<<"${close[$label]}")"; b="$(median <<<"${bulk[$label]}")"
-    printf '%-18s %14s %14s %12s %10s %10s %10s\n' "$label" "$k" "$c" "$b" \
-        "$(ratio "$k" "$ha_keep")" "$(ratio "$c" "$ha_close")" "$(ratio "$b" "$direct_bulk")"
+    sg="$(median <<<"${segs[$label]}")"; cu="$(median <<<"${cpu[$label]}")"
+    gb="$(median <<<"${bulk_cpu[$label]}")"
+    [[ $label == direct ]] && cu=- && gb=-
+    printf '%-18s %14s %14s %12s %10s %10s %10s %10s %12s %12s\n' "$label" "$k" "$c" "$b" \
+        "$(ratio "$k" "$ha_keep")" "$(ratio "$c" "$ha_close")" "$(ratio "$b" "$direct_bulk")" "$sg" "$cu" "$gb"
 done
 echo "targets: alwayson req/s >= 1.00 x HAProxy; bulk >= 0.90 x direct"
