@@ -82,12 +82,19 @@ pub async fn connect(
         Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) => return Err(e),
     }
-    // A send on a socket still connecting fails with EAGAIN (or with the
-    // connect's error, such as ECONNREFUSED); one that succeeds proves the
-    // handshake done.
+    // A send on a socket still connecting fails with EAGAIN (ENOTCONN on
+    // the BSDs), or with the connect's error, such as ECONNREFUSED; one that
+    // succeeds proves the handshake done.
     let sent = match send_now(&socket, &opening.bytes) {
         Ok(n) => n,
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::NotConnected
+            ) =>
+        {
+            0
+        }
         Err(e) => return Err(e),
     };
     let mut stream = TcpStream::from_std(socket.into())?;
@@ -128,4 +135,68 @@ fn send_now(socket: &Socket, bytes: &[u8]) -> io::Result<usize> {
     #[cfg(not(target_os = "linux"))]
     let flags = 0;
     socket.send_with_flags(bytes, flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    fn opening(bytes: &[u8]) -> Opening {
+        Opening {
+            bytes: bytes.to_vec(),
+            client_bytes: bytes.len(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_opening_arrives_first_and_whole() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        for bytes in [&b""[..], b"GET / HTTP/1.1\r\n\r\n"] {
+            let mut upstream = connect(address, &opening(bytes), Duration::from_secs(2))
+                .await
+                .unwrap();
+            let (mut accepted, _) = listener.accept().await.unwrap();
+            upstream.write_all(b"|after").await.unwrap();
+            drop(upstream);
+            let mut got = Vec::new();
+            accepted.read_to_end(&mut got).await.unwrap();
+            assert_eq!(got, [bytes, b"|after"].concat());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_connect_is_an_error_with_or_without_an_opening() {
+        let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = closed.local_addr().unwrap();
+        drop(closed);
+        for bytes in [&b""[..], b"hello"] {
+            let e = connect(address, &opening(bytes), Duration::from_secs(2))
+                .await
+                .expect_err("nothing listens");
+            assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{bytes:?}: {e}");
+        }
+    }
+
+    #[tokio::test]
+    async fn read_takes_what_the_client_sent_after_the_header() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut accepted, _) = listener.accept().await.unwrap();
+        let quiet = Opening::read(&mut accepted, b"HDR".to_vec()).unwrap();
+        assert_eq!(
+            (quiet.bytes.as_slice(), quiet.client_bytes()),
+            (&b"HDR"[..], 0)
+        );
+
+        client.write_all(b"request").await.unwrap();
+        accepted.readable().await.unwrap();
+        let early = Opening::read(&mut accepted, b"HDR".to_vec()).unwrap();
+        assert_eq!(early.bytes, b"HDRrequest");
+        assert_eq!(early.client_bytes(), 7);
+    }
 }
