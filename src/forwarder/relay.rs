@@ -11,7 +11,8 @@
 //! [`relay`] owns both sockets and closes them as it returns, so the
 //! direction that ends last leaves its FIN to that close (one syscall less
 //! per connection) — by then both receive queues are drained, so the close
-//! is graceful.
+//! is graceful. When a peer's FIN is already in after a short read, the
+//! last bytes go out with `MSG_MORE`, so they and the FIN share a segment.
 //! Every chunk moved is added to the [`Meter`] as it moves, so metrics and
 //! the idle timer see long-lived connections progress.
 
@@ -271,8 +272,8 @@ async fn send_before_fin(to: &TcpStream, mut data: &[u8]) -> io::Result<()> {
 }
 
 /// Passes one direction's EOF on: shuts down `to`'s write half, unless the
-/// other direction ended already — then the relay is over, and the caller's
-/// close sends the FIN.
+/// other direction ended already — then the relay is over, and its close of
+/// both sockets sends the FIN.
 fn pass_eof(to: &TcpStream, one_ended: &AtomicBool) -> io::Result<()> {
     if one_ended.swap(true, Ordering::Relaxed) {
         Ok(())
@@ -491,6 +492,58 @@ mod tests {
             backend_side
         );
         (relayed.unwrap(), meter, reply)
+    }
+
+    /// Segments `stream` has received so far (Linux `TCP_INFO`).
+    #[cfg(target_os = "linux")]
+    fn segments_in(stream: &TcpStream) -> u32 {
+        use std::os::fd::AsRawFd;
+        // SAFETY: tcp_info is plain data, valid when zeroed.
+        let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        // SAFETY: `info` is writable for `len` bytes and the fd stays open
+        // for the call.
+        let rc = unsafe {
+            libc::getsockopt(
+                stream.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                (&mut info as *mut libc::tcp_info).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(rc, 0, "TCP_INFO: {}", io::Error::last_os_error());
+        info.tcpi_segs_in
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn the_last_bytes_and_the_fin_behind_them_leave_in_one_segment() {
+        let (mut client, client_end) = pair().await;
+        let (backend_end, mut backend) = pair().await;
+        backend.write_all(b"bye").await.unwrap();
+        backend.shutdown().await.unwrap();
+        // let the reactor see both the bytes and the FIN on backend_end
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let before = segments_in(&client);
+        let meter = meter();
+        let client_side = async {
+            let mut got = Vec::new();
+            client.read_to_end(&mut got).await.unwrap();
+            let segments = segments_in(&client) - before;
+            client.shutdown().await.unwrap();
+            (got, segments)
+        };
+        let (relayed, (got, segments)) = tokio::join!(
+            relay(CopyMode::Auto, client_end, backend_end, &meter),
+            client_side
+        );
+        relayed.unwrap();
+        assert_eq!(got, b"bye");
+        assert_eq!(
+            segments, 1,
+            "the bytes and the FIN came in separate segments"
+        );
     }
 
     #[tokio::test]
