@@ -26,7 +26,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use super::relay::AUTO_BUFFER_SIZE;
+use super::relay::{AUTO_BUFFER_SIZE, send_now};
 
 /// What goes upstream before relaying starts.
 #[derive(Debug)]
@@ -85,7 +85,7 @@ pub async fn connect(
     // A send on a socket still connecting fails with EAGAIN (ENOTCONN on
     // the BSDs), or with the connect's error, such as ECONNREFUSED; one that
     // succeeds proves the handshake done.
-    let sent = match send_now(&socket, &opening.bytes) {
+    let sent = match send_opening(&socket, &opening.bytes) {
         Ok(n) => n,
         Err(e)
             if matches!(
@@ -126,15 +126,11 @@ fn new_socket(address: SocketAddr) -> io::Result<Socket> {
     Ok(socket)
 }
 
-fn send_now(socket: &Socket, bytes: &[u8]) -> io::Result<usize> {
+fn send_opening(socket: &Socket, bytes: &[u8]) -> io::Result<usize> {
     if bytes.is_empty() {
         return Ok(0);
     }
-    #[cfg(target_os = "linux")]
-    let flags = libc::MSG_NOSIGNAL;
-    #[cfg(not(target_os = "linux"))]
-    let flags = 0;
-    socket.send_with_flags(bytes, flags)
+    send_now(socket2::SockRef::from(socket), bytes, false)
 }
 
 #[cfg(test)]

@@ -254,14 +254,10 @@ fn fin_received(stream: &TcpStream) -> bool {
 /// Writes `data` that is about to be followed by a FIN: `MSG_MORE` keeps it
 /// queued, so the shutdown (or close) that follows sends both at once.
 async fn send_before_fin(to: &TcpStream, mut data: &[u8]) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    const FLAGS: libc::c_int = libc::MSG_MORE | libc::MSG_NOSIGNAL;
-    #[cfg(not(target_os = "linux"))]
-    const FLAGS: libc::c_int = 0;
     while !data.is_empty() {
         to.writable().await?;
         match to.try_io(Interest::WRITABLE, || {
-            socket2::SockRef::from(to).send_with_flags(data, FLAGS)
+            send_now(socket2::SockRef::from(to), data, true)
         }) {
             Ok(n) => data = &data[n..],
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -269,6 +265,19 @@ async fn send_before_fin(to: &TcpStream, mut data: &[u8]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// One non-blocking `send(2)` that never raises SIGPIPE; `more` (Linux
+/// `MSG_MORE`) keeps the bytes queued for what follows.
+pub(super) fn send_now(socket: socket2::SockRef<'_>, data: &[u8], more: bool) -> io::Result<usize> {
+    #[cfg(target_os = "linux")]
+    let flags = libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
+    #[cfg(not(target_os = "linux"))]
+    let flags = {
+        let _ = more;
+        0
+    };
+    socket.send_with_flags(data, flags)
 }
 
 /// Passes one direction's EOF on: shuts down `to`'s write half, unless the

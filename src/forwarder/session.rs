@@ -37,18 +37,7 @@ pub async fn run(
 ) {
     let _slot = slot;
     let pool = forwarder.pool.load_full();
-    let header = if pool.config.proxy_protocol {
-        match client.local_addr() {
-            Ok(local) => proxy_v2::header(peer, local),
-            Err(e) => {
-                tracing::debug!(forwarder = %forwarder.name, %peer, error = %e, "client gone before connect");
-                return;
-            }
-        }
-    } else {
-        Vec::new()
-    };
-    let opening = match Opening::read(&mut client, header) {
+    let opening = match read_opening(&mut client, peer, pool.config.proxy_protocol) {
         Ok(opening) => opening,
         Err(e) => {
             tracing::debug!(forwarder = %forwarder.name, %peer, error = %e, "client gone before connect");
@@ -89,6 +78,20 @@ pub async fn run(
         _ = stop.wait_for(|stopped| *stopped) => "drain timeout",
     };
     tracing::trace!(forwarder = %forwarder.name, %peer, backend = %backend.config.address, end, "connection ended");
+}
+
+/// The PROXY v2 header (when `proxy_protocol`) and what the client sent so far.
+fn read_opening(
+    client: &mut TcpStream,
+    peer: SocketAddr,
+    proxy_protocol: bool,
+) -> io::Result<Opening> {
+    let header = if proxy_protocol {
+        proxy_v2::header(peer, client.local_addr()?)
+    } else {
+        Vec::new()
+    };
+    Opening::read(client, header)
 }
 
 /// Connects to the first backend that accepts, in the balancer's order,
