@@ -17,7 +17,6 @@ use crate::policy::{self, Client};
 use crate::table::Snapshot;
 use crate::table::wire_name::{WireName, wildcard_buffer};
 use crate::table::zone_table::{Answer, CompiledZone, Node, Rrset, RrsetContent, SetTarget};
-use crate::zone::rdata::dname_target;
 
 /// How many CNAME/DNAME hops one query follows (loops end here too).
 const MAX_CHAIN: usize = 12;
@@ -119,11 +118,11 @@ pub fn resolve<'a>(
                     return res;
                 };
                 push(&mut res, Cow::Borrowed(record));
-                let Some(target) = dname_target(&record.data) else {
+                let Some(target) = &node.dname_target else {
                     return res;
                 };
                 let Ok(new_name) = Name::from_labels(name.iter().take(skip))
-                    .and_then(|prefix| prefix.append_domain(&target))
+                    .and_then(|prefix| prefix.append_domain(target))
                 else {
                     res.rcode = ResponseCode::YXDomain;
                     return res;
@@ -257,7 +256,7 @@ fn add_rrset<'a>(
             let Some(state) = snapshot.routing.groups.get(group.group) else {
                 return false;
             };
-            let selection = policy::select(group, state, client);
+            let selection = policy::select(&group.rules, state, client);
             res.ecs_scope = res.ecs_scope.max(selection.scope);
             let mut any = false;
             for &i in selection.sets() {
@@ -339,3 +338,6 @@ fn any<'a>(
         res.soa = Some(&zone.negative_soa);
     }
 }
+
+#[cfg(test)]
+mod tests;

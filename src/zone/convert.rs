@@ -12,11 +12,12 @@ use toml::Spanned;
 
 use crate::diag::{Diagnostic, Source, Span};
 use crate::health::spec;
+use crate::zone::groups::check_groups;
 use crate::zone::model::{Position, RecordSet, SetData, Soa, WhenAllDown, Zone};
 use crate::zone::names::{parse_name, parse_owner};
 use crate::zone::raw::{RawRecordSet, RawSoa, RawZoneFile};
 use crate::zone::rdata::{SUPPORTED_TYPES, parse_rdata};
-use crate::zone::routing::{check_groups, parse_routing};
+use crate::zone::routing::parse_routing;
 
 /// The largest TTL RFC 2181 allows.
 pub const MAX_TTL: i64 = 2_147_483_647;
