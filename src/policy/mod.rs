@@ -110,6 +110,19 @@ pub fn prepare(rules: &GroupRules, healthy: Box<[bool]>) -> GroupState {
     }
 }
 
+/// The chance (0..=1) that a query picks set `i` when the policy draws at
+/// random by weight (None: the set is not drawn, or the policy does not
+/// draw by weight).
+pub fn chance(rules: &GroupRules, state: &GroupState, i: usize) -> Option<f64> {
+    match rules.policy {
+        PolicyKind::Weighted => {
+            let at = state.candidates.iter().position(|&c| c == i)?;
+            weighted::chance(state, at)
+        }
+        _ => None,
+    }
+}
+
 /// The rules a group of sets of policy `kind` breaks; `group` names it
 /// (`name type`) in the errors.
 pub fn validate(kind: PolicyKind, group: &str, sets: &[SetRule<'_>]) -> Vec<Violation> {

@@ -58,7 +58,7 @@ pub(super) fn select(state: &GroupState) -> Selection {
 
 /// The chance (0..=1) that a draw picks the candidate at position `at` of
 /// `state.candidates`.
-pub fn chance(state: &GroupState, at: usize) -> Option<f64> {
+pub(super) fn chance(state: &GroupState, at: usize) -> Option<f64> {
     let total = state.cumulative_weights.last().copied().unwrap_or(0);
     if total == 0 {
         return (at < state.candidates.len()).then(|| 1.0 / state.candidates.len() as f64);

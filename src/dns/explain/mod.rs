@@ -19,7 +19,7 @@ use hickory_proto::rr::{Name, RData, RecordType};
 use serde::Serialize;
 
 use crate::dns::resolve::resolve;
-use crate::policy::{self, Client, GroupState, PolicyKind, Selection, weighted};
+use crate::policy::{self, Client, GroupState, Selection};
 use crate::table::Snapshot;
 use crate::table::wire_name::{WireName, key_of};
 use crate::table::zone_table::{
@@ -263,11 +263,6 @@ impl Walker<'_, '_> {
         set: &CompiledSet,
     ) -> SetReport {
         let rules = &group.rules;
-        let candidate_at = state.candidates.iter().position(|&c| c == i);
-        let chance = match (rules.policy, candidate_at) {
-            (PolicyKind::Weighted, Some(at)) => weighted::chance(state, at),
-            _ => None,
-        };
         let (alias, values) = match &set.target {
             SetTarget::Alias { target, .. } => (Some(target.to_string()), Vec::new()),
             SetTarget::Values(answer) => (
@@ -295,8 +290,8 @@ impl Walker<'_, '_> {
                 .map_or(String::new(), ToString::to_string),
             health_check: set.health_check.as_deref().map(str::to_string),
             healthy: state.is_healthy(i),
-            candidate: candidate_at.is_some(),
-            chance,
+            candidate: state.candidates.contains(&i),
+            chance: policy::chance(rules, state, i),
             chosen,
             alias,
             values,
