@@ -2,16 +2,14 @@
 //! converted into a model that holds only valid values. Every key is
 //! optional; relative paths are relative to the config file's folder.
 
-pub mod duration;
 pub mod raw;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use duration::parse_duration;
-
 use crate::diag::{Diagnostic, Diagnostics, Source, Span};
+use crate::duration::parse_duration;
 use crate::forwarder::config::ForwarderConfig;
 use crate::health::spec::{self, HealthCheckSpec};
 use crate::zone::model::Position;
@@ -175,7 +173,7 @@ pub fn convert(src: &Source) -> Result<ServerConfig, Vec<Diagnostic>> {
             match parse_duration(t.get_ref()) {
                 Ok(d) if d > Duration::ZERO => config.dns.tcp_idle_timeout = d,
                 Ok(_) => err(t.span(), "tcp_idle_timeout must be above 0".into()),
-                Err(e) => err(t.span(), e),
+                Err(e) => err(t.span(), e.to_string()),
             }
         }
         if let Some(p) = &dns.max_udp_payload {
@@ -239,7 +237,7 @@ pub fn convert(src: &Source) -> Result<ServerConfig, Vec<Diagnostic>> {
         if let Some(d) = &reload.debounce {
             match parse_duration(d.get_ref()) {
                 Ok(v) => config.reload.debounce = v,
-                Err(e) => err(d.span(), e),
+                Err(e) => err(d.span(), e.to_string()),
             }
         }
     }

@@ -11,8 +11,8 @@ use toml::Spanned;
 
 use super::raw::RawHealthCheck;
 use super::{Address, CheckKind, ExpectStatus, HealthCheckSpec, HttpCheck, SEARCH_WINDOW};
-use crate::config::parse_duration;
 use crate::diag::{Diagnostic, Source, Span};
+use crate::duration::parse_duration;
 use crate::health::CheckId;
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
