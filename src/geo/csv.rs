@@ -206,10 +206,18 @@ fn parse_row(fields: &[Field], line: usize, report: &mut impl FnMut(&Span, Strin
         return None;
     };
     let network_ok = parse_network(network.text).map_err(|m| report(&network.span, m));
-    let continent_ok = region::continent(continent.text)
-        .ok_or_else(|| report(&continent.span, region::continent_error(continent.text)));
-    let country_ok = region::country(country.text)
-        .ok_or_else(|| report(&country.span, region::country_error(country.text)));
+    let continent_ok = region::continent(continent.text).ok_or_else(|| {
+        report(
+            &continent.span,
+            region::continent_error(continent.text).to_string(),
+        )
+    });
+    let country_ok = region::country(country.text).ok_or_else(|| {
+        report(
+            &country.span,
+            region::country_error(country.text).to_string(),
+        )
+    });
     let subdivision_ok = parse_subdivision(subdivision.text, country_ok.ok())
         .map_err(|m| report(&subdivision.span, m));
     let coordinates_ok = parse_coordinates(latitude, longitude, report);

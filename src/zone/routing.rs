@@ -69,7 +69,7 @@ pub fn parse_routing(
         match GeoKey::parse(g.get_ref()) {
             Ok(key) => Routing::Geolocation(key),
             Err(e) => {
-                err(g.span(), e);
+                err(g.span(), e.to_string());
                 return None;
             }
         }

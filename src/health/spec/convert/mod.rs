@@ -233,7 +233,7 @@ fn address(
         return None;
     };
     Address::parse(text.get_ref())
-        .map_err(|e| report.at(&text.span(), e))
+        .map_err(|e| report.at(&text.span(), e.to_string()))
         .ok()
 }
 
@@ -276,7 +276,7 @@ fn http(
     let expect_status = match &r.expect_status {
         None => Some(ExpectStatus::default()),
         Some(s) => ExpectStatus::parse(s.get_ref())
-            .map_err(|e| report.at(&s.span(), e))
+            .map_err(|e| report.at(&s.span(), e.to_string()))
             .ok(),
     };
     let search = match &r.search {
