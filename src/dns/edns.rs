@@ -20,6 +20,15 @@ const ECS_OPTION_SIZE: usize = 4 + 4 + 16;
 /// The smallest UDP payload every resolver accepts (RFC 1035 §2.3.4).
 const MIN_UDP_PAYLOAD: u16 = 512;
 
+/// What the server offers every client, from `[dns]` and `[geoip]`.
+#[derive(Clone, Copy, Debug)]
+pub struct EdnsSettings {
+    /// The largest UDP payload we promise (at least 512).
+    pub max_udp_payload: u16,
+    /// Whether ECS options are read and echoed.
+    pub use_ecs: bool,
+}
+
 /// What was agreed with the client for one response.
 #[derive(Debug)]
 pub struct Negotiated {
@@ -37,8 +46,7 @@ pub struct Negotiated {
 pub fn negotiate(
     request: Option<&Edns>,
     udp: bool,
-    max_udp_payload: u16,
-    use_ecs: bool,
+    settings: EdnsSettings,
 ) -> Result<Negotiated, Edns> {
     let mut negotiated = Negotiated {
         response: None,
@@ -53,7 +61,9 @@ pub fn negotiate(
         return Ok(negotiated);
     };
     let mut ours = Edns::new();
-    let payload = edns.max_payload().clamp(MIN_UDP_PAYLOAD, max_udp_payload);
+    let payload = edns
+        .max_payload()
+        .clamp(MIN_UDP_PAYLOAD, settings.max_udp_payload);
     ours.set_max_payload(payload);
     ours.set_version(0);
     ours.set_dnssec_ok(false);
@@ -63,7 +73,9 @@ pub fn negotiate(
     if edns.version() > 0 {
         return Err(ours);
     }
-    if use_ecs && let Some(EdnsOption::Subnet(subnet)) = edns.option(EdnsCode::Subnet) {
+    if settings.use_ecs
+        && let Some(EdnsOption::Subnet(subnet)) = edns.option(EdnsCode::Subnet)
+    {
         negotiated.ecs = Some(masked(*subnet));
     }
     negotiated.response = Some(ours);

@@ -19,7 +19,7 @@ use hickory_server::net::xfer::Protocol;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponseBuilder;
 
-use super::edns::negotiate;
+use super::edns::{EdnsSettings, Negotiated, negotiate};
 use super::fit::fit_udp;
 use crate::dns::resolve::{Resolution, resolve};
 use crate::geo::GeoDb;
@@ -31,8 +31,7 @@ use crate::table::wire_name::WireName;
 #[derive(Clone, Debug)]
 pub struct DnsHandler {
     store: Arc<SnapshotStore>,
-    max_udp_payload: u16,
-    use_ecs: bool,
+    edns: EdnsSettings,
     metrics: Arc<Metrics>,
 }
 
@@ -40,8 +39,10 @@ impl DnsHandler {
     pub fn new(store: Arc<SnapshotStore>, max_udp_payload: u16, use_ecs: bool) -> Self {
         Self {
             store,
-            max_udp_payload: max_udp_payload.max(512),
-            use_ecs,
+            edns: EdnsSettings {
+                max_udp_payload: max_udp_payload.max(512),
+                use_ecs,
+            },
             metrics: Arc::new(Metrics::new()),
         }
     }
@@ -104,12 +105,7 @@ impl DnsHandler {
         metadata.authoritative = false;
         let udp = request.protocol() == Protocol::Udp;
 
-        let mut edns = match negotiate(
-            request.edns.as_ref(),
-            udp,
-            self.max_udp_payload,
-            self.use_ecs,
-        ) {
+        let mut edns = match negotiate(request.edns.as_ref(), udp, self.edns) {
             Ok(edns) => edns,
             Err(badvers) => {
                 metadata.response_code = ResponseCode::BADVERS;
@@ -132,35 +128,17 @@ impl DnsHandler {
         };
         *zone_counters = Some(zone.counters.clone());
         let client = client_of(request, edns.ecs.as_ref(), snapshot.geo.as_deref());
-        let mut res = resolve(
-            &snapshot,
-            zone,
-            query.name(),
-            query.query_type(),
-            &client,
-            !udp,
-        );
+        let (qname, qtype) = (query.name(), query.query_type());
+        let mut res = resolve(&snapshot, zone, qname, qtype, &client, !udp);
 
         metadata.response_code = res.rcode;
         metadata.authoritative = res.authoritative;
         edns.echo_ecs(res.ecs_scope);
         if udp {
-            fit_udp(
-                request,
-                &mut res,
-                &mut metadata,
-                &edns,
-                zone.negative_soa_size,
-            );
+            let soa_size = zone.negative_soa_size;
+            fit_udp(request, &mut res, &mut metadata, &edns, soa_size);
         }
-        send_answer(
-            request,
-            response_handle,
-            metadata,
-            edns.response.as_ref(),
-            &res,
-        )
-        .await
+        send_answer(request, response_handle, metadata, &edns, &res).await
     }
 }
 
@@ -203,11 +181,11 @@ async fn send_answer<R: ResponseHandler>(
     request: &Request,
     mut response_handle: R,
     metadata: Metadata,
-    edns: Option<&Edns>,
+    edns: &Negotiated,
     res: &Resolution<'_>,
 ) -> ResponseInfo {
     let mut builder = MessageResponseBuilder::from_message_request(request);
-    if let Some(edns) = edns {
+    if let Some(edns) = &edns.response {
         builder.edns(edns);
     }
     let response = builder.build(
