@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod dns;
+pub mod duration;
 pub mod forwarder;
 pub mod geo;
 pub mod health;

@@ -100,7 +100,7 @@ impl Context<'_> {
                 None
             }
             Err(e) => {
-                self.error(&text.span(), e);
+                self.error(&text.span(), e.to_string());
                 None
             }
         }
@@ -176,7 +176,7 @@ impl Context<'_> {
         let record = raw.get_ref();
         let errors_before = self.diags.len();
         let name = parse_owner(record.name.get_ref(), origin)
-            .map_err(|e| self.error(&record.name.span(), e))
+            .map_err(|e| self.error(&record.name.span(), e.to_string()))
             .ok();
         let rtype = self.record_type(&record.rtype);
         let ttl = match &record.ttl {
@@ -332,7 +332,7 @@ impl Context<'_> {
                                 self.error(&value.span(), "duplicate value in this record set");
                             }
                         }
-                        Err(e) => self.error(&value.span(), e),
+                        Err(e) => self.error(&value.span(), e.to_string()),
                     }
                 }
                 (parsed.len() == values.get_ref().len()).then_some(SetData::Values(parsed))
