@@ -48,8 +48,11 @@ impl Backend {
     }
 
     /// Closes the listener: new connects are refused, open ones go on.
-    fn kill(&self) {
+    /// Waits until the aborted accept task has dropped the listener: abort
+    /// alone only asks, and a connect in between would still be accepted.
+    async fn kill(&mut self) {
         self.accept.abort();
+        let _ = (&mut self.accept).await;
     }
 }
 
@@ -228,7 +231,7 @@ async fn least_conn_and_random_two_fill_the_emptier_backend() {
 
 #[tokio::test]
 async fn ip_hash_is_sticky_and_a_lost_backend_moves_only_its_clients() {
-    let backends = [
+    let mut backends = [
         Backend::start(0).await,
         Backend::start(1).await,
         Backend::start(2).await,
@@ -249,7 +252,7 @@ async fn ip_hash_is_sticky_and_a_lost_backend_moves_only_its_clients() {
     assert!(used.len() >= 3, "60 clients used only {used:?}");
 
     let lost = first[0];
-    backends[usize::from(lost)].kill();
+    backends[usize::from(lost)].kill().await;
     publish_unhealthy(&store, &[&format!("b{lost}")]);
     for (&c, &was) in clients.iter().zip(&first) {
         let now = open_from(c, addr).await.1;
@@ -263,12 +266,12 @@ async fn ip_hash_is_sticky_and_a_lost_backend_moves_only_its_clients() {
 
 #[tokio::test]
 async fn a_dead_backend_never_fails_a_new_connection() {
-    let (b0, b1) = (Backend::start(0).await, Backend::start(1).await);
+    let (mut b0, b1) = (Backend::start(0).await, Backend::start(1).await);
     let store = store();
     let (f, addr) = start(config(&[&b0, &b1], Balance::RoundRobin), &store).await;
 
     // health still says healthy, but connects fail: retried on the next backend
-    b0.kill();
+    b0.kill().await;
     assert_eq!(counts(addr, 10, 2).await, vec![0, 10]);
     let failed = f.stats()[0].backends[0].counters.failed_connects;
     assert!(failed >= 5, "failed connects counted: {failed}");
