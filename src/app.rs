@@ -14,9 +14,9 @@ use crate::dns::server::DnsServer;
 use crate::forwarder::Forwarders;
 use crate::metrics::Metrics;
 use crate::metrics::render::ForwarderBackendStats;
-use crate::reload::{self, FileWatch};
-use crate::table::updater::{Updater, UpdaterHandle};
-use crate::table::zone_set::ReloadOutcome;
+use crate::control::triggers::{self, FileWatch};
+use crate::control::updater::{Updater, UpdaterHandle};
+use crate::control::zone_set::ReloadOutcome;
 use crate::table::{Snapshot, SnapshotStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -184,7 +184,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
             }
         }
         Some(
-            reload::watch(&paths, config.reload.debounce, updater.clone()).map_err(|source| {
+            triggers::watch(&paths, config.reload.debounce, updater.clone()).map_err(|source| {
                 StartError::Watch {
                     path: config.dns.zones_dir.clone(),
                     source,
@@ -194,7 +194,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     } else {
         None
     };
-    tasks.push(reload::on_sighup(updater.clone()).map_err(StartError::Signal)?);
+    tasks.push(triggers::on_sighup(updater.clone()).map_err(StartError::Signal)?);
 
     Ok(RunningServer {
         dns_addrs,
@@ -313,7 +313,7 @@ pub fn check(config_path: Option<&Path>, zone_files: &[PathBuf]) -> ExitCode {
         }
     };
     let files: Vec<PathBuf> = if zone_files.is_empty() {
-        match crate::table::zone_set::zone_files(&config.dns.zones_dir) {
+        match crate::control::zone_set::zone_files(&config.dns.zones_dir) {
             Ok(files) => files,
             Err(e) => {
                 problems.push(format!(
@@ -326,7 +326,7 @@ pub fn check(config_path: Option<&Path>, zone_files: &[PathBuf]) -> ExitCode {
     } else {
         zone_files.to_vec()
     };
-    let mut zone_set = crate::table::zone_set::ZoneSet::default();
+    let mut zone_set = crate::control::zone_set::ZoneSet::default();
     let outcome = zone_set.reload_files(&files, &config.health_checks, config.path.as_deref());
     problems.extend(outcome.errors);
     if problems.is_empty() {

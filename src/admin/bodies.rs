@@ -7,8 +7,8 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::health::CheckDetail;
-use crate::table::updater::FlipRecord;
-use crate::table::zone_set::ReloadOutcome;
+use crate::control::updater::FlipRecord;
+use crate::control::zone_set::ReloadOutcome;
 use crate::table::zone_table::ZoneFileReport;
 
 #[derive(Debug, Serialize)]

@@ -37,7 +37,7 @@ use tokio::task::JoinHandle;
 use crate::metrics::Metrics;
 use crate::metrics::render::ForwarderBackendStats;
 use crate::table::SnapshotStore;
-use crate::table::updater::UpdaterHandle;
+use crate::control::updater::UpdaterHandle;
 
 /// Where the status page and `/metrics` get forwarder rows from (the
 /// forwarder's `stats()` once it is wired in; empty until then).

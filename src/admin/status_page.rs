@@ -13,7 +13,7 @@ use axum::response::Html;
 use crate::admin::AdminState;
 use crate::admin::bodies::{status_text, time_text};
 use crate::metrics::render::ForwarderBackendStats;
-use crate::table::updater::HealthReport;
+use crate::control::updater::HealthReport;
 use crate::table::zone_table::ZoneFileReport;
 
 /// Seconds between the page's own reloads.
@@ -197,7 +197,7 @@ mod tests {
 
     use super::*;
     use crate::health::{CheckDetail, Flip};
-    use crate::table::updater::FlipRecord;
+    use crate::control::updater::FlipRecord;
 
     #[test]
     fn every_value_is_escaped() {

@@ -20,7 +20,7 @@ use crate::health::{
 };
 use crate::metrics::Metrics;
 use crate::table::routing;
-use crate::table::zone_set::{ReloadOutcome, ZoneSet};
+use crate::control::zone_set::{ReloadOutcome, ZoneSet};
 use crate::table::{Snapshot, SnapshotStore, ZoneTable};
 
 /// How many commands or observations may wait for the updater.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
-use crate::table::updater::UpdaterHandle;
+use crate::control::updater::UpdaterHandle;
 
 /// Keeps the file watcher alive; dropping it stops watching.
 pub struct FileWatch {

@@ -1,0 +1,13 @@
+//! The control plane: the one writer of the snapshot and everything that
+//! drives it. The updater task owns the zone set (files read at reload, a
+//! failed file keeps its previous version), the GeoIP source, the health
+//! book and the prober, re-reads `alwayson.toml` at reload and tells the
+//! forwarder supervisor about `[[forwarder]]` changes; file watch and SIGHUP
+//! triggers only ask it to reload.
+//!
+//! Invariant: only [`updater::Updater`] calls `SnapshotStore::publish`;
+//! everything else sends it a command and waits for the reply.
+
+pub mod triggers;
+pub mod updater;
+pub mod zone_set;
