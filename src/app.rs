@@ -9,14 +9,14 @@ use std::sync::Arc;
 
 use crate::admin::{AdminServer, AdminState};
 use crate::config::{self, ServerConfig};
+use crate::control::triggers::{self, FileWatch};
+use crate::control::zone_set::ReloadOutcome;
+use crate::control::{Updater, UpdaterHandle};
 use crate::dns::handler::DnsHandler;
 use crate::dns::server::DnsServer;
 use crate::forwarder::Forwarders;
 use crate::metrics::Metrics;
 use crate::metrics::render::ForwarderBackendStats;
-use crate::control::triggers::{self, FileWatch};
-use crate::control::updater::{Updater, UpdaterHandle};
-use crate::control::zone_set::ReloadOutcome;
 use crate::table::{Snapshot, SnapshotStore};
 
 #[derive(Debug, thiserror::Error)]

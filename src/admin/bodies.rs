@@ -6,9 +6,9 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::health::CheckDetail;
-use crate::control::updater::FlipRecord;
+use crate::control::FlipRecord;
 use crate::control::zone_set::ReloadOutcome;
+use crate::health::CheckDetail;
 use crate::table::zone_table::ZoneFileReport;
 
 #[derive(Debug, Serialize)]

@@ -8,6 +8,13 @@
 //! Invariant: only [`updater::Updater`] calls `SnapshotStore::publish`;
 //! everything else sends it a command and waits for the reply.
 
+mod geo_source;
+pub mod handle;
+mod memory;
 pub mod triggers;
 pub mod updater;
 pub mod zone_set;
+
+pub use handle::{Command, FlipRecord, HealthReport, UpdaterHandle};
+pub use updater::Updater;
+pub use zone_set::ReloadOutcome;

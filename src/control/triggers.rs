@@ -8,7 +8,7 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
-use crate::control::updater::UpdaterHandle;
+use crate::control::handle::UpdaterHandle;
 
 /// Keeps the file watcher alive; dropping it stops watching.
 pub struct FileWatch {

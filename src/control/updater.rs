@@ -5,107 +5,26 @@
 //! recomputed). Each flip, reload and override is logged as one line.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::config::ServerConfig;
+use crate::control::geo_source::GeoSource;
+use crate::control::handle::{Command, FlipRecord, HealthReport, UpdaterHandle};
+use crate::control::memory::release_freed_memory;
+use crate::control::zone_set::{ReloadOutcome, ZoneSet};
 use crate::forwarder::config::ForwarderConfig;
-use crate::geo::GeoDb;
-use crate::health::{
-    CheckDetail, Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Override, Prober,
-    UnknownCheck,
-};
+use crate::health::{Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Prober};
 use crate::metrics::Metrics;
 use crate::table::routing;
-use crate::control::zone_set::{ReloadOutcome, ZoneSet};
 use crate::table::{Snapshot, SnapshotStore, ZoneTable};
 
 /// How many commands or observations may wait for the updater.
 const QUEUE: usize = 4096;
 /// How many recent flips the status page can show.
 const RECENT_FLIPS: usize = 100;
-
-#[derive(Debug)]
-pub enum Command {
-    /// Re-read the config's health checks and every zone file.
-    Reload {
-        reply: Option<oneshot::Sender<ReloadOutcome>>,
-    },
-    /// Hold a check's status (maintenance), or clear the hold with `None`.
-    Override {
-        id: String,
-        value: Option<Override>,
-        reply: oneshot::Sender<Result<(), UnknownCheck>>,
-    },
-    /// Every check's details and the recent flips, for the admin API.
-    Health {
-        reply: oneshot::Sender<HealthReport>,
-    },
-}
-
-/// What the admin API shows about health.
-#[derive(Clone, Debug, Default)]
-pub struct HealthReport {
-    pub checks: Vec<CheckDetail>,
-    /// Newest last.
-    pub recent_flips: Vec<FlipRecord>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FlipRecord {
-    pub at: SystemTime,
-    pub flip: Flip,
-}
-
-/// A cheap, cloneable way to send commands to the updater.
-#[derive(Clone, Debug)]
-pub struct UpdaterHandle {
-    tx: mpsc::Sender<Command>,
-}
-
-impl UpdaterHandle {
-    /// Reloads and waits for the outcome (None: the updater has stopped).
-    pub async fn reload(&self) -> Option<ReloadOutcome> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Command::Reload { reply: Some(reply) })
-            .await
-            .ok()?;
-        rx.await.ok()
-    }
-
-    /// Asks for a reload without waiting (file watch, SIGHUP).
-    pub fn request_reload(&self) {
-        let _ = self.tx.try_send(Command::Reload { reply: None });
-    }
-
-    /// Sets or clears an override; the flip (if any) is published before this returns.
-    pub async fn set_override(
-        &self,
-        id: &str,
-        value: Option<Override>,
-    ) -> Option<Result<(), UnknownCheck>> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Command::Override {
-                id: id.to_string(),
-                value,
-                reply,
-            })
-            .await
-            .ok()?;
-        rx.await.ok()
-    }
-
-    pub async fn health(&self) -> Option<HealthReport> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(Command::Health { reply }).await.ok()?;
-        rx.await.ok()
-    }
-}
 
 pub struct Updater {
     store: Arc<SnapshotStore>,
@@ -119,37 +38,6 @@ pub struct Updater {
     geo: GeoSource,
     forwarders: watch::Sender<Vec<ForwarderConfig>>,
     metrics: Arc<Metrics>,
-}
-
-/// The GeoIP database and the file version it was read from.
-#[derive(Default)]
-struct GeoSource {
-    db: Option<Arc<GeoDb>>,
-    path: Option<PathBuf>,
-    modified: Option<SystemTime>,
-}
-
-impl GeoSource {
-    /// Re-opens the database when its path or file changed; on failure the
-    /// previous database stays in use and the error is returned.
-    fn refresh(&mut self, path: Option<&Path>) -> Result<(), String> {
-        let Some(path) = path else {
-            *self = GeoSource::default();
-            return Ok(());
-        };
-        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-        if self.path.as_deref() == Some(path) && modified.is_some() && self.modified == modified {
-            return Ok(());
-        }
-        let db = GeoDb::open(path).map_err(|e| e.to_string())?;
-        tracing::info!(target: "alwayson::reload", path = %path.display(), kind = db.database_type(), "GeoIP database loaded");
-        *self = GeoSource {
-            db: Some(Arc::new(db)),
-            path: Some(path.to_path_buf()),
-            modified,
-        };
-        Ok(())
-    }
 }
 
 impl Updater {
@@ -171,7 +59,8 @@ impl Updater {
         metrics: Arc<Metrics>,
     ) -> Result<(Self, ReloadOutcome), String> {
         let mut geo = GeoSource::default();
-        geo.refresh(config.geoip.database.as_deref())?;
+        geo.refresh(config.geoip.database.as_deref())
+            .map_err(|e| e.to_string())?;
         let (tx, observations) = mpsc::channel(QUEUE);
         let forwarders = watch::Sender::new(config.forwarders.clone());
         let mut updater = Self {
@@ -200,7 +89,7 @@ impl Updater {
     pub fn spawn(self) -> (UpdaterHandle, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
         let task = tokio::spawn(self.run(rx));
-        (UpdaterHandle { tx }, task)
+        (UpdaterHandle::new(tx), task)
     }
 
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
@@ -306,7 +195,7 @@ impl Updater {
             }
         }
         if let Err(e) = self.geo.refresh(self.config.geoip.database.as_deref()) {
-            outcome.errors.push(e);
+            outcome.errors.push(e.to_string());
         }
         let zones = self.zones.reload(
             &self.config.dns.zones_dir,
@@ -382,22 +271,8 @@ impl Updater {
             zones,
             health: self.health.clone(),
             routing,
-            geo: self.geo.db.clone(),
+            geo: self.geo.db().cloned(),
             version: 0,
         });
-    }
-}
-
-/// Hands memory freed by a reload back to the system. glibc keeps freed
-/// blocks in per-thread arenas, and the updater runs on whichever runtime
-/// thread is free, so without this every arena ends up holding an old copy
-/// of the tables (a 100k-record zone grew from 263 MB to 584-925 MB RSS
-/// over five reloads).
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks glibc's own free lists; it has no
-    // preconditions and may be called from any thread at any time.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
