@@ -1,10 +1,10 @@
 //! The set of zone files being served, and how a reload changes it: files
 //! that parse replace their previous version, files that fail keep their
 //! previous version serving (and report why), removed files are unloaded.
-//! Cross-file rules (one file per origin, health check ids exist and are
-//! unique) are checked here. Owned by the updater.
+//! Cross-file rules (`zone::cross_check`) run over every reload. Owned by
+//! the updater.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -12,6 +12,7 @@ use crate::diag::{Diagnostic, Diagnostics, Source};
 use crate::health::spec::HealthCheckSpec;
 use crate::table::compile::compile;
 use crate::table::zone_table::{CompiledZone, ZoneFileReport};
+use crate::zone::cross_check::cross_check;
 use crate::zone::model::{Position, Zone};
 
 /// One loaded zone file.
@@ -110,7 +111,7 @@ impl ZoneSet {
         cross_check(
             &mut candidates,
             &mut failed,
-            &self.loaded,
+            |file| self.loaded.get(file).map(|l| &l.zone),
             server_checks,
             server_config,
         );
@@ -226,140 +227,5 @@ fn derived_serial(previous: Option<u32>, now: SystemTime) -> u32 {
     match previous {
         Some(p) => unix.max(p.wrapping_add(1)),
         None => unix,
-    }
-}
-
-/// Rules across files: one file per origin; health check ids unique across
-/// files and the server config; every referenced id exists. A file that
-/// breaks one falls back to its previous version (or is not served).
-fn cross_check(
-    candidates: &mut BTreeMap<PathBuf, Zone>,
-    failed: &mut BTreeMap<PathBuf, Vec<Diagnostic>>,
-    loaded: &BTreeMap<PathBuf, Loaded>,
-    server_checks: &[(HealthCheckSpec, Position)],
-    server_config: Option<&Path>,
-) {
-    for _round in 0..3 {
-        let mut problems: BTreeMap<PathBuf, Vec<Diagnostic>> = BTreeMap::new();
-        let diag = |file: &Path, pos: Position, message: String| Diagnostic {
-            file: file.to_path_buf(),
-            line: pos.line,
-            col: pos.col,
-            message,
-        };
-        // Origins: the file already serving an origin keeps it.
-        let mut origins: HashMap<String, PathBuf> = HashMap::new();
-        let mut order: Vec<&PathBuf> = candidates.keys().collect();
-        order.sort_by_key(|f| !loaded.contains_key(*f));
-        for file in order {
-            let origin = candidates[file].origin.to_string();
-            if let Some(other) = origins.get(&origin) {
-                problems.entry(file.clone()).or_default().push(diag(
-                    file,
-                    Position { line: 1, col: 1 },
-                    format!("zone {origin} is already served from {}", other.display()),
-                ));
-            } else {
-                origins.insert(origin, file.clone());
-            }
-        }
-        // Health check ids.
-        let mut ids: HashMap<String, String> = HashMap::new();
-        for (spec, pos) in server_checks {
-            let at = server_config.map_or("alwayson.toml".to_string(), |p| {
-                format!("{}:{}:{}", p.display(), pos.line, pos.col)
-            });
-            ids.insert(spec.id.to_string(), at);
-        }
-        for (file, zone) in candidates.iter() {
-            for (spec, pos) in &zone.health_checks {
-                match ids.get(&*spec.id) {
-                    Some(at) => problems.entry(file.clone()).or_default().push(diag(
-                        file,
-                        *pos,
-                        format!(
-                            "health check {:?} is already defined at {at}; ids are global",
-                            spec.id
-                        ),
-                    )),
-                    None => {
-                        ids.insert(
-                            spec.id.to_string(),
-                            format!("{}:{}:{}", file.display(), pos.line, pos.col),
-                        );
-                    }
-                }
-            }
-        }
-        let known: HashSet<&str> = ids.keys().map(String::as_str).collect();
-        let all_specs: Vec<HealthCheckSpec> = server_checks
-            .iter()
-            .map(|(s, _)| s.clone())
-            .chain(
-                candidates
-                    .values()
-                    .flat_map(|z| z.health_checks.iter().map(|(s, _)| s.clone())),
-            )
-            .collect();
-        let cycles = crate::health::spec::calculated_cycles(&all_specs);
-        for (file, zone) in candidates.iter() {
-            for (spec, pos) in &zone.health_checks {
-                if let crate::health::CheckKind::Calculated { children, .. } = &spec.kind {
-                    for child in children.iter().filter(|c| !known.contains(&***c)) {
-                        problems.entry(file.clone()).or_default().push(diag(
-                            file,
-                            *pos,
-                            format!(
-                                "calculated check {:?} names unknown child {child:?}",
-                                spec.id
-                            ),
-                        ));
-                    }
-                }
-                if cycles.contains(&spec.id) {
-                    problems.entry(file.clone()).or_default().push(diag(
-                        file,
-                        *pos,
-                        format!(
-                            "calculated check {:?} is part of a cycle of calculated checks",
-                            spec.id
-                        ),
-                    ));
-                }
-            }
-        }
-        for (file, zone) in candidates.iter() {
-            for set in &zone.record_sets {
-                if let Some(id) = &set.health_check
-                    && !known.contains(&**id)
-                {
-                    problems.entry(file.clone()).or_default().push(diag(
-                            file,
-                            set.position,
-                            format!("unknown health check {id:?}; define it as [health_check.{id}] in a zone file or alwayson.toml"),
-                        ));
-                }
-            }
-        }
-        if problems.is_empty() {
-            return;
-        }
-        for (file, diags) in problems {
-            let previous = loaded.get(&file).map(|l| l.zone.clone());
-            let is_previous = previous.as_ref().is_some_and(|p| {
-                candidates
-                    .get(&file)
-                    .is_some_and(|c| c.content_hash == p.content_hash)
-            });
-            failed.entry(file.clone()).or_default().extend(diags);
-            match previous {
-                Some(p) if !is_previous => {
-                    candidates.insert(file, p);
-                }
-                _ => {
-                    candidates.remove(&file);
-                }
-            }
-        }
     }
 }
