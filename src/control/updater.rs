@@ -52,7 +52,7 @@ impl Updater {
     }
 
     /// Like [`Updater::new`], counting probes, flips and reloads into
-    /// `metrics` and giving compiled zones their query counters.
+    /// `metrics` and giving compiled zones the ids of their query counters.
     pub fn with_metrics(
         store: Arc<SnapshotStore>,
         config: ServerConfig,
@@ -259,7 +259,12 @@ impl Updater {
             .retain_checks(|id| self.book.status(id).is_some());
 
         let (mut compiled, reports) = self.zones.compile();
-        self.metrics.attach_zones(&mut compiled);
+        let ids = self
+            .metrics
+            .assign_zone_ids(compiled.iter().map(|z| &z.origin));
+        for (zone, id) in compiled.iter_mut().zip(ids) {
+            zone.id = id;
+        }
         self.publish(Arc::new(ZoneTable::new(compiled, reports)));
         release_freed_memory();
         outcome

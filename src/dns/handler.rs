@@ -22,10 +22,11 @@ use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseI
 use hickory_server::zone_handler::MessageResponseBuilder;
 
 use crate::dns::resolve::{Resolution, resolve};
-use crate::metrics::{Metrics, Transport, ZoneCounters};
+use crate::metrics::{Metrics, Transport};
 use crate::policy::Client;
 use crate::table::SnapshotStore;
 use crate::table::wire_name::WireName;
+use crate::table::zone_table::ZoneId;
 
 /// Fixed size of an OPT record with no options.
 const OPT_SIZE: usize = 11;
@@ -83,7 +84,7 @@ impl RequestHandler for DnsHandler {
             _ => RecordType::Unknown(0),
         };
         self.metrics.record_query(
-            zone.as_deref(),
+            zone,
             transport,
             qtype,
             info.response_code,
@@ -95,13 +96,13 @@ impl RequestHandler for DnsHandler {
 }
 
 impl DnsHandler {
-    /// Answers one request; `zone` gets the counters of the zone that held
-    /// the name, if one did.
+    /// Answers one request; `zone_id` gets the id of the zone that held the
+    /// name, if one did.
     async fn respond<R: ResponseHandler>(
         &self,
         request: &Request,
         mut response_handle: R,
-        zone_counters: &mut Option<Arc<ZoneCounters>>,
+        zone_id: &mut Option<ZoneId>,
     ) -> ResponseInfo {
         let mut metadata = Metadata::response_from_request(&request.metadata);
         metadata.recursion_available = false;
@@ -173,7 +174,7 @@ impl DnsHandler {
             let m = refuse_or(ResponseCode::Refused, metadata);
             return send_empty(request, response_handle, m, response_edns.as_ref()).await;
         };
-        *zone_counters = Some(zone.counters.clone());
+        *zone_id = Some(zone.id);
         let (addr, source) = match &ecs {
             Some(subnet) => (subnet.addr(), Some(subnet.source_prefix())),
             None => (request.src().ip(), None),
