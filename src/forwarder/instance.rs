@@ -1,35 +1,26 @@
-//! One running forwarder: its shared state ([`Forwarder`]) and the accept
-//! loop that admits connections up to `max_connections`.
+//! One running forwarder's shared state ([`Forwarder`]): its current pool,
+//! counters, the backends still draining, and the stats read from them.
+//! The accept loop (`listener`) and the sessions (`session`) use it; it
+//! uses neither.
 //!
-//! Invariant: the accept loop never ends on an error — per-connection
-//! errors are skipped, resource errors (EMFILE, ENFILE, ENOBUFS…) pause it
-//! briefly — so only [`super::Forwarders`] stops it (by aborting its task).
-//! A connection past `max_connections` waits at most [`SLOT_WAIT`] for a
-//! slot, then is closed; at most `max_connections` connections wait at once.
+//! Invariant: everything here is read without a lock — the pool and the
+//! draining list are swapped whole (`ArcSwap`), counters are atomics — so
+//! stats can be read at any time by a scrape while connections run.
 
-use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::config::ForwarderConfig;
 use super::pool::{Backend, Pool};
 use super::relay::CopyMode;
-use super::session;
 use super::stats::{BackendStats, Counters, ForwarderStats};
 use crate::table::SnapshotStore;
-
-/// How long a connection past `max_connections` waits for a slot.
-pub const SLOT_WAIT: Duration = Duration::from_secs(1);
-
-/// How long accepting pauses after a resource error such as EMFILE, so a
-/// full file table is not spun on.
-const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
 /// The state shared by a forwarder's accept loop and its connections.
 #[derive(Debug)]
@@ -42,8 +33,9 @@ pub struct Forwarder {
     pub copy: CopyMode,
     refused: AtomicU64,
     waiting: AtomicU64,
-    /// Removed backends whose connections are still finishing.
-    draining: Mutex<Vec<Arc<Backend>>>,
+    /// Removed backends whose connections are still finishing; replaced
+    /// whole on every change (rare: reloads and drain ends).
+    draining: ArcSwap<Vec<Arc<Backend>>>,
     /// Removed from the config: every backend is draining.
     retired: AtomicBool,
 }
@@ -59,7 +51,7 @@ impl Forwarder {
             copy,
             refused: AtomicU64::new(0),
             waiting: AtomicU64::new(0),
-            draining: Mutex::default(),
+            draining: ArcSwap::default(),
             retired: AtomicBool::new(false),
         }
     }
@@ -80,11 +72,19 @@ impl Forwarder {
         backend: Arc<Backend>,
         timeout: Duration,
     ) -> impl Future<Output = ()> + Send + 'static {
-        self.draining_list().push(Arc::clone(&backend));
+        self.draining.rcu(|list| {
+            let mut list = Vec::clone(list);
+            list.push(Arc::clone(&backend));
+            list
+        });
         async move {
             backend.counters.idle_by(Instant::now() + timeout).await;
             backend.stop.send_replace(true);
-            self.draining_list().retain(|b| !Arc::ptr_eq(b, &backend));
+            self.draining.rcu(|list| {
+                let mut list = Vec::clone(list);
+                list.retain(|b| !Arc::ptr_eq(b, &backend));
+                list
+            });
         }
     }
 
@@ -101,7 +101,7 @@ impl Forwarder {
 
     /// True while a removed backend still has connections finishing.
     pub fn is_draining(&self) -> bool {
-        !self.draining_list().is_empty()
+        !self.draining.load().is_empty()
     }
 
     pub fn refuse(&self, client: TcpStream) {
@@ -128,7 +128,7 @@ impl Forwarder {
         };
         let mut backends: Vec<BackendStats> =
             current.iter().map(|b| backend_stats(b, false)).collect();
-        backends.extend(self.draining_list().iter().map(|b| backend_stats(b, true)));
+        backends.extend(self.draining.load().iter().map(|b| backend_stats(b, true)));
         ForwarderStats {
             name: self.name.clone(),
             listen,
@@ -139,80 +139,8 @@ impl Forwarder {
         }
     }
 
-    fn draining_list(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Backend>>> {
-        // The list stays consistent even if a holder panicked: each edit is one call.
-        self.draining.lock().unwrap_or_else(|e| e.into_inner())
+    /// Connections waiting for a slot under `max_connections` (the accept loop's).
+    pub fn waiting(&self) -> &AtomicU64 {
+        &self.waiting
     }
-}
-
-/// Accepts connections until the task is aborted.
-pub async fn accept_loop(forwarder: Arc<Forwarder>, listener: TcpListener) {
-    let mut paused = false;
-    loop {
-        let (client, peer) = match listener.accept().await {
-            Ok(accepted) => {
-                paused = false;
-                accepted
-            }
-            Err(e) if is_per_connection(&e) => continue,
-            Err(e) => {
-                if !paused {
-                    tracing::warn!(forwarder = %forwarder.name, error = %e, "accept failed; pausing new connections");
-                    paused = true;
-                }
-                tokio::time::sleep(ACCEPT_PAUSE).await;
-                continue;
-            }
-        };
-        forwarder.counters.count_total();
-        let max = u64::from(forwarder.pool.load().config.max_connections);
-        if let Some(slot) = forwarder.counters.try_open(max) {
-            tokio::spawn(session::run(Arc::clone(&forwarder), client, peer, slot));
-            continue;
-        }
-        let waiting = forwarder
-            .waiting
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                (n < max).then_some(n + 1)
-            });
-        if waiting.is_err() {
-            forwarder.refuse(client);
-            continue;
-        }
-        let forwarder = Arc::clone(&forwarder);
-        tokio::spawn(async move {
-            let slot = forwarder
-                .counters
-                .open_by(max, Instant::now() + SLOT_WAIT)
-                .await;
-            forwarder.waiting.fetch_sub(1, Ordering::Relaxed);
-            match slot {
-                Some(slot) => session::run(forwarder, client, peer, slot).await,
-                None => forwarder.refuse(client),
-            }
-        });
-    }
-}
-
-/// Errors that concern only the connection being accepted (accept(2) passes
-/// pending network errors of the new socket through).
-fn is_per_connection(e: &io::Error) -> bool {
-    use io::ErrorKind::*;
-    matches!(
-        e.kind(),
-        ConnectionAborted | ConnectionReset | ConnectionRefused | Interrupted | WouldBlock
-    ) || matches!(
-        e.raw_os_error(),
-        Some(
-            libc::EPROTO
-                | libc::ENOPROTOOPT
-                | libc::EHOSTDOWN
-                | libc::ENONET
-                | libc::EHOSTUNREACH
-                | libc::ENETUNREACH
-                | libc::ENETDOWN
-                | libc::EOPNOTSUPP
-                | libc::ETIMEDOUT
-        )
-    )
 }

@@ -13,7 +13,8 @@
 //! ends (unless a forwarder of the same name runs again).
 //!
 //! Files: `config` (TOML → [`ForwarderConfig`]), `balance` (pure selection),
-//! `pool` (backends across reloads), `workers` (thread per core, one
+//! `pool` (backends across reloads), `instance` (one forwarder's shared
+//! state and stats), `workers` (thread per core, one
 //! `SO_REUSEPORT` listener per thread), `listener` (accept loop, limits),
 //! `session` (connect, retry, idle, drain), `opening` (PROXY header and
 //! early client bytes with the handshake), `relay` (buffered copy, splice,
@@ -21,6 +22,7 @@
 
 pub mod balance;
 pub mod config;
+mod instance;
 mod listener;
 mod opening;
 mod pool;
@@ -43,7 +45,7 @@ pub use relay::CopyMode;
 pub use stats::{BackendStats, CounterValues, ForwarderStats};
 
 use crate::table::SnapshotStore;
-use listener::Forwarder;
+use instance::Forwarder;
 use workers::Workers;
 
 /// Every running forwarder.

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
-use super::listener::Forwarder;
+use super::instance::Forwarder;
 use super::opening::{self, Opening};
 use super::pool::{Backend, Pool};
 use super::proxy_v2;
