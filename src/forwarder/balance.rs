@@ -10,8 +10,7 @@
 //! clients that ranked it first, and a retry takes the client's next choice.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
 use rand::Rng;
 
@@ -29,13 +28,13 @@ pub struct Candidate {
 }
 
 /// One forwarder's selection state (round robin cursor, smooth weighted
-/// round robin weights) for a fixed list of backends.
+/// round robin weights) for a fixed list of backends. Picks take no lock.
 #[derive(Debug)]
 pub struct Balancer {
     balance: Balance,
     cursor: AtomicUsize,
     /// Smooth weighted round robin "current weight" per backend.
-    current: Mutex<Vec<i64>>,
+    current: Box<[AtomicI64]>,
 }
 
 impl Balancer {
@@ -43,7 +42,7 @@ impl Balancer {
         Self {
             balance,
             cursor: AtomicUsize::new(0),
-            current: Mutex::new(vec![0; backends]),
+            current: (0..backends).map(|_| AtomicI64::new(0)).collect(),
         }
     }
 
@@ -115,29 +114,37 @@ impl Balancer {
         }
     }
 
+    /// nginx's smooth weighted round robin over per-backend atomics: every
+    /// eligible backend gains its weight, the one with the most current
+    /// weight wins and gives back the total. One pick at a time gives
+    /// exactly nginx's sequence; concurrent picks may interleave their
+    /// updates, but each still adds and removes the same total, so a
+    /// backend picked too often sinks and the shares stay the weights'.
     fn smooth_weighted(
         &self,
         candidates: &[Candidate],
         eligible: impl Fn(usize) -> bool,
     ) -> Option<usize> {
-        // A poisoned lock only means another pick panicked mid-update; the
-        // weights are still usable numbers.
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        current.resize(candidates.len(), 0);
         let mut total = 0i64;
-        let mut best: Option<usize> = None;
+        let mut best: Option<(usize, i64)> = None;
         for i in (0..candidates.len()).filter(|&i| eligible(i)) {
             let weight = i64::from(candidates[i].weight);
-            current[i] += weight;
+            // A candidate past the balancer's size (not built by a pool)
+            // starts from zero every time.
+            let current = self
+                .current
+                .get(i)
+                .map_or(weight, |c| c.fetch_add(weight, Ordering::Relaxed) + weight);
             total += weight;
-            if best.is_none_or(|b| current[i] > current[b]) {
-                best = Some(i);
+            if best.is_none_or(|(_, b)| current > b) {
+                best = Some((i, current));
             }
         }
-        if let Some(b) = best {
-            current[b] -= total;
+        let (b, _) = best?;
+        if let Some(c) = self.current.get(b) {
+            c.fetch_sub(total, Ordering::Relaxed);
         }
-        best
+        Some(b)
     }
 }
 
