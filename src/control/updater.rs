@@ -16,6 +16,7 @@ use crate::control::handle::{Command, FlipRecord, HealthReport, UpdaterHandle};
 use crate::control::memory::release_freed_memory;
 use crate::control::zone_set::{ReloadOutcome, ZoneSet};
 use crate::forwarder::config::ForwarderConfig;
+use crate::geo::GeoError;
 use crate::health::{Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Prober};
 use crate::metrics::Metrics;
 use crate::table::routing;
@@ -47,7 +48,7 @@ impl Updater {
     pub fn new(
         store: Arc<SnapshotStore>,
         config: ServerConfig,
-    ) -> Result<(Self, ReloadOutcome), String> {
+    ) -> Result<(Self, ReloadOutcome), GeoError> {
         Self::with_metrics(store, config, Arc::new(Metrics::new()))
     }
 
@@ -57,10 +58,9 @@ impl Updater {
         store: Arc<SnapshotStore>,
         config: ServerConfig,
         metrics: Arc<Metrics>,
-    ) -> Result<(Self, ReloadOutcome), String> {
+    ) -> Result<(Self, ReloadOutcome), GeoError> {
         let mut geo = GeoSource::default();
-        geo.refresh(config.geoip.database.as_deref())
-            .map_err(|e| e.to_string())?;
+        geo.refresh(config.geoip.database.as_deref())?;
         let (tx, observations) = mpsc::channel(QUEUE);
         let forwarders = watch::Sender::new(config.forwarders.clone());
         let mut updater = Self {
