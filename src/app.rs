@@ -14,7 +14,8 @@ use std::sync::Arc;
 use crate::admin::{AdminServer, AdminState};
 use crate::config::{self, ServerConfig};
 use crate::control::triggers::{self, FileWatch};
-use crate::control::zone_set::ReloadOutcome;
+use crate::control::zone_set::{self, ZoneSet};
+use crate::control::{ReloadError, ReloadOutcome};
 use crate::control::{Updater, UpdaterHandle};
 use crate::dns::handler::DnsHandler;
 use crate::dns::server::DnsServer;
@@ -278,29 +279,29 @@ async fn wait_for_stop() {
 
 /// `alwayson check`: every problem of the config and the zones, at once.
 pub fn check(config_path: Option<&Path>, zone_files: &[PathBuf]) -> ExitCode {
-    let mut problems: Vec<String> = Vec::new();
+    let mut problems: Vec<ReloadError> = Vec::new();
     let config = match config::load(config_path) {
         Ok(c) => c,
         Err(diags) => {
-            problems.push(diags.to_string());
+            problems.push(ReloadError::Invalid(diags));
             ServerConfig::default()
         }
     };
     let files: Vec<PathBuf> = if zone_files.is_empty() {
-        match crate::control::zone_set::zone_files(&config.dns.zones_dir) {
+        match zone_set::zone_files(&config.dns.zones_dir) {
             Ok(files) => files,
             Err(e) => {
-                problems.push(format!(
-                    "{}: cannot read the zones folder: {e}",
-                    config.dns.zones_dir.display()
-                ));
+                problems.push(ReloadError::ZonesFolder {
+                    dir: config.dns.zones_dir.clone(),
+                    message: e.to_string(),
+                });
                 Vec::new()
             }
         }
     } else {
         zone_files.to_vec()
     };
-    let mut zone_set = crate::control::zone_set::ZoneSet::default();
+    let mut zone_set = ZoneSet::default();
     let outcome = zone_set.reload_files(&files, &config.health_checks, config.path.as_deref());
     problems.extend(outcome.errors);
     if problems.is_empty() {

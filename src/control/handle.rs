@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::control::zone_set::ReloadOutcome;
+use crate::control::ReloadOutcome;
 use crate::health::{CheckDetail, Flip, Override, UnknownCheck};
 
 /// What the updater can be asked to do; each carries its reply channel.

@@ -14,7 +14,8 @@ use crate::config::ServerConfig;
 use crate::control::geo_source::GeoSource;
 use crate::control::handle::{Command, FlipRecord, HealthReport, UpdaterHandle};
 use crate::control::memory::release_freed_memory;
-use crate::control::zone_set::{ReloadOutcome, ZoneSet};
+use crate::control::outcome::{ReloadError, ReloadOutcome};
+use crate::control::zone_set::ZoneSet;
 use crate::forwarder::config::ForwarderConfig;
 use crate::geo::GeoError;
 use crate::health::{Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Prober};
@@ -182,45 +183,14 @@ impl Updater {
         }
     }
 
+    /// Re-reads `alwayson.toml` (its health checks, forwarders and GeoIP
+    /// path), the GeoIP database and every zone file, then republishes.
+    /// Whatever fails keeps its previous version and is reported.
     fn reload(&mut self) -> ReloadOutcome {
         let mut outcome = ReloadOutcome::default();
-        if let Some(path) = self.config.path.clone() {
-            match crate::config::load(Some(&path)) {
-                Ok(config) => {
-                    self.config.health_checks = config.health_checks;
-                    self.config.forwarders = config.forwarders;
-                    self.config.geoip.database = config.geoip.database;
-                }
-                Err(diags) => outcome.errors.push(diags.to_string()),
-            }
-        }
-        if let Err(e) = self.geo.refresh(self.config.geoip.database.as_deref()) {
-            outcome.errors.push(e.to_string());
-        }
-        let zones = self.zones.reload(
-            &self.config.dns.zones_dir,
-            &self.config.health_checks,
-            self.config.path.as_deref(),
-        );
-        outcome.added = zones.added;
-        outcome.changed = zones.changed;
-        outcome.removed = zones.removed;
-        outcome.unchanged = zones.unchanged;
-        outcome.errors.extend(zones.errors);
-        for error in &outcome.errors {
-            tracing::error!(target: "alwayson::reload", "{error}");
-        }
-        // One line per reload, also when nothing changed, so that an
-        // operator's SIGHUP or POST always shows up in the log.
-        tracing::info!(
-            target: "alwayson::reload",
-            added = outcome.added.len(),
-            changed = outcome.changed.len(),
-            removed = outcome.removed.len(),
-            unchanged = outcome.unchanged,
-            errors = outcome.errors.len(),
-            "zones reloaded"
-        );
+        self.reread_config(&mut outcome.errors);
+        self.reload_zones(&mut outcome);
+        log_reload(&outcome);
         self.metrics.record_reload(!outcome.errors.is_empty());
 
         // Health checks: the server config's and every loaded zone's.
@@ -233,32 +203,15 @@ impl Updater {
             .collect();
         let flips = self.book.apply_specs(&specs, SystemTime::now());
         self.prober.apply(&specs);
-        for forwarder in &self.config.forwarders {
-            for backend in &forwarder.backends {
-                if let Some(id) = &backend.health_check
-                    && !specs.iter().any(|s| s.id == *id)
-                {
-                    outcome.errors.push(format!(
-                            "{}: forwarder {:?} backend {} names unknown health check {id:?}; it counts as healthy",
-                            self.config.path.as_deref().map_or("alwayson.toml".into(), |p| p.display().to_string()),
-                            forwarder.name,
-                            backend.address
-                        ));
-                }
-            }
-        }
-        let configs = self.config.forwarders.clone();
-        self.forwarders.send_if_modified(|current| {
-            let changed = *current != configs;
-            *current = configs;
-            changed
-        });
+        outcome.errors.extend(self.unknown_forwarder_checks(&specs));
+        self.publish_forwarder_configs();
         self.note_flips(&flips);
         self.health = Arc::new(self.book.view());
         self.metrics
             .retain_checks(|id| self.book.status(id).is_some());
 
         let (mut compiled, reports) = self.zones.compile();
+        // Ids (and their counters) exist before the snapshot that uses them.
         let ids = self
             .metrics
             .assign_zone_ids(compiled.iter().map(|z| &z.origin));
@@ -268,6 +221,75 @@ impl Updater {
         self.publish(Arc::new(ZoneTable::new(compiled, reports)));
         release_freed_memory();
         outcome
+    }
+
+    /// The parts of `alwayson.toml` a reload applies, and the GeoIP database.
+    fn reread_config(&mut self, errors: &mut Vec<ReloadError>) {
+        if let Some(path) = self.config.path.clone() {
+            match crate::config::load(Some(&path)) {
+                Ok(config) => {
+                    self.config.health_checks = config.health_checks;
+                    self.config.forwarders = config.forwarders;
+                    self.config.geoip.database = config.geoip.database;
+                }
+                Err(diags) => errors.push(ReloadError::Invalid(diags)),
+            }
+        }
+        let database = self.config.geoip.database.clone();
+        if let Err(e) = self.geo.refresh(database.as_deref()) {
+            errors.push(ReloadError::GeoIp {
+                file: database.unwrap_or_default(),
+                message: e.to_string(),
+            });
+        }
+    }
+
+    fn reload_zones(&mut self, outcome: &mut ReloadOutcome) {
+        let zones = self.zones.reload(
+            &self.config.dns.zones_dir,
+            &self.config.health_checks,
+            self.config.path.as_deref(),
+        );
+        outcome.added = zones.added;
+        outcome.changed = zones.changed;
+        outcome.removed = zones.removed;
+        outcome.unchanged = zones.unchanged;
+        outcome.errors.extend(zones.errors);
+    }
+
+    /// Forwarder backends naming a check no file defines (they count as healthy).
+    fn unknown_forwarder_checks(&self, specs: &[HealthCheckSpec]) -> Vec<ReloadError> {
+        let config = self
+            .config
+            .path
+            .clone()
+            .unwrap_or_else(|| "alwayson.toml".into());
+        let mut errors = Vec::new();
+        for forwarder in &self.config.forwarders {
+            for backend in &forwarder.backends {
+                if let Some(id) = &backend.health_check
+                    && !specs.iter().any(|s| s.id == *id)
+                {
+                    errors.push(ReloadError::UnknownForwarderCheck {
+                        config: config.clone(),
+                        forwarder: forwarder.name.clone(),
+                        backend: backend.address,
+                        check: id.to_string(),
+                    });
+                }
+            }
+        }
+        errors
+    }
+
+    /// Tells the forwarder supervisor, when the `[[forwarder]]` sections changed.
+    fn publish_forwarder_configs(&self) {
+        let configs = self.config.forwarders.clone();
+        self.forwarders.send_if_modified(|current| {
+            let changed = *current != configs;
+            *current = configs;
+            changed
+        });
     }
 
     fn publish(&self, zones: Arc<ZoneTable>) {
@@ -280,4 +302,22 @@ impl Updater {
             version: 0,
         });
     }
+}
+
+/// One error line per failed input, then one summary line per reload (also
+/// when nothing changed, so that an operator's SIGHUP or POST always shows
+/// up in the log).
+fn log_reload(outcome: &ReloadOutcome) {
+    for error in &outcome.errors {
+        tracing::error!(target: "alwayson::reload", "{error}");
+    }
+    tracing::info!(
+        target: "alwayson::reload",
+        added = outcome.added.len(),
+        changed = outcome.changed.len(),
+        removed = outcome.removed.len(),
+        unchanged = outcome.unchanged,
+        errors = outcome.errors.len(),
+        "zones reloaded"
+    );
 }

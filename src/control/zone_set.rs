@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::control::outcome::{ReloadError, ReloadOutcome};
 use crate::diag::{Diagnostic, Diagnostics, Source};
 use crate::health::spec::HealthCheckSpec;
 use crate::table::compile::compile;
@@ -29,17 +30,6 @@ struct Attempt {
     error: Option<String>,
 }
 
-/// What a reload did, for the log and `POST /api/v1/reload`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ReloadOutcome {
-    pub added: Vec<PathBuf>,
-    pub changed: Vec<PathBuf>,
-    pub removed: Vec<PathBuf>,
-    pub unchanged: usize,
-    /// Every problem, as `file:line:col: message` lines.
-    pub errors: Vec<String>,
-}
-
 #[derive(Debug, Default)]
 pub struct ZoneSet {
     loaded: BTreeMap<PathBuf, Loaded>,
@@ -58,10 +48,10 @@ impl ZoneSet {
         match zone_files(dir) {
             Ok(files) => self.reload_files(&files, server_checks, server_config),
             Err(e) => ReloadOutcome {
-                errors: vec![format!(
-                    "{}: cannot read the zones folder: {e}",
-                    dir.display()
-                )],
+                errors: vec![ReloadError::ZonesFolder {
+                    dir: dir.to_path_buf(),
+                    message: e.to_string(),
+                }],
                 ..ReloadOutcome::default()
             },
         }
@@ -153,10 +143,12 @@ impl ZoneSet {
         }
         self.attempts.retain(|file, _| files.contains(file));
         for file in files {
-            let error = failed.get(file).map(|d| Diagnostics(d.clone()).to_string());
-            if let Some(e) = &error {
-                outcome.errors.push(e.clone());
-            }
+            let error = failed.get(file).map(|d| {
+                let error = ReloadError::Invalid(Diagnostics(d.clone()));
+                let text = error.to_string();
+                outcome.errors.push(error);
+                text
+            });
             self.attempts
                 .insert(file.clone(), Attempt { at: now, error });
         }
