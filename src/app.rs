@@ -122,28 +122,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     .await
     .map_err(StartError::Forwarder)?;
 
-    let handler = DnsHandler::new(
-        store.clone(),
-        config.dns.max_udp_payload,
-        config.geoip.use_ecs,
-    )
-    .with_metrics(metrics.clone());
-    let dns = DnsServer::start(
-        &config.dns.listen,
-        handler,
-        config.dns.tcp_idle_timeout,
-        config.dns.udp_threads,
-    )
-    .map_err(|source| StartError::DnsListen {
-        addr: config
-            .dns
-            .listen
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-        source,
-    })?;
+    let dns = start_dns(&config, &store, &metrics)?;
     let dns_addrs = dns.local_addrs().to_vec();
 
     let admin = match config.admin.listen {
@@ -174,24 +153,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     };
 
     let watch = if config.reload.watch {
-        // A folder that does not exist (yet) cannot be watched: say so and
-        // watch the rest; SIGHUP and the API still reload.
-        let mut paths = Vec::new();
-        for path in std::iter::once(config.dns.zones_dir.clone()).chain(config.path.clone()) {
-            if path.exists() {
-                paths.push(path);
-            } else {
-                tracing::warn!(path = %path.display(), "not watching a path that does not exist");
-            }
-        }
-        Some(
-            triggers::watch(&paths, config.reload.debounce, updater.clone()).map_err(|source| {
-                StartError::Watch {
-                    path: config.dns.zones_dir.clone(),
-                    source,
-                }
-            })?,
-        )
+        let inputs = std::iter::once(config.dns.zones_dir.clone()).chain(config.path.clone());
+        let watch = triggers::watch_existing(inputs, config.reload.debounce, updater.clone());
+        Some(watch.map_err(|source| StartError::Watch {
+            path: config.dns.zones_dir.clone(),
+            source,
+        })?)
     } else {
         None
     };
@@ -209,6 +176,36 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         dns: Some(dns),
         _watch: watch,
         tasks,
+    })
+}
+
+/// The DNS listeners (UDP threads and TCP), answering from `store`.
+fn start_dns(
+    config: &ServerConfig,
+    store: &Arc<SnapshotStore>,
+    metrics: &Arc<Metrics>,
+) -> Result<DnsServer, StartError> {
+    let handler = DnsHandler::new(
+        store.clone(),
+        config.dns.max_udp_payload,
+        config.geoip.use_ecs,
+    )
+    .with_metrics(metrics.clone());
+    DnsServer::start(
+        &config.dns.listen,
+        handler,
+        config.dns.tcp_idle_timeout,
+        config.dns.udp_threads,
+    )
+    .map_err(|source| StartError::DnsListen {
+        addr: config
+            .dns
+            .listen
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        source,
     })
 }
 

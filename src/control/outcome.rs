@@ -63,6 +63,26 @@ pub struct Problem {
     pub message: String,
 }
 
+impl ReloadOutcome {
+    /// One error line per failed input, then one summary line per reload
+    /// (also when nothing changed, so that an operator's SIGHUP or POST
+    /// always shows up in the log).
+    pub fn log(&self) {
+        for error in &self.errors {
+            tracing::error!(target: "alwayson::reload", "{error}");
+        }
+        tracing::info!(
+            target: "alwayson::reload",
+            added = self.added.len(),
+            changed = self.changed.len(),
+            removed = self.removed.len(),
+            unchanged = self.unchanged,
+            errors = self.errors.len(),
+            "zones reloaded"
+        );
+    }
+}
+
 impl ReloadError {
     /// The problems of this error, one per position.
     pub fn problems(&self) -> Vec<Problem> {

@@ -57,6 +57,25 @@ pub fn watch(
     })
 }
 
+/// Like [`watch`], over those of `paths` that exist: a folder that does not
+/// exist (yet) cannot be watched, so it is named in a warning and the rest
+/// are watched; SIGHUP and the API still reload.
+pub fn watch_existing(
+    paths: impl IntoIterator<Item = PathBuf>,
+    debounce: Duration,
+    updater: UpdaterHandle,
+) -> notify::Result<FileWatch> {
+    let mut existing = Vec::new();
+    for path in paths {
+        if path.exists() {
+            existing.push(path);
+        } else {
+            tracing::warn!(path = %path.display(), "not watching a path that does not exist");
+        }
+    }
+    watch(&existing, debounce, updater)
+}
+
 /// Reloads on every SIGHUP until the runtime stops.
 pub fn on_sighup(updater: UpdaterHandle) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;

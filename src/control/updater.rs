@@ -190,7 +190,7 @@ impl Updater {
         let mut outcome = ReloadOutcome::default();
         self.reread_config(&mut outcome.errors);
         self.reload_zones(&mut outcome);
-        log_reload(&outcome);
+        outcome.log();
         self.metrics.record_reload(!outcome.errors.is_empty());
 
         // Health checks: the server config's and every loaded zone's.
@@ -302,22 +302,4 @@ impl Updater {
             version: 0,
         });
     }
-}
-
-/// One error line per failed input, then one summary line per reload (also
-/// when nothing changed, so that an operator's SIGHUP or POST always shows
-/// up in the log).
-fn log_reload(outcome: &ReloadOutcome) {
-    for error in &outcome.errors {
-        tracing::error!(target: "alwayson::reload", "{error}");
-    }
-    tracing::info!(
-        target: "alwayson::reload",
-        added = outcome.added.len(),
-        changed = outcome.changed.len(),
-        removed = outcome.removed.len(),
-        unchanged = outcome.unchanged,
-        errors = outcome.errors.len(),
-        "zones reloaded"
-    );
 }

@@ -16,6 +16,11 @@ use crate::table::zone_table::{CompiledZone, ZoneFileReport};
 use crate::zone::cross_check::cross_check;
 use crate::zone::model::{Position, Zone};
 
+/// The zones about to be served, by file.
+type Candidates = BTreeMap<PathBuf, Zone>;
+/// The problems of the files that failed, by file.
+type Failed = BTreeMap<PathBuf, Vec<Diagnostic>>;
+
 /// One loaded zone file.
 #[derive(Clone, Debug)]
 struct Loaded {
@@ -65,10 +70,46 @@ impl ZoneSet {
         server_config: Option<&Path>,
     ) -> ReloadOutcome {
         let now = SystemTime::now();
-        let mut outcome = ReloadOutcome::default();
-        // Parse what changed.
-        let mut candidates: BTreeMap<PathBuf, Zone> = BTreeMap::new();
-        let mut failed: BTreeMap<PathBuf, Vec<Diagnostic>> = BTreeMap::new();
+        let (mut candidates, mut failed) = self.parse(files);
+        // A failed file keeps serving its previous version.
+        for file in failed.keys() {
+            if let Some(previous) = self.loaded.get(file) {
+                candidates.insert(file.clone(), previous.zone.clone());
+            }
+        }
+        cross_check(
+            &mut candidates,
+            &mut failed,
+            |file| self.loaded.get(file).map(|l| &l.zone),
+            server_checks,
+            server_config,
+        );
+        let (next, mut outcome) = self.commit(candidates, now);
+        for file in self.loaded.keys() {
+            if !files.contains(file) {
+                outcome.removed.push(file.clone());
+            }
+        }
+        self.attempts.retain(|file, _| files.contains(file));
+        for file in files {
+            let error = failed.get(file).map(|d| {
+                let error = ReloadError::Invalid(Diagnostics(d.clone()));
+                let text = error.to_string();
+                outcome.errors.push(error);
+                text
+            });
+            self.attempts
+                .insert(file.clone(), Attempt { at: now, error });
+        }
+        self.loaded = next;
+        outcome
+    }
+
+    /// Reads every file and converts those whose text changed; an
+    /// unchanged file reuses its loaded zone.
+    fn parse(&self, files: &[PathBuf]) -> (Candidates, Failed) {
+        let mut candidates = Candidates::new();
+        let mut failed = Failed::new();
         for file in files {
             let src = match Source::read(file) {
                 Ok(src) => src,
@@ -92,21 +133,17 @@ impl ZoneSet {
                 }
             }
         }
-        // A failed file keeps serving its previous version.
-        for file in failed.keys() {
-            if let Some(previous) = self.loaded.get(file) {
-                candidates.insert(file.clone(), previous.zone.clone());
-            }
-        }
-        cross_check(
-            &mut candidates,
-            &mut failed,
-            |file| self.loaded.get(file).map(|l| &l.zone),
-            server_checks,
-            server_config,
-        );
+        (candidates, failed)
+    }
 
-        // Commit.
+    /// The next loaded set: `candidates`, each with its serial and load
+    /// time; the outcome lists what was added, changed or unchanged.
+    fn commit(
+        &self,
+        candidates: Candidates,
+        now: SystemTime,
+    ) -> (BTreeMap<PathBuf, Loaded>, ReloadOutcome) {
+        let mut outcome = ReloadOutcome::default();
         let mut next: BTreeMap<PathBuf, Loaded> = BTreeMap::new();
         for (file, zone) in candidates {
             let previous = self.loaded.get(&file);
@@ -136,24 +173,7 @@ impl ZoneSet {
                 },
             );
         }
-        for file in self.loaded.keys() {
-            if !files.contains(file) {
-                outcome.removed.push(file.clone());
-            }
-        }
-        self.attempts.retain(|file, _| files.contains(file));
-        for file in files {
-            let error = failed.get(file).map(|d| {
-                let error = ReloadError::Invalid(Diagnostics(d.clone()));
-                let text = error.to_string();
-                outcome.errors.push(error);
-                text
-            });
-            self.attempts
-                .insert(file.clone(), Attempt { at: now, error });
-        }
-        self.loaded = next;
-        outcome
+        (next, outcome)
     }
 
     /// Compiles every loaded zone (pure; the updater publishes the result).

@@ -3,7 +3,7 @@
 //!
 //! Invariant: pure data and functions over it. Nothing here reads a file,
 //! spawns a task or knows of the config, the forwarder, metrics or the
-//! control plane; the control plane (`crate::control`) is its one writer.
+//! control plane; the control plane (`control::updater`) is its one writer.
 
 pub mod compile;
 pub mod routing;
