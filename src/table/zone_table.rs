@@ -75,7 +75,7 @@ pub struct CompiledZone {
 pub struct ZoneId(pub u32);
 
 impl ZoneId {
-    /// What [`crate::table::compile::compile`] gives a zone until the
+    /// What the compile step gives a zone until the
     /// control plane assigns its id; never assigned to an origin.
     pub const UNASSIGNED: ZoneId = ZoneId(u32::MAX);
 }
