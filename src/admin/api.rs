@@ -22,8 +22,8 @@ use serde_json::{Value, json};
 use crate::admin::api_error::ApiError;
 use crate::admin::bodies::{CheckJson, FlipJson, ReloadJson, ZoneJson};
 use crate::admin::{AdminState, auth};
-use crate::config::parse_duration;
 use crate::dns::explain::explain;
+use crate::duration::parse_duration;
 use crate::health::Override;
 use crate::policy::Client;
 
@@ -246,7 +246,7 @@ pub fn parse_override(body: &[u8], now: SystemTime) -> Result<Option<Override>, 
     let duration = match fields.get("for") {
         None | Some(Value::Null) => None,
         Some(Value::String(text)) => {
-            let d = parse_duration(text).map_err(ApiError::bad_request)?;
+            let d = parse_duration(text).map_err(|e| ApiError::bad_request(e.to_string()))?;
             if d == Duration::ZERO {
                 return Err(ApiError::bad_request("`for` must be above 0"));
             }

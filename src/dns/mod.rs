@@ -2,7 +2,9 @@
 //! resolver, EDNS/ECS and size handling, the per-core UDP/TCP sockets, and
 //! the explanation of an answer for the admin API.
 
+mod edns;
 pub mod explain;
+mod fit;
 pub mod handler;
 pub mod resolve;
 pub mod server;

@@ -17,7 +17,6 @@ use crate::policy::{self, Client};
 use crate::table::Snapshot;
 use crate::table::wire_name::{WireName, wildcard_buffer};
 use crate::table::zone_table::{Answer, CompiledZone, Node, Rrset, RrsetContent, SetTarget};
-use crate::zone::rdata::dname_target;
 
 /// How many CNAME/DNAME hops one query follows (loops end here too).
 const MAX_CHAIN: usize = 12;
@@ -93,88 +92,23 @@ pub fn resolve<'a>(
     let mut name = Cow::Borrowed(qname);
     let mut wire = WireName::new(qname);
     for _ in 0..MAX_CHAIN {
-        let next: Name = match lookup(zone, &wire, qtype) {
+        let next = match lookup(zone, &wire, qtype) {
             Lookup::NxDomain => {
                 res.rcode = ResponseCode::NXDomain;
                 res.soa = Some(&zone.negative_soa);
                 return res;
             }
             Lookup::Referral(node) => {
-                if let Some(ns) = &node.referral {
-                    res.authoritative = !res.answers.is_empty();
-                    res.referral = true;
-                    res.authority.extend(ns.records.iter().map(Cow::Borrowed));
-                    res.additionals
-                        .extend(ns.additionals.iter().map(Cow::Borrowed));
-                    res.size_bound += ns.wire_size;
-                }
+                add_referral(&mut res, node);
                 return res;
             }
-            Lookup::Dname(node, skip) => {
-                let Some(dname) = node.rrset(RecordType::DNAME).and_then(|r| static_answer(r))
-                else {
-                    return res;
-                };
-                let Some(record) = dname.records.first() else {
-                    return res;
-                };
-                push(&mut res, Cow::Borrowed(record));
-                let Some(target) = dname_target(&record.data) else {
-                    return res;
-                };
-                let Ok(new_name) = Name::from_labels(name.iter().take(skip))
-                    .and_then(|prefix| prefix.append_domain(&target))
-                else {
-                    res.rcode = ResponseCode::YXDomain;
-                    return res;
-                };
-                let cname = Record::from_rdata(
-                    name.clone().into_owned(),
-                    record.ttl,
-                    RData::CNAME(CNAME(new_name.clone())),
-                );
-                push(&mut res, Cow::Owned(cname));
-                // The synthesized CNAME is itself the answer to a CNAME query
-                // (RFC 6672 §3.2 with RFC 1034 §4.3.2 step 3a).
-                if qtype == RecordType::CNAME {
-                    return res;
-                }
-                new_name
-            }
+            Lookup::Dname(node, skip) => follow_dname(&mut res, node, &name, skip, qtype),
             Lookup::Found(node) | Lookup::Wildcard(node) => {
-                let rename = node.is_wildcard || node.name != *name;
-                if qtype == RecordType::ANY {
-                    any(&mut res, &q, node, &name, rename, all_any);
-                    return res;
-                }
-                if qtype == RecordType::SOA && node.name == zone.origin {
-                    push(&mut res, Cow::Borrowed(&zone.soa));
-                    return res;
-                }
-                if let Some(rrset) = node.rrset(qtype) {
-                    if !add_rrset(&mut res, &q, rrset, &name, rename, 0) {
-                        res.soa = Some(&zone.negative_soa);
-                    }
-                    return res;
-                }
-                let cname = (qtype != RecordType::CNAME)
-                    .then(|| node.rrset(RecordType::CNAME))
-                    .flatten();
-                let Some(cname) = cname else {
-                    res.soa = Some(&zone.negative_soa);
-                    return res;
-                };
-                let before = res.answers.len();
-                add_rrset(&mut res, &q, cname, &name, rename, 0);
-                let target = res.answers[before..].iter().find_map(|r| match &r.data {
-                    RData::CNAME(c) => Some(c.0.clone()),
-                    _ => None,
-                });
-                match target {
-                    Some(t) => t,
-                    None => return res,
-                }
+                answer_at(&mut res, &q, node, &name, qtype, all_any)
             }
+        };
+        let Some(next) = next else {
+            return res;
         };
         // Follow the chain only inside this zone, and stop at a loop: a
         // name that already owns a CNAME of this answer would repeat it.
@@ -185,6 +119,93 @@ pub fn resolve<'a>(
         name = Cow::Owned(next);
     }
     res
+}
+
+/// A delegation: its NS records and glue; authoritative only for the
+/// CNAMEs already answered above the cut.
+fn add_referral<'a>(res: &mut Resolution<'a>, node: &'a Node) {
+    if let Some(ns) = &node.referral {
+        res.authoritative = !res.answers.is_empty();
+        res.referral = true;
+        res.authority.extend(ns.records.iter().map(Cow::Borrowed));
+        res.additionals
+            .extend(ns.additionals.iter().map(Cow::Borrowed));
+        res.size_bound += ns.wire_size;
+    }
+}
+
+/// A DNAME at an ancestor `skip` labels above `name`: the DNAME and the
+/// CNAME it synthesizes join the answer; returns the name to continue
+/// with (None: the answer is complete).
+fn follow_dname<'a>(
+    res: &mut Resolution<'a>,
+    node: &'a Node,
+    name: &Name,
+    skip: usize,
+    qtype: RecordType,
+) -> Option<Name> {
+    let dname = node
+        .rrset(RecordType::DNAME)
+        .and_then(|r| static_answer(r))?;
+    let record = dname.records.first()?;
+    push(res, Cow::Borrowed(record));
+    let target = node.dname_target.as_ref()?;
+    let Ok(new_name) =
+        Name::from_labels(name.iter().take(skip)).and_then(|prefix| prefix.append_domain(target))
+    else {
+        res.rcode = ResponseCode::YXDomain;
+        return None;
+    };
+    let cname = Record::from_rdata(
+        name.clone(),
+        record.ttl,
+        RData::CNAME(CNAME(new_name.clone())),
+    );
+    push(res, Cow::Owned(cname));
+    // The synthesized CNAME is itself the answer to a CNAME query
+    // (RFC 6672 §3.2 with RFC 1034 §4.3.2 step 3a).
+    (qtype != RecordType::CNAME).then_some(new_name)
+}
+
+/// Answers from the node that holds `name` (itself or a wildcard);
+/// returns the CNAME target to follow (None: the answer is complete).
+fn answer_at<'a>(
+    res: &mut Resolution<'a>,
+    q: &Query<'a, '_>,
+    node: &'a Node,
+    name: &Name,
+    qtype: RecordType,
+    all_any: bool,
+) -> Option<Name> {
+    let zone = q.zone;
+    let rename = node.is_wildcard || node.name != *name;
+    if qtype == RecordType::ANY {
+        any(res, q, node, name, rename, all_any);
+        return None;
+    }
+    if qtype == RecordType::SOA && node.name == zone.origin {
+        push(res, Cow::Borrowed(&zone.soa));
+        return None;
+    }
+    if let Some(rrset) = node.rrset(qtype) {
+        if !add_rrset(res, q, rrset, name, rename, 0) {
+            res.soa = Some(&zone.negative_soa);
+        }
+        return None;
+    }
+    let cname = (qtype != RecordType::CNAME)
+        .then(|| node.rrset(RecordType::CNAME))
+        .flatten();
+    let Some(cname) = cname else {
+        res.soa = Some(&zone.negative_soa);
+        return None;
+    };
+    let before = res.answers.len();
+    add_rrset(res, q, cname, name, rename, 0);
+    res.answers[before..].iter().find_map(|r| match &r.data {
+        RData::CNAME(c) => Some(c.0.clone()),
+        _ => None,
+    })
 }
 
 /// Whether `name` already owns a CNAME in the answer (names compare
@@ -257,7 +278,7 @@ fn add_rrset<'a>(
             let Some(state) = snapshot.routing.groups.get(group.group) else {
                 return false;
             };
-            let selection = policy::select(group, state, client);
+            let selection = policy::select(&group.rules, state, client);
             res.ecs_scope = res.ecs_scope.max(selection.scope);
             let mut any = false;
             for &i in selection.sets() {
@@ -339,3 +360,6 @@ fn any<'a>(
         res.soa = Some(&zone.negative_soa);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,8 +13,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::config::parse_duration;
 use crate::diag::{Diagnostic, Source};
+use crate::duration::parse_duration;
 use crate::health::CheckId;
 
 /// The largest backend weight. Weights are relative, so 1000 gives 0.1 %
@@ -132,7 +132,7 @@ pub fn convert(
     let drain_timeout = match &r.drain_timeout {
         None => DEFAULT_DRAIN_TIMEOUT,
         Some(d) => parse_duration(d.get_ref())
-            .map_err(|e| diags.push(src.error(&d.span(), e)))
+            .map_err(|e| diags.push(src.error(&d.span(), e.to_string())))
             .unwrap_or_default(),
     };
     let max_connections = match &r.max_connections {
@@ -342,7 +342,7 @@ fn positive_duration(
             default
         }
         Err(e) => {
-            diags.push(src.error(&raw.span(), e));
+            diags.push(src.error(&raw.span(), e.to_string()));
             default
         }
     }

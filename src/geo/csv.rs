@@ -26,6 +26,71 @@ pub const HEADER: [&str; 6] = [
     "longitude",
 ];
 
+/// Why one field of a row is not valid.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+enum FieldError {
+    /// A single address where a network belongs.
+    #[error("network {text:?} has no prefix length: write {text}/{len} for a single address")]
+    NoPrefixLength {
+        /// The field as written.
+        text: String,
+        /// The host prefix length of its family.
+        len: u8,
+    },
+    /// Neither a network nor an address.
+    #[error("invalid network {0:?}: expected a CIDR such as 192.0.2.0/24 or 2001:db8::/32")]
+    Network(String),
+    /// A network with bits set after its prefix.
+    #[error("network {net} has host bits set: did you mean {}?", net.trunc())]
+    HostBits {
+        /// The network as parsed.
+        net: IpNet,
+    },
+    /// IPv6 space the database maps to IPv4.
+    #[error(
+        "network {net} is inside {reserved}, which the database maps to IPv4: write the IPv4 network instead"
+    )]
+    Ipv4Alias {
+        /// The network as parsed.
+        net: IpNet,
+        /// The reserved range that holds it.
+        reserved: Ipv6Net,
+    },
+    /// A `CC-XX` subdivision whose country is not the row's.
+    #[error(
+        "subdivision {text:?} is not in country {country}: write {country}-{code} or just {code}"
+    )]
+    SubdivisionCountry {
+        /// The field as written.
+        text: String,
+        /// The row's country.
+        country: Code,
+        /// The part after the dash.
+        code: String,
+    },
+    /// A subdivision code that is not 1 to 3 letters or digits.
+    #[error("subdivision {0:?}: expected 1 to 3 letters or digits, as HE or DE-HE (ISO 3166-2)")]
+    Subdivision(String),
+    /// A coordinate that is no number.
+    #[error("{what} {text:?} is not a number")]
+    NotANumber {
+        /// "latitude" or "longitude".
+        what: &'static str,
+        /// The field as written.
+        text: String,
+    },
+    /// A coordinate outside its range (also NaN and infinities).
+    #[error("{what} {text} is outside -{limit}..{limit}")]
+    OutOfRange {
+        /// "latitude" or "longitude".
+        what: &'static str,
+        /// The field as written.
+        text: String,
+        /// 90 or 180.
+        limit: f64,
+    },
+}
+
 /// One validated line of the CSV.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
@@ -205,13 +270,21 @@ fn parse_row(fields: &[Field], line: usize, report: &mut impl FnMut(&Span, Strin
     else {
         return None;
     };
-    let network_ok = parse_network(network.text).map_err(|m| report(&network.span, m));
-    let continent_ok = region::continent(continent.text)
-        .ok_or_else(|| report(&continent.span, region::continent_error(continent.text)));
-    let country_ok = region::country(country.text)
-        .ok_or_else(|| report(&country.span, region::country_error(country.text)));
+    let network_ok = parse_network(network.text).map_err(|e| report(&network.span, e.to_string()));
+    let continent_ok = region::continent(continent.text).ok_or_else(|| {
+        report(
+            &continent.span,
+            region::continent_error(continent.text).to_string(),
+        )
+    });
+    let country_ok = region::country(country.text).ok_or_else(|| {
+        report(
+            &country.span,
+            region::country_error(country.text).to_string(),
+        )
+    });
     let subdivision_ok = parse_subdivision(subdivision.text, country_ok.ok())
-        .map_err(|m| report(&subdivision.span, m));
+        .map_err(|e| report(&subdivision.span, e.to_string()));
     let coordinates_ok = parse_coordinates(latitude, longitude, report);
     Some(Row {
         network: network_ok.ok()?,
@@ -223,33 +296,28 @@ fn parse_row(fields: &[Field], line: usize, report: &mut impl FnMut(&Span, Strin
     })
 }
 
-fn parse_network(text: &str) -> Result<IpNet, String> {
+fn parse_network(text: &str) -> Result<IpNet, FieldError> {
     let net: IpNet = match text.parse() {
         Ok(net) => net,
         Err(_) if text.parse::<IpAddr>().is_ok() => {
             let len = if text.contains(':') { 128 } else { 32 };
-            return Err(format!(
-                "network {text:?} has no prefix length: write {text}/{len} for a single address"
-            ));
+            return Err(FieldError::NoPrefixLength {
+                text: text.to_owned(),
+                len,
+            });
         }
-        Err(_) => {
-            return Err(format!(
-                "invalid network {text:?}: expected a CIDR such as 192.0.2.0/24 or 2001:db8::/32"
-            ));
-        }
+        Err(_) => return Err(FieldError::Network(text.to_owned())),
     };
     if net != net.trunc() {
-        return Err(format!(
-            "network {net} has host bits set: did you mean {}?",
-            net.trunc()
-        ));
+        return Err(FieldError::HostBits { net });
     }
     if let IpNet::V6(v6) = net
         && let Some(reserved) = IPV4_ALIASES.iter().find(|r| r.contains(&v6))
     {
-        return Err(format!(
-            "network {net} is inside {reserved}, which the database maps to IPv4: write the IPv4 network instead"
-        ));
+        return Err(FieldError::Ipv4Alias {
+            net,
+            reserved: *reserved,
+        });
     }
     Ok(net)
 }
@@ -264,7 +332,7 @@ const IPV4_ALIASES: [Ipv6Net; 4] = [
 ];
 
 /// Accepts "", "HE" or "DE-HE" (whose country must be the row's).
-fn parse_subdivision(text: &str, country: Option<Code>) -> Result<Option<Code>, String> {
+fn parse_subdivision(text: &str, country: Option<Code>) -> Result<Option<Code>, FieldError> {
     if text.is_empty() {
         return Ok(None);
     }
@@ -273,19 +341,19 @@ fn parse_subdivision(text: &str, country: Option<Code>) -> Result<Option<Code>, 
             if let Some(country) = country
                 && !prefix.eq_ignore_ascii_case(country.as_str())
             {
-                return Err(format!(
-                    "subdivision {text:?} is not in country {country}: write {country}-{code} or just {code}"
-                ));
+                return Err(FieldError::SubdivisionCountry {
+                    text: text.to_owned(),
+                    country,
+                    code: code.to_owned(),
+                });
             }
             code
         }
         None => text,
     };
-    Code::new(code).map(Some).ok_or_else(|| {
-        format!(
-            "subdivision {text:?}: expected 1 to 3 letters or digits, as HE or DE-HE (ISO 3166-2)"
-        )
-    })
+    Code::new(code)
+        .map(Some)
+        .ok_or_else(|| FieldError::Subdivision(text.to_owned()))
 }
 
 fn parse_coordinates(
@@ -311,24 +379,27 @@ fn parse_coordinates(
         }
         (false, false) => {}
     }
-    let lat = parse_degrees(latitude, "latitude", 90.0).map_err(|m| report(&latitude.span, m));
-    let lon = parse_degrees(longitude, "longitude", 180.0).map_err(|m| report(&longitude.span, m));
+    let lat = parse_degrees(latitude, "latitude", 90.0)
+        .map_err(|e| report(&latitude.span, e.to_string()));
+    let lon = parse_degrees(longitude, "longitude", 180.0)
+        .map_err(|e| report(&longitude.span, e.to_string()));
     Some(Some((lat.ok()?, lon.ok()?)))
 }
 
-fn parse_degrees(field: &Field, what: &str, limit: f64) -> Result<f64, String> {
-    let value: f64 = field
-        .text
-        .parse()
-        .map_err(|_| format!("{what} {:?} is not a number", field.text))?;
+fn parse_degrees(field: &Field, what: &'static str, limit: f64) -> Result<f64, FieldError> {
+    let value: f64 = field.text.parse().map_err(|_| FieldError::NotANumber {
+        what,
+        text: field.text.to_owned(),
+    })?;
     // The range check also rejects NaN and infinities, which `parse` accepts.
     if (-limit..=limit).contains(&value) {
         Ok(value)
     } else {
-        Err(format!(
-            "{what} {} is outside -{limit}..{limit}",
-            field.text
-        ))
+        Err(FieldError::OutOfRange {
+            what,
+            text: field.text.to_owned(),
+            limit,
+        })
     }
 }
 

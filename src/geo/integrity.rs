@@ -18,13 +18,46 @@ use std::collections::HashMap;
 /// GeoLite2-City records nest about 6 deep.
 pub const MAX_DEPTH: usize = 32;
 
+/// Why a file fails the structural check.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IntegrityError {
+    /// The search tree, as long as the metadata says, is longer than the file.
+    #[error("the search tree runs past the end of the file")]
+    TreePastEnd,
+    /// A search tree node ends before its two records do.
+    #[error("search tree node {node} is cut short")]
+    NodeCutShort {
+        /// The node's index.
+        node: usize,
+    },
+    /// A search tree record points past the end of the data section.
+    #[error("search tree node {node} points outside the data")]
+    NodeOutsideData {
+        /// The node's index.
+        node: usize,
+    },
+    /// The file has no metadata marker, so it is no MaxMind DB at all.
+    #[error("no MaxMind DB metadata marker")]
+    NoMetadataMarker,
+    /// Maps, arrays and pointer hops nest deeper than [`MAX_DEPTH`]
+    /// (pointer cycles end here too).
+    #[error("data nests deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    /// A control byte names a type the format does not have.
+    #[error("unknown data type {0}")]
+    UnknownDataType(usize),
+    /// A value's bytes run past the end of the data section.
+    #[error("a data record runs past the end of the data section")]
+    RecordPastEnd,
+}
+
 /// Checks the search tree and every data record it points to. `buf` is the
 /// whole file; `node_count` and `record_size` come from its metadata.
-pub fn check(buf: &[u8], node_count: usize, record_size: usize) -> Result<(), String> {
+pub fn check(buf: &[u8], node_count: usize, record_size: usize) -> Result<(), IntegrityError> {
     let tree_len = node_count * record_size / 4;
     let data = buf
         .get(tree_len + 16..)
-        .ok_or_else(|| "the search tree runs past the end of the file".to_string())?;
+        .ok_or(IntegrityError::TreePastEnd)?;
     let mut walker = Walker {
         data,
         heights: HashMap::new(),
@@ -32,14 +65,14 @@ pub fn check(buf: &[u8], node_count: usize, record_size: usize) -> Result<(), St
     for node in 0..node_count {
         for side in 0..2 {
             let record = read_record(buf, node, side, record_size)
-                .ok_or_else(|| format!("search tree node {node} is cut short"))?;
+                .ok_or(IntegrityError::NodeCutShort { node })?;
             if record <= node_count {
                 continue;
             }
             let offset = record
                 .checked_sub(node_count + 16)
                 .filter(|&o| o < data.len())
-                .ok_or_else(|| format!("search tree node {node} points outside the data"))?;
+                .ok_or(IntegrityError::NodeOutsideData { node })?;
             walker.height_at(offset, 0)?;
         }
     }
@@ -48,12 +81,12 @@ pub fn check(buf: &[u8], node_count: usize, record_size: usize) -> Result<(), St
 
 /// Checks the metadata map that follows the last metadata marker, which
 /// maxminddb decodes (with pointers relative to its start) when opening.
-pub fn check_metadata(buf: &[u8]) -> Result<(), String> {
+pub fn check_metadata(buf: &[u8]) -> Result<(), IntegrityError> {
     const MARKER: &[u8] = b"\xab\xcd\xefMaxMind.com";
     let start = buf
         .windows(MARKER.len())
         .rposition(|w| w == MARKER)
-        .ok_or_else(|| "no MaxMind DB metadata marker".to_string())?
+        .ok_or(IntegrityError::NoMetadataMarker)?
         + MARKER.len();
     let mut walker = Walker {
         data: &buf[start..],
@@ -71,7 +104,7 @@ struct Walker<'a> {
 impl Walker<'_> {
     /// The nesting height of the value at `offset`, checked; `depth` is how
     /// deep the decoder already is when it reaches it.
-    fn height_at(&mut self, offset: usize, depth: usize) -> Result<usize, String> {
+    fn height_at(&mut self, offset: usize, depth: usize) -> Result<usize, IntegrityError> {
         if let Some(&height) = self.heights.get(&offset) {
             return fits(depth, height);
         }
@@ -81,9 +114,9 @@ impl Walker<'_> {
     }
 
     /// Checks the value at `pos`; returns where it ends and its height.
-    fn value(&mut self, mut pos: usize, depth: usize) -> Result<(usize, usize), String> {
+    fn value(&mut self, mut pos: usize, depth: usize) -> Result<(usize, usize), IntegrityError> {
         if depth > MAX_DEPTH {
-            return Err(format!("data nests deeper than {MAX_DEPTH} levels"));
+            return Err(IntegrityError::TooDeep);
         }
         let ctrl = self.byte(pos)?;
         pos += 1;
@@ -122,12 +155,12 @@ impl Walker<'_> {
                 self.bytes(pos, size)?;
                 Ok((pos + size, 0))
             }
-            other => Err(format!("unknown data type {other}")),
+            other => Err(IntegrityError::UnknownDataType(other)),
         }
     }
 
     /// The size field after a control byte, read as maxminddb 0.26 does.
-    fn size(&self, ctrl: u8, pos: usize) -> Result<(usize, usize), String> {
+    fn size(&self, ctrl: u8, pos: usize) -> Result<(usize, usize), IntegrityError> {
         let size = usize::from(ctrl & 0x1f);
         let extra = size.saturating_sub(28);
         let bytes = self.bytes(pos, extra)?;
@@ -142,27 +175,26 @@ impl Walker<'_> {
         Ok((size, pos + extra))
     }
 
-    fn byte(&self, pos: usize) -> Result<u8, String> {
-        self.data.get(pos).copied().ok_or_else(out_of_bounds)
+    fn byte(&self, pos: usize) -> Result<u8, IntegrityError> {
+        self.data
+            .get(pos)
+            .copied()
+            .ok_or(IntegrityError::RecordPastEnd)
     }
 
-    fn bytes(&self, pos: usize, len: usize) -> Result<&[u8], String> {
+    fn bytes(&self, pos: usize, len: usize) -> Result<&[u8], IntegrityError> {
         pos.checked_add(len)
             .and_then(|end| self.data.get(pos..end))
-            .ok_or_else(out_of_bounds)
+            .ok_or(IntegrityError::RecordPastEnd)
     }
 }
 
-fn fits(depth: usize, height: usize) -> Result<usize, String> {
+fn fits(depth: usize, height: usize) -> Result<usize, IntegrityError> {
     if depth + height > MAX_DEPTH {
-        Err(format!("data nests deeper than {MAX_DEPTH} levels"))
+        Err(IntegrityError::TooDeep)
     } else {
         Ok(height)
     }
-}
-
-fn out_of_bounds() -> String {
-    "a data record runs past the end of the data section".to_string()
 }
 
 /// One side of a search-tree node, laid out as the MaxMind DB spec says.

@@ -8,7 +8,36 @@
 use std::fmt;
 
 use super::location::{Code, Location};
-use super::region;
+use super::region::{self, CodeError};
+
+/// Why a `geo` value is not a key.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GeoKeyError {
+    /// A `continent:`/`country:` value, or a subdivision's country, that is
+    /// no such code.
+    #[error(transparent)]
+    Code(#[from] CodeError),
+    /// A subdivision whose part after the dash is not 1 to 3 letters or digits.
+    #[error(
+        "subdivision {text:?}: the part after \"{country}-\" must be 1 to 3 letters or digits (ISO 3166-2, e.g. US-CA)"
+    )]
+    Subdivision {
+        /// The whole value as written (trimmed).
+        text: String,
+        /// The country before the dash.
+        country: Code,
+    },
+    /// An empty value.
+    #[error(
+        "empty geo value: expected \"*\", a continent (EU), a country (DE) or a subdivision (US-CA)"
+    )]
+    Empty,
+    /// A value of none of the forms, with why it is no country code.
+    #[error(
+        "{0}; a geo value is \"*\", a continent (AF AN AS EU NA OC SA), a country (DE) or a subdivision (US-CA)"
+    )]
+    Unrecognised(CodeError),
+}
 
 /// Which clients a geolocation record set is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,7 +59,7 @@ impl GeoKey {
     /// The continent codes AF, AS, NA and SA are also country codes
     /// (Afghanistan, American Samoa, Namibia, Saudi Arabia); bare, they mean the
     /// continent, and `"country:NA"` / `"continent:EU"` say which explicitly.
-    pub fn parse(text: &str) -> Result<GeoKey, String> {
+    pub fn parse(text: &str) -> Result<GeoKey, GeoKeyError> {
         let text = text.trim();
         if text == "*" {
             return Ok(GeoKey::Default);
@@ -38,19 +67,18 @@ impl GeoKey {
         if let Some(rest) = strip_prefix_ignore_case(text, "continent:") {
             return region::continent(rest)
                 .map(GeoKey::Continent)
-                .ok_or_else(|| region::continent_error(rest));
+                .ok_or_else(|| region::continent_error(rest).into());
         }
         if let Some(rest) = strip_prefix_ignore_case(text, "country:") {
             return region::country(rest)
                 .map(GeoKey::Country)
-                .ok_or_else(|| region::country_error(rest));
+                .ok_or_else(|| region::country_error(rest).into());
         }
         if let Some((country, code)) = text.split_once('-') {
             let country = region::country(country).ok_or_else(|| region::country_error(country))?;
-            let code = Code::new(code).ok_or_else(|| {
-                format!(
-                    "subdivision {text:?}: the part after \"{country}-\" must be 1 to 3 letters or digits (ISO 3166-2, e.g. US-CA)"
-                )
+            let code = Code::new(code).ok_or_else(|| GeoKeyError::Subdivision {
+                text: text.to_owned(),
+                country,
             })?;
             return Ok(GeoKey::Subdivision { country, code });
         }
@@ -61,15 +89,9 @@ impl GeoKey {
             return Ok(GeoKey::Country(country));
         }
         if text.is_empty() {
-            return Err(
-                "empty geo value: expected \"*\", a continent (EU), a country (DE) or a subdivision (US-CA)"
-                    .to_string(),
-            );
+            return Err(GeoKeyError::Empty);
         }
-        Err(format!(
-            "{}; a geo value is \"*\", a continent (AF AN AS EU NA OC SA), a country (DE) or a subdivision (US-CA)",
-            region::country_error(text)
-        ))
+        Err(GeoKeyError::Unrecognised(region::country_error(text)))
     }
 
     /// How specific the key is: subdivision 3, country 2, continent 1, default 0.
@@ -181,7 +203,7 @@ mod tests {
 
     #[test]
     fn rejects_with_clear_messages() {
-        let err = |s: &str| GeoKey::parse(s).unwrap_err();
+        let err = |s: &str| GeoKey::parse(s).unwrap_err().to_string();
         assert!(
             err("UK").contains("the United Kingdom is GB"),
             "{}",

@@ -15,6 +15,6 @@ pub mod reader;
 pub mod region;
 
 pub use distance::{biased_distance, great_circle_km};
-pub use key::{GeoKey, keys_for};
+pub use key::{GeoKey, GeoKeyError, keys_for};
 pub use location::{Code, Location};
 pub use reader::{GeoDb, GeoError};

@@ -56,7 +56,7 @@ impl GeoDb {
             path: path.to_path_buf(),
             reason,
         };
-        integrity::check_metadata(&bytes).map_err(not_mmdb)?;
+        integrity::check_metadata(&bytes).map_err(|e| not_mmdb(e.to_string()))?;
         // maxminddb 0.26 indexes its buffer without bounds checks: a file that
         // merely contains the metadata marker could panic while opening.
         let meta =

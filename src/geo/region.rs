@@ -60,21 +60,39 @@ pub fn country(text: &str) -> Option<Code> {
         .then_some(code)
 }
 
-/// Why `text` is not a country code, phrased for a user who typed it.
-pub fn country_error(text: &str) -> String {
+/// Why a text is not a continent or country code, phrased for a user who
+/// typed it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    /// A country code that is not two ASCII letters.
+    #[error("country code {0:?} must be 2 letters (ISO 3166-1 alpha-2, e.g. DE)")]
+    CountryNotTwoLetters(String),
+    /// "UK", the common typo for GB.
+    #[error("UK is not an ISO 3166-1 country code; the United Kingdom is GB")]
+    UnitedKingdom,
+    /// Two letters that are not an assigned ISO 3166-1 alpha-2 code.
+    #[error("{0:?} is not an ISO 3166-1 alpha-2 country code")]
+    UnknownCountry(String),
+    /// Not one of the seven continent codes.
+    #[error("unknown continent code {0:?}: expected one of AF AN AS EU NA OC SA")]
+    UnknownContinent(String),
+}
+
+/// Why `text` is not a country code.
+pub fn country_error(text: &str) -> CodeError {
     let two_letters = text.len() == 2 && text.bytes().all(|b| b.is_ascii_alphabetic());
     if !two_letters {
-        return format!("country code {text:?} must be 2 letters (ISO 3166-1 alpha-2, e.g. DE)");
+        return CodeError::CountryNotTwoLetters(text.to_owned());
     }
     if text.eq_ignore_ascii_case("UK") {
-        return "UK is not an ISO 3166-1 country code; the United Kingdom is GB".to_string();
+        return CodeError::UnitedKingdom;
     }
-    format!("{text:?} is not an ISO 3166-1 alpha-2 country code")
+    CodeError::UnknownCountry(text.to_owned())
 }
 
 /// Why `text` is not a continent code.
-pub fn continent_error(text: &str) -> String {
-    format!("unknown continent code {text:?}: expected one of AF AN AS EU NA OC SA")
+pub fn continent_error(text: &str) -> CodeError {
+    CodeError::UnknownContinent(text.to_owned())
 }
 
 #[cfg(test)]
@@ -95,7 +113,7 @@ mod tests {
         assert_eq!(continent("eu").map(|c| c.to_string()), Some("EU".into()));
         assert!(continent("DE").is_none());
         assert_eq!(continent_name(Code::new("OC").unwrap()), Some("Oceania"));
-        assert!(country_error("UK").contains("GB"));
-        assert!(country_error("DEU").contains("2 letters"));
+        assert!(country_error("UK").to_string().contains("GB"));
+        assert!(country_error("DEU").to_string().contains("2 letters"));
     }
 }

@@ -64,7 +64,7 @@ pub fn convert(path: &Path, origin: Option<&str>) -> Result<Imported, Diagnostic
                 format!("{text}.")
             };
             let mut name = rdata::parse_name(&absolute, None)
-                .map_err(|m| Diagnostics(vec![at_start(format!("--origin: {m}"))]))?;
+                .map_err(|e| Diagnostics(vec![at_start(format!("--origin: {e}"))]))?;
             name.set_fqdn(true);
             Some(name)
         }

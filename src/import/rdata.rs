@@ -8,6 +8,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use hickory_proto::ProtoError;
 use hickory_proto::rr::{Name, RecordType};
 use hickory_proto::serialize::txt::parse_ttl;
 
@@ -171,29 +172,59 @@ pub fn parse(
     Ok(data)
 }
 
+/// Why a domain name in a BIND zone file is not usable.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum NameError {
+    /// `@` before `$ORIGIN` or `--origin` gave an origin.
+    #[error("'@' used before any origin is known: add $ORIGIN or pass --origin")]
+    AtWithoutOrigin,
+    /// hickory rejects the name, as ASCII and as IDNA.
+    #[error("'{text}' is not a valid domain name: {reason}")]
+    Invalid {
+        /// The name as written.
+        text: String,
+        /// hickory's reason (from the IDNA attempt).
+        reason: ProtoError,
+    },
+    /// A relative name before any origin is known.
+    #[error("relative name '{0}' used before any origin is known: add $ORIGIN or pass --origin")]
+    RelativeWithoutOrigin(String),
+    /// The relative name under the origin is not a valid name (too long).
+    #[error("'{text}' under {origin} is not a valid domain name: {reason}")]
+    UnderOrigin {
+        /// The name as written.
+        text: String,
+        /// The origin it was completed with.
+        origin: String,
+        /// hickory's reason.
+        reason: ProtoError,
+    },
+}
+
 /// Parses a domain name as written in a zone file: `@` is the origin, a name
 /// without a trailing dot is relative to the origin.
-pub fn parse_name(text: &str, origin: Option<&Name>) -> Result<Name, String> {
+pub fn parse_name(text: &str, origin: Option<&Name>) -> Result<Name, NameError> {
     if text == "@" {
-        return origin.cloned().ok_or_else(|| {
-            "'@' used before any origin is known: add $ORIGIN or pass --origin".into()
-        });
+        return origin.cloned().ok_or(NameError::AtWithoutOrigin);
     }
     // ASCII first, so the case and escapes are kept as written; non-ASCII
     // labels then go through IDNA (punycode).
     let name = Name::from_ascii(text)
         .or_else(|_| Name::parse(text, None))
-        .map_err(|e| format!("'{text}' is not a valid domain name: {e}"))?;
+        .map_err(|reason| NameError::Invalid {
+            text: text.to_owned(),
+            reason,
+        })?;
     if name.is_fqdn() {
         return Ok(name);
     }
-    let origin = origin.ok_or_else(|| {
-        format!(
-            "relative name '{text}' used before any origin is known: add $ORIGIN or pass --origin"
-        )
-    })?;
+    let origin = origin.ok_or_else(|| NameError::RelativeWithoutOrigin(text.to_owned()))?;
     name.append_domain(origin)
-        .map_err(|e| format!("'{text}' under {origin} is not a valid domain name: {e}"))
+        .map_err(|reason| NameError::UnderOrigin {
+            text: text.to_owned(),
+            origin: origin.to_string(),
+            reason,
+        })
 }
 
 /// Decodes one `<character-string>` token (quoted or not) into its bytes.
@@ -332,7 +363,7 @@ impl<'a> Fields<'a> {
 
     fn name(&mut self, origin: Option<&Name>) -> Result<Name, RdataError> {
         let t = self.take("a domain name")?;
-        parse_name(&t.text, origin).map_err(|m| bad(t, m))
+        parse_name(&t.text, origin).map_err(|e| bad(t, e.to_string()))
     }
 
     fn finish(&self) -> Result<(), RdataError> {

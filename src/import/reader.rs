@@ -124,7 +124,7 @@ impl Reader {
         } else {
             rest = &rest[1..];
             let owner = rdata::parse_name(&first.text, self.state.origin.as_ref())
-                .map_err(|m| (first.span.clone(), m))?;
+                .map_err(|e| (first.span.clone(), e.to_string()))?;
             self.state.owner = Some(owner.clone());
             owner
         };
@@ -173,7 +173,7 @@ impl Reader {
                 });
                 return Ok(());
             }
-            Err(message) => return Err((type_token.span.clone(), message)),
+            Err(unknown) => return Err((type_token.span.clone(), unknown.to_string())),
         };
 
         let data = rdata::parse(rtype, rest, self.state.origin.as_ref(), &record_span)
@@ -224,7 +224,7 @@ impl Reader {
             "$ORIGIN" => {
                 let t = need(0, "a domain name")?;
                 let origin = rdata::parse_name(&t.text, self.state.origin.as_ref())
-                    .map_err(|m| (t.span.clone(), m))?;
+                    .map_err(|e| (t.span.clone(), e.to_string()))?;
                 self.state.origin = Some(origin);
                 1
             }
@@ -290,7 +290,7 @@ impl Reader {
         let saved = self.state.clone();
         if let Some(origin) = tokens.get(2) {
             let origin = rdata::parse_name(&origin.text, self.state.origin.as_ref())
-                .map_err(|m| (origin.span.clone(), m))?;
+                .map_err(|e| (origin.span.clone(), e.to_string()))?;
             self.state.origin = Some(origin);
         }
         let included = std::fs::read_to_string(&path).map_err(|e| {
@@ -322,7 +322,12 @@ fn class_of(word: &str) -> Option<bool> {
     }
 }
 
-fn type_of(token: &Token) -> Result<RecordType, String> {
+/// A type field that is neither a mnemonic nor RFC 3597's `TYPEnnn`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown record type '{0}' (or a misplaced word: expected [TTL] [IN] TYPE)")]
+struct UnknownType(String);
+
+fn type_of(token: &Token) -> Result<RecordType, UnknownType> {
     let upper = token.text.to_ascii_uppercase();
     if let Some(number) = upper
         .strip_prefix("TYPE")
@@ -332,10 +337,7 @@ fn type_of(token: &Token) -> Result<RecordType, String> {
     }
     match RecordType::from_str(&upper) {
         Ok(rtype) => Ok(rtype),
-        Err(_) => Err(format!(
-            "unknown record type '{}' (or a misplaced word: expected [TTL] [IN] TYPE)",
-            token.text
-        )),
+        Err(_) => Err(UnknownType(token.text.clone())),
     }
 }
 

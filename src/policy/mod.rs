@@ -1,95 +1,64 @@
-//! Selection: which record sets of a routed group answer this client now.
-//! Pure functions over the compiled group, its precomputed [`GroupState`]
-//! and the client; Route 53's rules as written in SPEC §3.
+//! Routing policies, one file each (Route 53's rules as written in SPEC §3):
+//! what a group of record sets needs ([`validate`]), the state a flip
+//! prepares from health ([`prepare`]), and which sets answer a client
+//! ([`select`], with the ECS scope and the [`Reason`]).
+//!
+//! Invariant: pure functions over plain data ([`GroupRules`],
+//! [`GroupState`], [`Client`]); this module sits below `zone`, `table` and
+//! `dns` and imports none of them, only `geo` for locations.
 
-mod ip_based;
-mod location;
+mod client;
+pub mod failover;
+pub mod geolocation;
+pub mod geoproximity;
+mod group;
+pub mod ip_based;
+pub mod multivalue;
+mod reason;
+pub mod rule;
+pub mod simple;
+mod validation;
+pub mod weighted;
 
-use std::cell::OnceCell;
-use std::net::IpAddr;
+pub use client::Client;
+pub use group::{GroupRules, GroupState};
+pub use multivalue::MAX_MULTIVALUE;
+pub use reason::{AllDown, PolicyReason, Reason};
+pub use rule::{FailoverRole, GeoPoint, PolicyKind, Routing};
+pub use validation::{RuleError, SetRule, Violation};
 
-use rand::Rng;
-use rand::seq::SliceRandom;
+use group::Candidates;
 
-use crate::geo::{GeoDb, Location};
-use crate::table::routing::GroupState;
-use crate::table::zone_table::RoutedGroup;
-use crate::zone::model::PolicyKind;
-
-/// Multivalue answers carry at most this many sets.
-pub const MAX_MULTIVALUE: usize = 8;
-
-/// Who is asking: the ECS address when present (masked to its source
-/// prefix), else the source address.
-#[derive(Debug)]
-pub struct Client<'a> {
-    pub addr: IpAddr,
-    /// The ECS source prefix, when the address came from ECS.
-    pub ecs_source: Option<u8>,
-    geo: Option<&'a GeoDb>,
-    location: OnceCell<Option<Location>>,
-}
-
-impl<'a> Client<'a> {
-    pub fn new(addr: IpAddr, ecs_source: Option<u8>, geo: Option<&'a GeoDb>) -> Self {
-        Client {
-            addr,
-            ecs_source,
-            geo,
-            location: OnceCell::new(),
-        }
-    }
-
-    /// Where the client is, looked up at most once per query.
-    pub fn location(&self) -> Option<Location> {
-        *self
-            .location
-            .get_or_init(|| self.geo.and_then(|db| db.locate(self.addr)))
-    }
-
-    /// The ECS scope of an answer chosen by location: the database network's
-    /// prefix (or the whole source prefix when the address is not in it).
-    fn location_scope(&self) -> u8 {
-        if self.geo.is_none() {
-            return 0;
-        }
-        match self.location() {
-            Some(loc) => self.scope(loc.prefix_len),
-            None => self.scope(128),
-        }
-    }
-
-    /// The ECS scope for an answer that depends on a network of `prefix` bits.
-    fn scope(&self, prefix: u8) -> u8 {
-        self.ecs_source.map_or(0, |source| source.min(prefix))
-    }
-}
-
-/// The chosen sets (indices into the group) and the ECS scope they depend on.
+/// The chosen sets (indices into the group), the ECS scope they depend on,
+/// and why they were chosen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Selection {
     chosen: [usize; MAX_MULTIVALUE],
     len: usize,
     pub scope: u8,
+    pub reason: Reason,
 }
 
 impl Selection {
-    pub fn none() -> Self {
-        Self::default()
+    pub fn none(policy: PolicyReason) -> Self {
+        Self::scoped_none(0, policy)
     }
 
-    pub fn one(index: usize, scope: u8) -> Self {
-        let mut s = Self::default();
+    pub fn one(index: usize, scope: u8, policy: PolicyReason) -> Self {
+        let mut s = Self::scoped_none(scope, policy);
         s.chosen[0] = index;
         s.len = 1;
-        s.scope = scope;
         s
     }
 
     /// Nothing answers, but the decision still depended on the client.
-    pub fn scoped_none(scope: u8) -> Self {
+    pub fn scoped_none(scope: u8, policy: PolicyReason) -> Self {
         Self {
             scope,
+            reason: Reason {
+                policy,
+                all_down: None,
+            },
             ..Self::default()
         }
     }
@@ -99,55 +68,70 @@ impl Selection {
     }
 }
 
-/// Picks the answering sets of `group` for `client`.
-pub fn select(group: &RoutedGroup, state: &GroupState, client: &Client<'_>) -> Selection {
-    match group.policy {
-        PolicyKind::Simple | PolicyKind::Failover => state
-            .candidates
-            .first()
-            .map_or(Selection::none(), |&i| Selection::one(i, 0)),
-        PolicyKind::Weighted => weighted(state),
-        PolicyKind::Multivalue => multivalue(state),
-        PolicyKind::IpBased => ip_based::select(group, state, client),
-        PolicyKind::Geolocation => location::geolocation(group, state, client),
-        PolicyKind::Geoproximity => location::geoproximity(group, state, client),
-    }
-}
-
-fn weighted(state: &GroupState) -> Selection {
-    let mut rng = rand::rng();
-    if state.candidates.is_empty() {
-        return Selection::none();
-    }
-    let pick = match state.cumulative_weights.last() {
-        Some(&total) if total > 0 => {
-            let r = rng.random_range(0..total);
-            state.cumulative_weights.partition_point(|&c| c <= r)
-        }
-        _ => rng.random_range(0..state.candidates.len()),
+/// Picks the answering sets of a group for `client`.
+pub fn select(rules: &GroupRules, state: &GroupState, client: &Client<'_>) -> Selection {
+    let mut selection = match rules.policy {
+        PolicyKind::Simple => simple::select(state),
+        PolicyKind::Failover => failover::select(rules, state),
+        PolicyKind::Weighted => weighted::select(state),
+        PolicyKind::Multivalue => multivalue::select(state),
+        PolicyKind::IpBased => ip_based::select(rules, state, client),
+        PolicyKind::Geolocation => geolocation::select(rules, state, client),
+        PolicyKind::Geoproximity => geoproximity::select(rules, state, client),
     };
-    state
-        .candidates
-        .get(pick)
-        .map_or(Selection::none(), |&i| Selection::one(i, 0))
-}
-
-fn multivalue(state: &GroupState) -> Selection {
-    let mut rng = rand::rng();
-    let mut s = Selection::default();
-    if state.candidates.len() <= MAX_MULTIVALUE {
-        s.len = state.candidates.len();
-        s.chosen[..s.len].copy_from_slice(&state.candidates);
-        s.chosen[..s.len].shuffle(&mut rng);
-    } else {
-        let picked = rand::seq::index::sample(&mut rng, state.candidates.len(), MAX_MULTIVALUE);
-        for (slot, i) in s.chosen.iter_mut().zip(picked.iter()) {
-            *slot = state.candidates[i];
-        }
-        s.len = MAX_MULTIVALUE;
+    if state.all_down {
+        selection.reason.all_down = Some(if rules.fail_closed {
+            AllDown::FailClosed
+        } else {
+            AllDown::FailOpen
+        });
     }
-    s
+    selection
 }
 
-#[cfg(test)]
-mod tests;
+/// Prepares a group's state from the health of each of its sets.
+pub fn prepare(rules: &GroupRules, healthy: Box<[bool]>) -> GroupState {
+    let all_down = !healthy.iter().any(|&h| h);
+    let candidates = match rules.policy {
+        PolicyKind::Simple => simple::prepare(),
+        PolicyKind::Failover => failover::prepare(rules, &healthy),
+        PolicyKind::Weighted => weighted::prepare(rules, &healthy),
+        PolicyKind::Multivalue => multivalue::prepare(rules, &healthy),
+        // These decide per client, at query time.
+        PolicyKind::Geolocation | PolicyKind::Geoproximity | PolicyKind::IpBased => {
+            Candidates::default()
+        }
+    };
+    GroupState {
+        healthy,
+        all_down,
+        candidates: candidates.sets.into_boxed_slice(),
+        cumulative_weights: candidates.cumulative_weights.into_boxed_slice(),
+    }
+}
+
+/// The chance (0..=1) that a query picks set `i` when the policy draws at
+/// random by weight (None: the set is not drawn, or the policy does not
+/// draw by weight).
+pub fn chance(rules: &GroupRules, state: &GroupState, i: usize) -> Option<f64> {
+    match rules.policy {
+        PolicyKind::Weighted => {
+            let at = state.candidates.iter().position(|&c| c == i)?;
+            weighted::chance(state, at)
+        }
+        _ => None,
+    }
+}
+
+/// The rules a group of sets of policy `kind` breaks; `group` names it
+/// (`name type`) in the errors.
+pub fn validate(kind: PolicyKind, group: &str, sets: &[SetRule<'_>]) -> Vec<Violation> {
+    match kind {
+        PolicyKind::Failover => failover::validate(group, sets),
+        PolicyKind::Geolocation => geolocation::validate(group, sets),
+        PolicyKind::Geoproximity => geoproximity::validate(group, sets),
+        PolicyKind::IpBased => ip_based::validate(group, sets),
+        PolicyKind::Multivalue => multivalue::validate(sets),
+        PolicyKind::Simple | PolicyKind::Weighted => Vec::new(),
+    }
+}

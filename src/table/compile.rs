@@ -9,11 +9,13 @@ use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
 
+use crate::policy::{GroupRules, PolicyKind, Routing};
 use crate::table::wire_name::key_of;
 use crate::table::zone_table::{
     Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
 };
-use crate::zone::model::{PolicyKind, RecordSet, SetData, WhenAllDown, Zone};
+use crate::zone::model::{RecordSet, SetData, WhenAllDown, Zone};
+use crate::zone::rdata::dname_target;
 
 /// Compiles a validated zone, with the serial it will serve.
 pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
@@ -57,6 +59,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
             rrsets: Vec::new(),
             referral: None,
             is_wildcard: name.is_wildcard(),
+            dname_target: None,
         });
         nodes.len() - 1
     };
@@ -87,6 +90,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     }
     for node in &mut nodes {
         node.rrsets.sort_by_key(|r| u16::from(r.rtype));
+        node.dname_target = static_dname_target(node);
         if node.name != origin
             && let Some(Rrset {
                 content: RrsetContent::Static(ns),
@@ -115,8 +119,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
 
 fn content(sets: &[&RecordSet], addresses: &HashMap<Name, Vec<Record>>) -> RrsetContent {
     if let [set] = sets
-        && let (crate::zone::model::Routing::Simple, SetData::Values(values)) =
-            (&set.routing, &set.data)
+        && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
     {
         return RrsetContent::Static(answer(set, values, addresses));
     }
@@ -124,7 +127,6 @@ fn content(sets: &[&RecordSet], addresses: &HashMap<Name, Vec<Record>>) -> Rrset
         .iter()
         .map(|set| CompiledSet {
             id: set.set_id.clone().unwrap_or_else(|| Arc::from("")),
-            routing: set.routing.clone(),
             health_check: set.health_check.clone(),
             target: match &set.data {
                 SetData::Values(values) => SetTarget::Values(answer(set, values, addresses)),
@@ -142,12 +144,25 @@ fn content(sets: &[&RecordSet], addresses: &HashMap<Name, Vec<Record>>) -> Rrset
         .collect();
     RrsetContent::Routed(RoutedGroup {
         group: 0,
-        policy: sets
-            .first()
-            .map_or(PolicyKind::Simple, |s| s.routing.kind()),
+        rules: GroupRules {
+            policy: sets
+                .first()
+                .map_or(PolicyKind::Simple, |s| s.routing.kind()),
+            fail_closed: sets.iter().any(|s| s.when_all_down == WhenAllDown::NoData),
+            routing: sets.iter().map(|s| s.routing.clone()).collect(),
+        },
         sets: compiled.into_boxed_slice(),
-        fail_closed: sets.iter().any(|s| s.when_all_down == WhenAllDown::NoData),
     })
+}
+
+/// The target of a node's static DNAME, so a query substitutes without
+/// decoding RDATA.
+fn static_dname_target(node: &Node) -> Option<Name> {
+    let rrset = node.rrset(RecordType::DNAME)?;
+    match &rrset.content {
+        RrsetContent::Static(answer) => dname_target(&answer.records.first()?.data),
+        RrsetContent::Routed(_) => None,
+    }
 }
 
 /// The records of one set of values, with in-zone addresses of MX, SRV and
@@ -195,8 +210,7 @@ fn address_index(
             continue;
         }
         if let [set] = &sets[..]
-            && let (crate::zone::model::Routing::Simple, SetData::Values(values)) =
-                (&set.routing, &set.data)
+            && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
         {
             let entry = index.entry(name.clone()).or_default();
             entry.extend(

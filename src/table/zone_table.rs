@@ -10,8 +10,8 @@ use std::time::SystemTime;
 use hickory_proto::rr::{Name, Record, RecordType};
 
 use crate::health::CheckId;
+use crate::policy::GroupRules;
 use crate::table::wire_name::WireName;
-use crate::zone::model::{PolicyKind, Routing};
 
 /// Every served zone, findable by longest suffix.
 #[derive(Debug, Default)]
@@ -88,6 +88,8 @@ pub struct Node {
     /// NS here and not at the apex: a delegation point.
     pub referral: Option<Answer>,
     pub is_wildcard: bool,
+    /// The target of the DNAME here, decoded at compile time.
+    pub dname_target: Option<Name>,
 }
 
 #[derive(Debug)]
@@ -118,16 +120,15 @@ pub struct Answer {
 pub struct RoutedGroup {
     /// Index into [`ZoneTable::groups`] and the routing state.
     pub group: usize,
-    pub policy: PolicyKind,
+    /// What the policy reads: its kind, `when_all_down`, each set's rule.
+    pub rules: GroupRules,
+    /// Indexed like `rules.routing`.
     pub sets: Box<[CompiledSet]>,
-    /// `when_all_down = "nodata"` on any set of the name.
-    pub fail_closed: bool,
 }
 
 #[derive(Debug)]
 pub struct CompiledSet {
     pub id: Arc<str>,
-    pub routing: Routing,
     pub health_check: Option<CheckId>,
     pub target: SetTarget,
 }

@@ -12,11 +12,12 @@ use toml::Spanned;
 
 use crate::diag::{Diagnostic, Source, Span};
 use crate::health::spec;
+use crate::zone::groups::check_groups;
 use crate::zone::model::{Position, RecordSet, SetData, Soa, WhenAllDown, Zone};
 use crate::zone::names::{parse_name, parse_owner};
 use crate::zone::raw::{RawRecordSet, RawSoa, RawZoneFile};
 use crate::zone::rdata::{SUPPORTED_TYPES, parse_rdata};
-use crate::zone::routing::{check_groups, parse_routing};
+use crate::zone::routing::parse_routing;
 
 /// The largest TTL RFC 2181 allows.
 pub const MAX_TTL: i64 = 2_147_483_647;
@@ -99,7 +100,7 @@ impl Context<'_> {
                 None
             }
             Err(e) => {
-                self.error(&text.span(), e);
+                self.error(&text.span(), e.to_string());
                 None
             }
         }
@@ -175,7 +176,7 @@ impl Context<'_> {
         let record = raw.get_ref();
         let errors_before = self.diags.len();
         let name = parse_owner(record.name.get_ref(), origin)
-            .map_err(|e| self.error(&record.name.span(), e))
+            .map_err(|e| self.error(&record.name.span(), e.to_string()))
             .ok();
         let rtype = self.record_type(&record.rtype);
         let ttl = match &record.ttl {
@@ -331,7 +332,7 @@ impl Context<'_> {
                                 self.error(&value.span(), "duplicate value in this record set");
                             }
                         }
-                        Err(e) => self.error(&value.span(), e),
+                        Err(e) => self.error(&value.span(), e.to_string()),
                     }
                 }
                 (parsed.len() == values.get_ref().len()).then_some(SetData::Values(parsed))

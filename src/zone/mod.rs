@@ -5,6 +5,7 @@
 
 pub mod convert;
 pub mod cross_check;
+pub mod groups;
 pub mod model;
 pub mod names;
 pub mod raw;

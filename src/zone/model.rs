@@ -1,17 +1,17 @@
 //! The zone model: what a valid zone file means. Conversion from the raw
 //! TOML is the only way to build one, so every value here has been checked:
 //! names are absolute, lowercase and inside the origin; RDATA is parsed; each
-//! name/type either has one simple set or sets of exactly one policy.
+//! name/type either has one simple set or sets of exactly one policy. The
+//! routing rule types themselves live in `policy::rule`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use hickory_proto::rr::{Name, RData, RecordType};
-use ipnet::IpNet;
 
-use crate::geo::key::GeoKey;
 use crate::health::CheckId;
 use crate::health::spec::HealthCheckSpec;
+use crate::policy::Routing;
 
 /// A 1-based `line:col` in the zone's file, kept for errors found after conversion.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -73,33 +73,6 @@ pub enum SetData {
     },
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum Routing {
-    Simple,
-    Failover(FailoverRole),
-    Geolocation(GeoKey),
-    /// `None` is the `"*"` set, used when the client's location is unknown.
-    Geoproximity(Option<GeoPoint>),
-    Weighted(u8),
-    Multivalue,
-    /// `None` is the `"*"` set, used when no network holds the client.
-    IpBased(Option<Vec<IpNet>>),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailoverRole {
-    Primary,
-    Secondary,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct GeoPoint {
-    pub lat: f64,
-    pub lon: f64,
-    /// -99..=99
-    pub bias: i32,
-}
-
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum WhenAllDown {
     /// Answer as if every set were healthy (Route 53's behaviour).
@@ -107,44 +80,4 @@ pub enum WhenAllDown {
     FailOpen,
     /// Answer NODATA.
     NoData,
-}
-
-/// The policy kind of a name/type, for "one policy per name and type".
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PolicyKind {
-    Simple,
-    Failover,
-    Geolocation,
-    Geoproximity,
-    Weighted,
-    Multivalue,
-    IpBased,
-}
-
-impl Routing {
-    pub fn kind(&self) -> PolicyKind {
-        match self {
-            Routing::Simple => PolicyKind::Simple,
-            Routing::Failover(_) => PolicyKind::Failover,
-            Routing::Geolocation(_) => PolicyKind::Geolocation,
-            Routing::Geoproximity(_) => PolicyKind::Geoproximity,
-            Routing::Weighted(_) => PolicyKind::Weighted,
-            Routing::Multivalue => PolicyKind::Multivalue,
-            Routing::IpBased(_) => PolicyKind::IpBased,
-        }
-    }
-}
-
-impl PolicyKind {
-    pub fn key(self) -> &'static str {
-        match self {
-            PolicyKind::Simple => "simple",
-            PolicyKind::Failover => "failover",
-            PolicyKind::Geolocation => "geo",
-            PolicyKind::Geoproximity => "geoproximity",
-            PolicyKind::Weighted => "weight",
-            PolicyKind::Multivalue => "multivalue",
-            PolicyKind::IpBased => "cidr",
-        }
-    }
 }

@@ -1,40 +1,89 @@
 //! Owner and target names as users write them: `@` for the origin, relative
 //! names under the origin, absolute names ending in a dot.
 
+use hickory_proto::ProtoError;
 use hickory_proto::rr::Name;
 
+/// Why a name as written is not usable.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum NameError {
+    /// Nothing but whitespace.
+    #[error("empty name (write \"@\" for the zone origin)")]
+    Empty,
+    /// Non-ASCII text: zone files take names in punycode.
+    #[error("name {0:?} is not ASCII; write internationalised names in punycode (xn--...)")]
+    NotAscii(String),
+    /// Two dots in a row, or a leading dot.
+    #[error("name {0:?} has an empty label")]
+    EmptyLabel(String),
+    /// hickory rejects the name (a label over 63 bytes, say).
+    #[error("invalid name {text:?}: {reason}")]
+    Invalid {
+        /// The name as written (trimmed).
+        text: String,
+        /// hickory's reason.
+        reason: ProtoError,
+    },
+    /// The relative name made absolute under the origin is over 255 bytes.
+    #[error("name {text:?} is too long under {origin}: {reason}")]
+    TooLong {
+        /// The name as written (trimmed).
+        text: String,
+        /// The origin it was completed with.
+        origin: String,
+        /// hickory's reason.
+        reason: ProtoError,
+    },
+    /// An owner name that is not at or below the zone's origin.
+    #[error("name {name} is outside the zone {origin}")]
+    OutsideZone {
+        /// The absolute name.
+        name: String,
+        /// The zone's origin.
+        origin: String,
+    },
+}
+
 /// Parses `text` relative to `origin` into an absolute, lowercase name.
-pub fn parse_name(text: &str, origin: &Name) -> Result<Name, String> {
+pub fn parse_name(text: &str, origin: &Name) -> Result<Name, NameError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err("empty name (write \"@\" for the zone origin)".into());
+        return Err(NameError::Empty);
     }
     if text == "@" {
         return Ok(origin.clone());
     }
     if !text.is_ascii() {
-        return Err(format!(
-            "name {text:?} is not ASCII; write internationalised names in punycode (xn--...)"
-        ));
+        return Err(NameError::NotAscii(text.to_owned()));
     }
     if text.contains("..") || (text.starts_with('.') && text != ".") {
-        return Err(format!("name {text:?} has an empty label"));
+        return Err(NameError::EmptyLabel(text.to_owned()));
     }
-    let name = Name::from_ascii(text).map_err(|e| format!("invalid name {text:?}: {e}"))?;
+    let name = Name::from_ascii(text).map_err(|reason| NameError::Invalid {
+        text: text.to_owned(),
+        reason,
+    })?;
     let absolute = if name.is_fqdn() {
         name
     } else {
         name.append_domain(origin)
-            .map_err(|e| format!("name {text:?} is too long under {origin}: {e}"))?
+            .map_err(|reason| NameError::TooLong {
+                text: text.to_owned(),
+                origin: origin.to_string(),
+                reason,
+            })?
     };
     Ok(absolute.to_lowercase())
 }
 
 /// Like [`parse_name`], and the result must be at or below `origin`.
-pub fn parse_owner(text: &str, origin: &Name) -> Result<Name, String> {
+pub fn parse_owner(text: &str, origin: &Name) -> Result<Name, NameError> {
     let name = parse_name(text, origin)?;
     if !origin.zone_of(&name) {
-        return Err(format!("name {name} is outside the zone {origin}"));
+        return Err(NameError::OutsideZone {
+            name: name.to_string(),
+            origin: origin.to_string(),
+        });
     }
     Ok(name)
 }

@@ -8,8 +8,80 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, NULL, PTR, SRV, TXT};
 use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_proto::serialize::txt::ParseError;
 
-use crate::zone::names::parse_name;
+use crate::zone::names::{NameError, parse_name};
+
+/// Why a value is not valid RDATA of its type.
+#[derive(Debug, thiserror::Error)]
+pub enum RdataError {
+    /// A name in the value (a target, an exchange) is not usable.
+    #[error(transparent)]
+    Name(#[from] NameError),
+    /// An A value that is no IPv4 address.
+    #[error("invalid IPv4 address {0:?}")]
+    Ipv4(String),
+    /// An AAAA value that is no IPv6 address.
+    #[error("invalid IPv6 address {0:?}")]
+    Ipv6(String),
+    /// An MX value that is not two fields.
+    #[error("MX needs \"PREFERENCE EXCHANGE\" (e.g. \"10 mail.example.com.\"), got {0:?}")]
+    MxFields(String),
+    /// An SRV value that is not four fields.
+    #[error(
+        "SRV needs \"PRIORITY WEIGHT PORT TARGET\" (e.g. \"10 5 443 web.example.com.\"), got {0:?}"
+    )]
+    SrvFields(String),
+    /// A CAA value hickory cannot parse.
+    #[error("invalid CAA value {text:?}: {reason} (e.g. \"0 issue \\\"letsencrypt.org\\\"\")")]
+    Caa {
+        /// The value as written.
+        text: String,
+        /// hickory's reason.
+        reason: ParseError,
+    },
+    /// A type zone files cannot hold (see [`SUPPORTED_TYPES`]).
+    #[error("record type {0} is not supported")]
+    Unsupported(RecordType),
+    /// An empty value where one field was expected.
+    #[error("empty value; expected {0}")]
+    Empty(&'static str),
+    /// Several fields where one was expected.
+    #[error("expected {what}, got {count} fields")]
+    FieldCount {
+        /// What the one field should be.
+        what: &'static str,
+        /// How many there were.
+        count: usize,
+    },
+    /// A 16-bit number field (preference, priority, weight, port) that is not one.
+    #[error("{what} must be a number 0..=65535, got {text:?}")]
+    Number {
+        /// Which field.
+        what: &'static str,
+        /// The field as written.
+        text: String,
+    },
+    /// A quoted TXT string longer than a character-string can be.
+    #[error(
+        "a quoted TXT string is {0} bytes; at most 255 are allowed per string (split it into several quoted strings)"
+    )]
+    TxtStringTooLong(usize),
+    /// Text between or after the quoted strings of a quoted TXT value.
+    #[error(
+        "unexpected text after a quoted string at byte {0}; a TXT value starting with '\"' must be quoted strings only"
+    )]
+    TxtAfterQuotes(usize),
+    /// A `\DDD` escape above 255.
+    #[error("escape \\{0} is above 255")]
+    TxtEscape(u32),
+    /// A backslash with nothing after it.
+    #[error("TXT value ends in a lone backslash")]
+    TxtLoneBackslash,
+    /// A quoted string without its closing quote.
+    #[error("unterminated quoted string in TXT value")]
+    TxtUnterminated,
+}
 
 /// Record types a zone file may hold in `[[record]]` (SOA comes from `[zone]`).
 pub const SUPPORTED_TYPES: &[RecordType] = &[
@@ -26,26 +98,24 @@ pub const SUPPORTED_TYPES: &[RecordType] = &[
 ];
 
 /// Parses one value of type `rtype`.
-pub fn parse_rdata(rtype: RecordType, text: &str, origin: &Name) -> Result<RData, String> {
+pub fn parse_rdata(rtype: RecordType, text: &str, origin: &Name) -> Result<RData, RdataError> {
     let fields: Vec<&str> = text.split_ascii_whitespace().collect();
     match rtype {
         RecordType::A => single(&fields, "an IPv4 address")?
             .parse::<Ipv4Addr>()
             .map(|ip| RData::A(A(ip)))
-            .map_err(|_| format!("invalid IPv4 address {text:?}")),
+            .map_err(|_| RdataError::Ipv4(text.to_owned())),
         RecordType::AAAA => single(&fields, "an IPv6 address")?
             .parse::<Ipv6Addr>()
             .map(|ip| RData::AAAA(AAAA(ip)))
-            .map_err(|_| format!("invalid IPv6 address {text:?}")),
+            .map_err(|_| RdataError::Ipv6(text.to_owned())),
         RecordType::CNAME => Ok(RData::CNAME(CNAME(target(&fields, origin)?))),
         RecordType::NS => Ok(RData::NS(NS(target(&fields, origin)?))),
         RecordType::PTR => Ok(RData::PTR(PTR(target(&fields, origin)?))),
         RecordType::DNAME => Ok(dname_rdata(&target(&fields, origin)?)),
         RecordType::MX => {
             let [pref, exchange] = fields[..] else {
-                return Err(format!(
-                    "MX needs \"PREFERENCE EXCHANGE\" (e.g. \"10 mail.example.com.\"), got {text:?}"
-                ));
+                return Err(RdataError::MxFields(text.to_owned()));
             };
             Ok(RData::MX(MX::new(
                 number(pref, "MX preference")?,
@@ -54,9 +124,7 @@ pub fn parse_rdata(rtype: RecordType, text: &str, origin: &Name) -> Result<RData
         }
         RecordType::SRV => {
             let [priority, weight, port, host] = fields[..] else {
-                return Err(format!(
-                    "SRV needs \"PRIORITY WEIGHT PORT TARGET\" (e.g. \"10 5 443 web.example.com.\"), got {text:?}"
-                ));
+                return Err(RdataError::SrvFields(text.to_owned()));
             };
             Ok(RData::SRV(SRV::new(
                 number(priority, "SRV priority")?,
@@ -65,13 +133,16 @@ pub fn parse_rdata(rtype: RecordType, text: &str, origin: &Name) -> Result<RData
                 parse_name(host, origin)?,
             )))
         }
-        RecordType::CAA => RData::try_from_str(RecordType::CAA, text).map_err(|e| {
-            format!("invalid CAA value {text:?}: {e} (e.g. \"0 issue \\\"letsencrypt.org\\\"\")")
-        }),
+        RecordType::CAA => {
+            RData::try_from_str(RecordType::CAA, text).map_err(|reason| RdataError::Caa {
+                text: text.to_owned(),
+                reason,
+            })
+        }
         RecordType::TXT => parse_txt(text).map(|strings| {
             RData::TXT(TXT::from_bytes(strings.iter().map(Vec::as_slice).collect()))
         }),
-        other => Err(format!("record type {other} is not supported")),
+        other => Err(RdataError::Unsupported(other)),
     }
 }
 
@@ -106,25 +177,30 @@ fn name_wire(name: &Name) -> Vec<u8> {
     out
 }
 
-fn single<'a>(fields: &[&'a str], what: &str) -> Result<&'a str, String> {
+fn single<'a>(fields: &[&'a str], what: &'static str) -> Result<&'a str, RdataError> {
     match fields {
         [one] => Ok(one),
-        [] => Err(format!("empty value; expected {what}")),
-        _ => Err(format!("expected {what}, got {} fields", fields.len())),
+        [] => Err(RdataError::Empty(what)),
+        _ => Err(RdataError::FieldCount {
+            what,
+            count: fields.len(),
+        }),
     }
 }
 
-fn target(fields: &[&str], origin: &Name) -> Result<Name, String> {
-    parse_name(single(fields, "a domain name")?, origin)
+fn target(fields: &[&str], origin: &Name) -> Result<Name, RdataError> {
+    Ok(parse_name(single(fields, "a domain name")?, origin)?)
 }
 
-fn number(text: &str, what: &str) -> Result<u16, String> {
-    text.parse::<u16>()
-        .map_err(|_| format!("{what} must be a number 0..=65535, got {text:?}"))
+fn number(text: &str, what: &'static str) -> Result<u16, RdataError> {
+    text.parse::<u16>().map_err(|_| RdataError::Number {
+        what,
+        text: text.to_owned(),
+    })
 }
 
 /// The character-strings of a TXT value.
-pub fn parse_txt(text: &str) -> Result<Vec<Vec<u8>>, String> {
+pub fn parse_txt(text: &str) -> Result<Vec<Vec<u8>>, RdataError> {
     if !text.starts_with('"') {
         if text.is_empty() {
             return Ok(vec![Vec::new()]);
@@ -140,18 +216,13 @@ pub fn parse_txt(text: &str) -> Result<Vec<Vec<u8>>, String> {
             b'"' => {
                 let (string, next) = quoted(bytes, i + 1)?;
                 if string.len() > 255 {
-                    return Err(format!(
-                        "a quoted TXT string is {} bytes; at most 255 are allowed per string (split it into several quoted strings)",
-                        string.len()
-                    ));
+                    return Err(RdataError::TxtStringTooLong(string.len()));
                 }
                 strings.push(string);
                 i = next;
             }
             _ => {
-                return Err(format!(
-                    "unexpected text after a quoted string at byte {i}; a TXT value starting with '\"' must be quoted strings only"
-                ));
+                return Err(RdataError::TxtAfterQuotes(i));
             }
         }
     }
@@ -160,7 +231,7 @@ pub fn parse_txt(text: &str) -> Result<Vec<Vec<u8>>, String> {
 
 /// Reads a quoted string starting after its opening quote; returns the bytes
 /// and the index after the closing quote.
-fn quoted(bytes: &[u8], mut i: usize) -> Result<(Vec<u8>, usize), String> {
+fn quoted(bytes: &[u8], mut i: usize) -> Result<(Vec<u8>, usize), RdataError> {
     let mut out = Vec::new();
     while i < bytes.len() {
         match bytes[i] {
@@ -173,15 +244,14 @@ fn quoted(bytes: &[u8], mut i: usize) -> Result<(Vec<u8>, usize), String> {
                     let value = u32::from(d[0] - b'0') * 100
                         + u32::from(d[1] - b'0') * 10
                         + u32::from(d[2] - b'0');
-                    let byte = u8::try_from(value)
-                        .map_err(|_| format!("escape \\{value} is above 255"))?;
+                    let byte = u8::try_from(value).map_err(|_| RdataError::TxtEscape(value))?;
                     out.push(byte);
                     i += 4;
                 } else if let Some(&c) = bytes.get(i + 1) {
                     out.push(c);
                     i += 2;
                 } else {
-                    return Err("TXT value ends in a lone backslash".into());
+                    return Err(RdataError::TxtLoneBackslash);
                 }
             }
             c => {
@@ -190,7 +260,7 @@ fn quoted(bytes: &[u8], mut i: usize) -> Result<(Vec<u8>, usize), String> {
             }
         }
     }
-    Err("unterminated quoted string in TXT value".into())
+    Err(RdataError::TxtUnterminated)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod geo_dns;
 mod harness;
 mod health;
 mod import;
+mod layering;
 mod logs;
 mod metrics;
 mod packets;

@@ -17,6 +17,25 @@ use reqwest::header::{HOST, HeaderValue};
 
 use crate::health::spec::{ExpectStatus, HttpCheck, SEARCH_WINDOW};
 
+/// Why an HTTP(S) probe could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpSetupError {
+    /// `host` is an IP literal that cannot be a `Host` header value.
+    #[error("invalid host: {0}")]
+    Host(#[from] reqwest::header::InvalidHeaderValue),
+    /// The URL built from the address, host and path does not parse.
+    #[error("invalid URL {url}: {reason}")]
+    Url {
+        /// The URL as built.
+        url: String,
+        /// The URL parser's complaint.
+        reason: String,
+    },
+    /// reqwest could not build the client (for example its TLS setup).
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(String),
+}
+
 /// One HTTP(S) check with its own client.
 #[derive(Debug)]
 pub struct HttpProbe {
@@ -31,7 +50,7 @@ pub struct HttpProbe {
 
 impl HttpProbe {
     /// Builds the client; fails only if the TLS setup or URL is unusable.
-    pub fn new(check: &HttpCheck, tls: bool) -> Result<Self, String> {
+    pub fn new(check: &HttpCheck, tls: bool) -> Result<Self, HttpSetupError> {
         let scheme = if tls { "https" } else { "http" };
         let mut builder = reqwest::Client::builder()
             .no_proxy()
@@ -49,7 +68,7 @@ impl HttpProbe {
                 (format!("{scheme}://{host}{}", check.path), None)
             }
             Some(ip) => {
-                let header = HeaderValue::from_str(ip).map_err(|e| format!("invalid host: {e}"))?;
+                let header = HeaderValue::from_str(ip)?;
                 (
                     format!("{scheme}://{}{}", check.address, check.path),
                     Some(header),
@@ -57,10 +76,13 @@ impl HttpProbe {
             }
             None => (format!("{scheme}://{}{}", check.address, check.path), None),
         };
-        let url = reqwest::Url::parse(&url).map_err(|e| format!("invalid URL {url}: {e}"))?;
+        let url = reqwest::Url::parse(&url).map_err(|e| HttpSetupError::Url {
+            reason: e.to_string(),
+            url,
+        })?;
         let client = builder
             .build()
-            .map_err(|e| format!("cannot set up the HTTP client: {}", describe(&e)))?;
+            .map_err(|e| HttpSetupError::Client(describe(&e)))?;
         Ok(Self {
             client,
             url,

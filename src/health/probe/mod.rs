@@ -28,7 +28,7 @@ impl Probe {
             CheckKind::Tcp { address } => Ok(Probe::Tcp(tcp::TcpProbe::new(address.clone()))),
             CheckKind::Calculated { .. } => Ok(Probe::None),
         };
-        built.unwrap_or_else(Probe::Broken)
+        built.unwrap_or_else(|e| Probe::Broken(e.to_string()))
     }
 
     /// Runs once; `(success, detail)`.

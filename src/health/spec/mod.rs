@@ -106,30 +106,85 @@ impl CheckKind {
     }
 }
 
+/// How to write an `address`, appended to its errors.
+const ADDRESS_HINT: &str = "write \"ip:port\" or \"host:port\", e.g. \"192.0.2.10:80\"";
+/// How to write `expect_status`, appended to its error.
+const EXPECT_STATUS_HINT: &str = "write e.g. \"200-399\", \"200\" or \"200,204,300-302\"";
+
+/// Why an `address` or `expect_status` value is not valid.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    /// An address without `:port`.
+    #[error("address {text:?} has no port; {hint}", hint = ADDRESS_HINT)]
+    AddressWithoutPort {
+        /// The address as written.
+        text: String,
+    },
+    /// An address whose port is not a number in 0..=65535.
+    #[error("address {text:?} has an invalid port {port:?}; {hint}", hint = ADDRESS_HINT)]
+    AddressPort {
+        /// The address as written.
+        text: String,
+        /// The text after the last colon.
+        port: String,
+    },
+    /// An address whose host is neither an IP address nor a DNS name.
+    #[error("address {text:?} has an invalid host {host:?}; {hint}", hint = ADDRESS_HINT)]
+    AddressHost {
+        /// The address as written.
+        text: String,
+        /// The text before the last colon.
+        host: String,
+    },
+    /// An address with port 0, which nothing can listen on.
+    #[error("address {text:?} has port 0; {hint}", hint = ADDRESS_HINT)]
+    AddressPortZero {
+        /// The address as written.
+        text: String,
+    },
+    /// An `expect_status` part that is not a code in 100..=599 or an
+    /// ascending range of them.
+    #[error(
+        "invalid expect_status {text:?}: {part:?} is not a status code (100-599) or an ascending range; {hint}",
+        hint = EXPECT_STATUS_HINT
+    )]
+    ExpectStatus {
+        /// The whole value as written.
+        text: String,
+        /// The comma-separated part that is wrong.
+        part: String,
+    },
+}
+
 impl Address {
     /// Parses `ip:port`, `[v6]:port` or `host:port`.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let hint = "write \"ip:port\" or \"host:port\", e.g. \"192.0.2.10:80\"";
+    pub fn parse(text: &str) -> Result<Self, SpecError> {
         if let Ok(socket) = text.parse::<std::net::SocketAddr>() {
-            return Self::with_port(socket.ip().to_string(), socket.port(), text, hint);
+            return Self::with_port(socket.ip().to_string(), socket.port(), text);
         }
         let Some((host, port)) = text.rsplit_once(':') else {
-            return Err(format!("address {text:?} has no port; {hint}"));
+            return Err(SpecError::AddressWithoutPort {
+                text: text.to_owned(),
+            });
         };
-        let port: u16 = port
-            .parse()
-            .map_err(|_| format!("address {text:?} has an invalid port {port:?}; {hint}"))?;
+        let port: u16 = port.parse().map_err(|_| SpecError::AddressPort {
+            text: text.to_owned(),
+            port: port.to_owned(),
+        })?;
         if !is_dns_name(host) {
-            return Err(format!(
-                "address {text:?} has an invalid host {host:?}; {hint}"
-            ));
+            return Err(SpecError::AddressHost {
+                text: text.to_owned(),
+                host: host.to_owned(),
+            });
         }
-        Self::with_port(host.to_string(), port, text, hint)
+        Self::with_port(host.to_string(), port, text)
     }
 
-    fn with_port(host: String, port: u16, text: &str, hint: &str) -> Result<Self, String> {
+    fn with_port(host: String, port: u16, text: &str) -> Result<Self, SpecError> {
         if port == 0 {
-            return Err(format!("address {text:?} has port 0; {hint}"));
+            return Err(SpecError::AddressPortZero {
+                text: text.to_owned(),
+            });
         }
         Ok(Self { host, port })
     }
@@ -152,8 +207,7 @@ impl fmt::Display for Address {
 
 impl ExpectStatus {
     /// Parses a comma-separated list of codes and `low-high` ranges in 100..=599.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let hint = "write e.g. \"200-399\", \"200\" or \"200,204,300-302\"";
+    pub fn parse(text: &str) -> Result<Self, SpecError> {
         let mut ranges = Vec::new();
         for part in text.split(',') {
             let part = part.trim();
@@ -167,9 +221,10 @@ impl ExpectStatus {
             match (code(low), code(high)) {
                 (Some(low), Some(high)) if low <= high => ranges.push(low..=high),
                 _ => {
-                    return Err(format!(
-                        "invalid expect_status {text:?}: {part:?} is not a status code (100-599) or an ascending range; {hint}"
-                    ));
+                    return Err(SpecError::ExpectStatus {
+                        text: text.to_owned(),
+                        part: part.to_owned(),
+                    });
                 }
             }
         }

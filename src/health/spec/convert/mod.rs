@@ -11,8 +11,8 @@ use toml::Spanned;
 
 use super::raw::RawHealthCheck;
 use super::{Address, CheckKind, ExpectStatus, HealthCheckSpec, HttpCheck, SEARCH_WINDOW};
-use crate::config::parse_duration;
 use crate::diag::{Diagnostic, Source, Span};
+use crate::duration::parse_duration;
 use crate::health::CheckId;
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
@@ -233,7 +233,7 @@ fn address(
         return None;
     };
     Address::parse(text.get_ref())
-        .map_err(|e| report.at(&text.span(), e))
+        .map_err(|e| report.at(&text.span(), e.to_string()))
         .ok()
 }
 
@@ -276,7 +276,7 @@ fn http(
     let expect_status = match &r.expect_status {
         None => Some(ExpectStatus::default()),
         Some(s) => ExpectStatus::parse(s.get_ref())
-            .map_err(|e| report.at(&s.span(), e))
+            .map_err(|e| report.at(&s.span(), e.to_string()))
             .ok(),
     };
     let search = match &r.search {

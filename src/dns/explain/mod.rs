@@ -2,25 +2,32 @@
 //! would get now, and why.
 //!
 //! Invariant: the answer part is [`resolve`] itself over the same snapshot,
-//! and every routing decision is re-derived with [`policy::select`] and the
-//! group's precomputed state, so an explanation cannot disagree with a real
-//! answer (random policies excepted: there it reports the candidates and
-//! their chances, and marks the sets the drawn answer used). Pure, and only
-//! the admin API calls it: the query path never pays for it.
+//! and every routing decision is [`policy::select`] over the group's
+//! precomputed state, whose [`policy::Reason`] this module only formats
+//! (`format.rs`): one implementation decides, so an explanation cannot
+//! disagree with a real answer (random policies excepted: there it reports
+//! the candidates and their chances, and marks the sets the drawn answer
+//! used). Pure, and only the admin API calls it: the query path never pays
+//! for it.
+
+mod format;
 
 use std::collections::HashSet;
 
 use hickory_proto::op::ResponseCode;
-use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::rr::{Name, RData, RecordType};
 use serde::Serialize;
 
 use crate::dns::resolve::resolve;
-use crate::policy::{self, Client};
+use crate::policy::{self, Client, GroupState, Selection};
 use crate::table::Snapshot;
-use crate::table::routing::GroupState;
 use crate::table::wire_name::{WireName, key_of};
-use crate::table::zone_table::{CompiledZone, Node, RoutedGroup, RrsetContent, SetTarget};
-use crate::zone::model::{FailoverRole, PolicyKind, Routing};
+use crate::table::zone_table::{
+    CompiledSet, CompiledZone, Node, RoutedGroup, RrsetContent, SetTarget,
+};
+
+pub use format::rcode_name;
+use format::record_text;
 
 /// How deep nested aliases are described (resolve follows at most 8).
 const MAX_DEPTH: usize = 8;
@@ -215,61 +222,14 @@ impl Walker<'_, '_> {
         name: &Name,
         rtype: RecordType,
     ) -> Decision {
-        let random = matches!(group.policy, PolicyKind::Weighted | PolicyKind::Multivalue);
-        let selection = policy::select(group, state, self.client);
-        let total: u32 = state.cumulative_weights.last().copied().unwrap_or(0);
+        let rules = &group.rules;
+        let random = rules.policy.is_random();
+        let selection = policy::select(rules, state, self.client);
         let mut sets: Vec<SetReport> = group
             .sets
             .iter()
             .enumerate()
-            .map(|(i, set)| {
-                let candidate_at = state.candidates.iter().position(|&c| c == i);
-                let chance = match (group.policy, candidate_at) {
-                    (PolicyKind::Weighted, Some(at)) if total > 0 => {
-                        let before = if at == 0 {
-                            0
-                        } else {
-                            state.cumulative_weights[at - 1]
-                        };
-                        Some(f64::from(state.cumulative_weights[at] - before) / f64::from(total))
-                    }
-                    (PolicyKind::Weighted, Some(_)) => Some(1.0 / state.candidates.len() as f64),
-                    _ => None,
-                };
-                let (alias, values) = match &set.target {
-                    SetTarget::Alias { target, .. } => (Some(target.to_string()), Vec::new()),
-                    SetTarget::Values(answer) => (
-                        None,
-                        answer.records.iter().map(|r| r.data.to_string()).collect(),
-                    ),
-                };
-                let chosen = if random {
-                    // This draw's sets: those whose values the answer carries.
-                    match &set.target {
-                        SetTarget::Values(answer) => {
-                            !answer.records.is_empty()
-                                && answer
-                                    .records
-                                    .iter()
-                                    .all(|r| self.answered.contains(&r.data))
-                        }
-                        SetTarget::Alias { .. } => selection.sets().contains(&i),
-                    }
-                } else {
-                    selection.sets().contains(&i)
-                };
-                SetReport {
-                    set: set.id.to_string(),
-                    rule: rule_text(&set.routing),
-                    health_check: set.health_check.as_deref().map(str::to_string),
-                    healthy: state.healthy.get(i).copied().unwrap_or(true),
-                    candidate: candidate_at.is_some(),
-                    chance,
-                    chosen,
-                    alias,
-                    values,
-                }
-            })
+            .map(|(i, set)| self.set_report(group, state, &selection, i, set))
             .collect();
         if !random {
             sets.iter_mut().for_each(|s| s.candidate = s.chosen);
@@ -282,10 +242,10 @@ impl Walker<'_, '_> {
         Decision {
             name: name.to_string(),
             rtype: rtype.to_string(),
-            policy: group.policy.key(),
-            fail_closed: group.fail_closed,
+            policy: rules.policy.key(),
+            fail_closed: rules.fail_closed,
             all_down: state.all_down,
-            reason: self.reason(group, state, &chosen),
+            reason: format::reason(&selection.reason, self.client, &chosen),
             sets,
             chosen,
             random,
@@ -293,73 +253,48 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn reason(&self, group: &RoutedGroup, state: &GroupState, chosen: &[String]) -> String {
-        let chosen_text = if chosen.is_empty() {
-            "no set (NODATA)".to_string()
-        } else {
-            chosen.join(", ")
-        };
-        let down = if state.all_down {
-            if group.fail_closed {
-                "every set is unhealthy and the name fails closed: "
-            } else {
-                "every set is unhealthy, so it fails open: "
-            }
-        } else {
-            ""
-        };
-        let rule = match group.policy {
-            PolicyKind::Simple => "simple".to_string(),
-            PolicyKind::Failover => {
-                let primary_up = group
-                    .sets
-                    .iter()
-                    .zip(state.healthy.iter())
-                    .any(|(s, &h)| h && s.routing == Routing::Failover(FailoverRole::Primary));
-                if primary_up {
-                    "failover: the primary is healthy".to_string()
-                } else {
-                    "failover: the primary is unhealthy".to_string()
-                }
-            }
-            PolicyKind::Geolocation => format!(
-                "geolocation: most specific healthy match for {}",
-                self.location_text()
-            ),
-            PolicyKind::Geoproximity => format!(
-                "geoproximity: least biased distance from {}",
-                self.location_text()
-            ),
-            PolicyKind::Weighted => "weighted: random by weight among the candidates".to_string(),
-            PolicyKind::Multivalue => format!(
-                "multivalue: up to {} candidates, shuffled",
-                policy::MAX_MULTIVALUE
-            ),
-            PolicyKind::IpBased => format!(
-                "IP-based: longest network holding {}, else the \"*\" set",
-                self.client.addr
+    /// Set `i` of `group`: its rule, health, chance and whether it answers.
+    fn set_report(
+        &self,
+        group: &RoutedGroup,
+        state: &GroupState,
+        selection: &Selection,
+        i: usize,
+        set: &CompiledSet,
+    ) -> SetReport {
+        let rules = &group.rules;
+        let (alias, values) = match &set.target {
+            SetTarget::Alias { target, .. } => (Some(target.to_string()), Vec::new()),
+            SetTarget::Values(answer) => (
+                None,
+                answer.records.iter().map(|r| r.data.to_string()).collect(),
             ),
         };
-        format!("{down}{rule} → {chosen_text}")
-    }
-
-    fn location_text(&self) -> String {
-        match self.client.location() {
-            None => format!("{} (location unknown)", self.client.addr),
-            Some(loc) => {
-                let part =
-                    |c: Option<crate::geo::Code>| c.map_or("-".to_string(), |c| c.to_string());
-                let at = loc
-                    .coordinates
-                    .map_or(String::new(), |(lat, lon)| format!(" at {lat:.2},{lon:.2}"));
-                format!(
-                    "{} (continent {}, country {}, subdivision {}{at})",
-                    self.client.addr,
-                    part(loc.continent),
-                    part(loc.country),
-                    part(loc.subdivision)
-                )
+        let chosen = match &set.target {
+            // A random policy's draw here is not the answer's: mark the
+            // sets whose values the answer carries.
+            SetTarget::Values(answer) if rules.policy.is_random() => {
+                !answer.records.is_empty()
+                    && answer
+                        .records
+                        .iter()
+                        .all(|r| self.answered.contains(&r.data))
             }
+            _ => selection.sets().contains(&i),
+        };
+        SetReport {
+            set: set.id.to_string(),
+            rule: rules
+                .routing
+                .get(i)
+                .map_or(String::new(), ToString::to_string),
+            health_check: set.health_check.as_deref().map(str::to_string),
+            healthy: state.is_healthy(i),
+            candidate: state.candidates.contains(&i),
+            chance: policy::chance(rules, state, i),
+            chosen,
+            alias,
+            values,
         }
     }
 }
@@ -378,53 +313,4 @@ fn find_node<'z>(zone: &'z CompiledZone, name: &Name) -> Option<&'z Node> {
         ancestor = ancestor.base_name();
     }
     None
-}
-
-fn rule_text(routing: &Routing) -> String {
-    match routing {
-        Routing::Simple => "simple".to_string(),
-        Routing::Failover(FailoverRole::Primary) => "failover = \"primary\"".to_string(),
-        Routing::Failover(FailoverRole::Secondary) => "failover = \"secondary\"".to_string(),
-        Routing::Geolocation(key) => format!("geo = \"{key}\""),
-        Routing::Geoproximity(None) => "geoproximity = \"*\"".to_string(),
-        Routing::Geoproximity(Some(p)) => format!(
-            "geoproximity = {{ lat = {}, lon = {}, bias = {} }}",
-            p.lat, p.lon, p.bias
-        ),
-        Routing::Weighted(w) => format!("weight = {w}"),
-        Routing::Multivalue => "multivalue = true".to_string(),
-        Routing::IpBased(None) => "cidr = \"*\"".to_string(),
-        Routing::IpBased(Some(nets)) => format!(
-            "cidr = [{}]",
-            nets.iter()
-                .map(|n| format!("\"{n}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// An rcode as dig prints it.
-pub fn rcode_name(rcode: ResponseCode) -> String {
-    match rcode {
-        ResponseCode::NoError => "NOERROR".to_string(),
-        ResponseCode::FormErr => "FORMERR".to_string(),
-        ResponseCode::ServFail => "SERVFAIL".to_string(),
-        ResponseCode::NXDomain => "NXDOMAIN".to_string(),
-        ResponseCode::NotImp => "NOTIMP".to_string(),
-        ResponseCode::Refused => "REFUSED".to_string(),
-        ResponseCode::YXDomain => "YXDOMAIN".to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// A record in zone-file presentation: `name ttl IN type rdata`.
-fn record_text(record: &Record) -> String {
-    format!(
-        "{} {} IN {} {}",
-        record.name,
-        record.ttl,
-        record.record_type(),
-        record.data
-    )
 }

@@ -1,0 +1,264 @@
+//! The conversion of `alwayson.toml`'s raw mirror into a [`ServerConfig`]:
+//! one function per section, each reporting every bad value with its
+//! `file:line:col` and leaving the default in place. The order of the
+//! diagnostics is the order of the sections below.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::raw::{RawAdmin, RawDns, RawGeoip, RawReload, RawServerConfig};
+use super::{AdminConfig, DnsConfig, GeoipConfig, ReloadConfig, ServerConfig};
+use crate::diag::{Diagnostic, Source, Span};
+use crate::duration::parse_duration;
+use crate::health::spec;
+use crate::zone::model::Position;
+
+/// Converts the text of a config file; every problem is reported.
+pub fn convert(src: &Source) -> Result<ServerConfig, Vec<Diagnostic>> {
+    let raw: RawServerConfig = toml::from_str(src.text()).map_err(|e| vec![src.toml_error(&e)])?;
+    let mut cx = Converter::new(src);
+    let mut config = ServerConfig {
+        path: Some(src.path().to_path_buf()),
+        ..ServerConfig::default()
+    };
+    config.dns.zones_dir = cx.relative("zones");
+    if let Some(dns) = &raw.dns {
+        cx.dns(dns.get_ref(), &mut config.dns);
+    }
+    if let Some(geoip) = &raw.geoip {
+        cx.geoip(geoip.get_ref(), &mut config.geoip);
+    }
+    if let Some(admin) = &raw.admin {
+        cx.admin(admin.get_ref(), &mut config.admin);
+    }
+    if let Some(reload) = &raw.reload {
+        cx.reload(reload.get_ref(), &mut config.reload);
+    }
+    config.forwarders = crate::forwarder::config::convert_all(&raw.forwarder, src, &mut cx.diags);
+    config.health_checks = cx.health_checks(&raw);
+    if cx.diags.is_empty() {
+        Ok(config)
+    } else {
+        Err(cx.diags)
+    }
+}
+
+/// The file being converted and what it has reported so far.
+struct Converter<'a> {
+    src: &'a Source,
+    /// The config file's folder, which relative paths start from.
+    base: PathBuf,
+    diags: Vec<Diagnostic>,
+}
+
+impl<'a> Converter<'a> {
+    fn new(src: &'a Source) -> Self {
+        let base = src
+            .path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Self {
+            src,
+            base,
+            diags: Vec::new(),
+        }
+    }
+
+    fn err(&mut self, span: Span, message: impl Into<String>) {
+        self.diags.push(self.src.error(&span, message));
+    }
+
+    fn relative(&self, path: &str) -> PathBuf {
+        let path = PathBuf::from(path);
+        if path.is_absolute() || self.base.as_os_str().is_empty() {
+            path
+        } else {
+            self.base.join(path)
+        }
+    }
+
+    /// `[dns]`.
+    fn dns(&mut self, dns: &RawDns, config: &mut DnsConfig) {
+        if let Some(listen) = &dns.listen {
+            config.listen = self.dns_listen(listen);
+        }
+        if let Some(dir) = &dns.zones_dir {
+            config.zones_dir = self.relative(dir.get_ref());
+        }
+        if let Some(t) = &dns.tcp_idle_timeout {
+            match parse_duration(t.get_ref()) {
+                Ok(d) if d > Duration::ZERO => config.tcp_idle_timeout = d,
+                Ok(_) => self.err(t.span(), "tcp_idle_timeout must be above 0"),
+                Err(e) => self.err(t.span(), e.to_string()),
+            }
+        }
+        if let Some(p) = &dns.max_udp_payload {
+            match u16::try_from(*p.get_ref()) {
+                Ok(v) if v >= 512 => config.max_udp_payload = v,
+                _ => self.err(
+                    p.span(),
+                    format!(
+                        "max_udp_payload must be in 512..=65535, got {}",
+                        p.get_ref()
+                    ),
+                ),
+            }
+        }
+        if let Some(n) = &dns.udp_threads {
+            match usize::try_from(*n.get_ref()) {
+                Ok(v) if (1..=256).contains(&v) => config.udp_threads = v,
+                _ => self.err(
+                    n.span(),
+                    format!("udp_threads must be in 1..=256, got {}", n.get_ref()),
+                ),
+            }
+        }
+    }
+
+    /// `dns.listen`: the addresses that parse; an empty list is an error.
+    fn dns_listen(&mut self, listen: &Spanned<Vec<Spanned<String>>>) -> Vec<SocketAddr> {
+        let mut addrs = Vec::new();
+        for item in listen.get_ref() {
+            match item.get_ref().parse::<SocketAddr>() {
+                Ok(a) => addrs.push(a),
+                Err(_) => self.err(
+                    item.span(),
+                    format!(
+                        "invalid listen address {:?} (write \"127.0.0.1:5300\" or \"[::]:53\")",
+                        item.get_ref()
+                    ),
+                ),
+            }
+        }
+        if listen.get_ref().is_empty() {
+            self.err(listen.span(), "dns.listen needs at least one address");
+        }
+        addrs
+    }
+
+    /// `[geoip]`.
+    fn geoip(&mut self, geoip: &RawGeoip, config: &mut GeoipConfig) {
+        config.database = geoip.database.as_ref().map(|d| self.relative(d.get_ref()));
+        if let Some(ecs) = &geoip.use_ecs {
+            config.use_ecs = *ecs.get_ref();
+        }
+    }
+
+    /// `[admin]`: `listen = "off"` (or empty) turns the API off.
+    fn admin(&mut self, admin: &RawAdmin, config: &mut AdminConfig) {
+        if let Some(listen) = &admin.listen {
+            let text = listen.get_ref().trim();
+            if text.is_empty() || text == "off" {
+                config.listen = None;
+            } else {
+                match text.parse::<SocketAddr>() {
+                    Ok(a) => config.listen = Some(a),
+                    Err(_) => self.err(
+                        listen.span(),
+                        format!(
+                            "invalid admin listen address {text:?} (write \"127.0.0.1:8053\", or \"off\")"
+                        ),
+                    ),
+                }
+            }
+        }
+        config.token = admin
+            .token
+            .as_ref()
+            .map(|t| t.get_ref().clone())
+            .filter(|t| !t.is_empty());
+    }
+
+    /// `[reload]`.
+    fn reload(&mut self, reload: &RawReload, config: &mut ReloadConfig) {
+        if let Some(w) = &reload.watch {
+            config.watch = *w.get_ref();
+        }
+        if let Some(d) = &reload.debounce {
+            match parse_duration(d.get_ref()) {
+                Ok(v) => config.debounce = v,
+                Err(e) => self.err(d.span(), e.to_string()),
+            }
+        }
+    }
+
+    /// `[health_check.<id>]` sections, each with the position of its table.
+    fn health_checks(&mut self, raw: &RawServerConfig) -> Vec<(spec::HealthCheckSpec, Position)> {
+        let mut checks = Vec::new();
+        for (id, check) in &raw.health_check {
+            if let Some(spec) = spec::convert(id, check, self.src, &mut self.diags) {
+                let (line, col) = self.src.locate(check.span().start);
+                checks.push((spec, Position { line, col }));
+            }
+        }
+        checks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        let src = Source::new("etc/alwayson.toml", text);
+        match convert(&src) {
+            Ok(_) => Vec::new(),
+            Err(diags) => diags.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn every_section_reports_its_errors_in_file_order() {
+        let text = "[dns]\nlisten = [\"nope\"]\ntcp_idle_timeout = \"0s\"\n\
+                    max_udp_payload = 100\nudp_threads = 0\n\
+                    [admin]\nlisten = \"x\"\n[reload]\ndebounce = \"soon\"\n";
+        let errors = errors(text);
+        assert_eq!(errors.len(), 6, "{errors:#?}");
+        assert_eq!(
+            errors[0],
+            "etc/alwayson.toml:2:11: invalid listen address \"nope\" \
+             (write \"127.0.0.1:5300\" or \"[::]:53\")"
+        );
+        assert_eq!(
+            errors[1],
+            "etc/alwayson.toml:3:20: tcp_idle_timeout must be above 0"
+        );
+        assert_eq!(
+            errors[2],
+            "etc/alwayson.toml:4:19: max_udp_payload must be in 512..=65535, got 100"
+        );
+        assert_eq!(
+            errors[3],
+            "etc/alwayson.toml:5:15: udp_threads must be in 1..=256, got 0"
+        );
+        assert_eq!(
+            errors[4],
+            "etc/alwayson.toml:7:10: invalid admin listen address \"x\" \
+             (write \"127.0.0.1:8053\", or \"off\")"
+        );
+        assert!(
+            errors[5].starts_with("etc/alwayson.toml:9:12: invalid duration \"soon\": "),
+            "{}",
+            errors[5]
+        );
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_config_file() {
+        let src = Source::new(
+            "etc/alwayson.toml",
+            "[dns]\nzones_dir = \"z\"\n[geoip]\ndatabase = \"/g.mmdb\"\n[admin]\nlisten = \"off\"\n",
+        );
+        let config = convert(&src).unwrap();
+        assert_eq!(config.dns.zones_dir, PathBuf::from("etc/z"));
+        assert_eq!(config.geoip.database, Some(PathBuf::from("/g.mmdb")));
+        assert_eq!(config.admin.listen, None);
+        assert!(
+            errors("[dns]\nlisten = []\n")[0].ends_with("dns.listen needs at least one address")
+        );
+    }
+}

@@ -1,0 +1,209 @@
+//! The rules that tie the record sets of a zone together: per name and
+//! type one simple set or sets of one policy with unique set ids, no CNAME
+//! beside other data or at the apex, aliases whose targets exist and do
+//! not loop. What each policy needs of its group (one primary, one `"*"`
+//! set, ...) is the policy's own [`policy::validate`]; this module only
+//! attaches the positions.
+//!
+//! Invariant: every problem is reported at the position of the set that
+//! causes it; nothing stops at the first.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use hickory_proto::rr::{Name, RecordType};
+
+use crate::diag::{Diagnostic, Source};
+use crate::policy::{self, PolicyKind, SetRule};
+use crate::zone::model::{Position, RecordSet, SetData};
+
+/// Checks the rules that span several record sets of a zone.
+pub fn check_groups(sets: &[RecordSet], origin: &Name, src: &Source, diags: &mut Vec<Diagnostic>) {
+    let mut report = |pos: Position, message: String| {
+        diags.push(Diagnostic {
+            file: src.path().to_path_buf(),
+            line: pos.line,
+            col: pos.col,
+            message,
+        })
+    };
+    let mut groups: BTreeMap<(&Name, RecordType), Vec<&RecordSet>> = BTreeMap::new();
+    let mut types_at: HashMap<&Name, Vec<&RecordSet>> = HashMap::new();
+    for set in sets {
+        groups.entry((&set.name, set.rtype)).or_default().push(set);
+        types_at.entry(&set.name).or_default().push(set);
+    }
+    for ((name, rtype), group) in &groups {
+        check_group(name, *rtype, group, &mut report);
+    }
+    for (name, at_name) in &types_at {
+        check_cname(name, origin, at_name, &mut report);
+    }
+    check_aliases(&groups, &mut report);
+}
+
+/// A CNAME stands alone, and never at the apex.
+fn check_cname(
+    name: &Name,
+    origin: &Name,
+    at_name: &[&RecordSet],
+    report: &mut dyn FnMut(Position, String),
+) {
+    let Some(cname) = at_name.iter().find(|s| s.rtype == RecordType::CNAME) else {
+        return;
+    };
+    if name == origin {
+        report(
+            cname.position,
+            "a CNAME cannot be at the zone apex (it would sit beside the SOA and NS); use an alias"
+                .into(),
+        );
+    } else if let Some(other) = at_name.iter().find(|s| s.rtype != RecordType::CNAME) {
+        report(
+            other.position,
+            format!(
+                "{name} has a CNAME, so it cannot have other data ({} here)",
+                other.rtype
+            ),
+        );
+    }
+}
+
+/// The sets of one name and type: one simple set, or sets of one policy
+/// with unique set ids that meet the policy's own rules.
+fn check_group(
+    name: &Name,
+    rtype: RecordType,
+    group: &[&RecordSet],
+    report: &mut dyn FnMut(Position, String),
+) {
+    let first = group[0];
+    let kind = first.routing.kind();
+    if group.len() == 1 && kind == PolicyKind::Simple {
+        if first.set_id.is_some() {
+            report(first.position, "set is only used together with a routing policy (failover, geo, geoproximity, weight, multivalue or cidr)".into());
+        }
+        return;
+    }
+    if rtype == RecordType::NS {
+        for set in group.iter().skip(usize::from(kind == PolicyKind::Simple)) {
+            report(
+                set.position,
+                format!("NS record sets cannot use a routing policy or repeat ({name} NS)"),
+            );
+        }
+        return;
+    }
+    check_members(name, rtype, kind, group, report);
+    let rules: Vec<SetRule<'_>> = group
+        .iter()
+        .map(|s| SetRule {
+            routing: &s.routing,
+            alias: matches!(s.data, SetData::Alias { .. }),
+        })
+        .collect();
+    for violation in policy::validate(kind, &format!("{name} {rtype}"), &rules) {
+        if let Some(set) = group.get(violation.set) {
+            report(set.position, violation.error.to_string());
+        }
+    }
+}
+
+/// Every set of a routed group has the group's policy and a unique set id.
+fn check_members(
+    name: &Name,
+    rtype: RecordType,
+    kind: PolicyKind,
+    group: &[&RecordSet],
+    report: &mut dyn FnMut(Position, String),
+) {
+    let mut ids: HashSet<&str> = HashSet::new();
+    let all_simple = group.iter().all(|s| s.routing.kind() == PolicyKind::Simple);
+    for (i, set) in group.iter().enumerate() {
+        let set_kind = set.routing.kind();
+        if set_kind == PolicyKind::Simple {
+            if !(all_simple && i == 0) {
+                report(
+                    set.position,
+                    format!(
+                        "duplicate record set {name} {rtype}: merge the values into one set, or give every set of this name and type a set id and the same routing policy"
+                    ),
+                );
+            }
+            continue;
+        }
+        if set_kind != kind {
+            report(
+                set.position,
+                format!(
+                    "the sets of {name} {rtype} mix routing policies ({} and {}); use one policy per name and type (nest with an alias)",
+                    kind.key(),
+                    set_kind.key()
+                ),
+            );
+        }
+        match &set.set_id {
+            None => report(
+                set.position,
+                format!(
+                    "missing set id: a {} record set needs set = \"...\"",
+                    set_kind.key()
+                ),
+            ),
+            Some(id) if !ids.insert(id) => report(
+                set.position,
+                format!("duplicate set id {id:?} for {name} {rtype}"),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// Alias targets must exist with the same type, and aliases must not loop.
+fn check_aliases(
+    groups: &BTreeMap<(&Name, RecordType), Vec<&RecordSet>>,
+    report: &mut dyn FnMut(Position, String),
+) {
+    let mut edges: BTreeMap<(&Name, RecordType), Vec<(&Name, Position)>> = BTreeMap::new();
+    for ((name, rtype), group) in groups {
+        for set in group {
+            if let SetData::Alias { target, .. } = &set.data {
+                if !groups.contains_key(&(target, *rtype)) {
+                    report(
+                        set.position,
+                        format!("alias target {target} has no {rtype} record set in this zone"),
+                    );
+                } else {
+                    edges
+                        .entry((name, *rtype))
+                        .or_default()
+                        .push((target, set.position));
+                }
+            }
+        }
+    }
+    // Depth-first search for a cycle from every aliasing name.
+    let mut done: HashSet<(&Name, RecordType)> = HashSet::new();
+    for start in edges.keys() {
+        let mut stack = vec![(*start, 0usize)];
+        let mut on_path: HashSet<(&Name, RecordType)> = HashSet::from([*start]);
+        while let Some((node, next)) = stack.pop() {
+            let targets = edges.get(&node).map_or(&[][..], Vec::as_slice);
+            if let Some((target, pos)) = targets.get(next) {
+                stack.push((node, next + 1));
+                let key = (*target, node.1);
+                if on_path.contains(&key) {
+                    report(
+                        *pos,
+                        format!("alias loop: {} {} leads back to itself", key.0, key.1),
+                    );
+                } else if !done.contains(&key) {
+                    on_path.insert(key);
+                    stack.push((key, 0));
+                }
+            } else {
+                on_path.remove(&node);
+                done.insert(node);
+            }
+        }
+    }
+}
