@@ -303,6 +303,28 @@ mod tests {
     }
 
     #[test]
+    fn weighted_shares_hold_under_concurrent_picks() {
+        let b = Balancer::new(Balance::Weighted, 3);
+        let c = backends(&[5, 1, 1]);
+        let counts = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| picks(&b, &c, 7000)))
+                .collect();
+            threads
+                .into_iter()
+                .flat_map(|t| t.join().unwrap())
+                .fold([0i32; 3], |mut acc, i| {
+                    acc[i] += 1;
+                    acc
+                })
+        });
+        // Interleaved updates may reorder picks, never skew the shares.
+        for (got, want) in counts.iter().zip([20_000, 4_000, 4_000]) {
+            assert!((got - want).abs() <= 28, "{counts:?}");
+        }
+    }
+
+    #[test]
     fn ip_hash_is_sticky_and_moves_only_the_lost_backends_clients() {
         let b = Balancer::new(Balance::IpHash, 4);
         let mut c = backends(&[1, 1, 1, 1]);
