@@ -1,6 +1,10 @@
-//! Wiring: load the config, start the updater, DNS listeners, reload
-//! triggers, the admin API (and later forwarders); `check` validates
-//! the same inputs without serving. [`start`] is also the tests' entry point.
+//! Wiring: load the config, start the control plane (the updater), the
+//! forwarder supervisor, DNS listeners, reload triggers and the admin API;
+//! `check` validates the same inputs without serving. [`start`] is also the
+//! tests' entry point.
+//!
+//! Invariant: nothing here holds state of its own or a lock; each part owns
+//! what it runs and this file only connects them.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,14 +13,15 @@ use std::sync::Arc;
 
 use crate::admin::{AdminServer, AdminState};
 use crate::config::{self, ServerConfig};
+use crate::control::triggers::{self, FileWatch};
+use crate::control::zone_set::{self, ZoneSet};
+use crate::control::{ReloadError, ReloadOutcome};
+use crate::control::{Updater, UpdaterHandle};
 use crate::dns::handler::DnsHandler;
 use crate::dns::server::DnsServer;
-use crate::forwarder::Forwarders;
+use crate::forwarder::{ForwarderError, Forwarders, Supervisor};
+use crate::geo::GeoError;
 use crate::metrics::Metrics;
-use crate::metrics::render::ForwarderBackendStats;
-use crate::reload::{self, FileWatch};
-use crate::table::updater::{Updater, UpdaterHandle};
-use crate::table::zone_set::ReloadOutcome;
 use crate::table::{Snapshot, SnapshotStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,9 +37,9 @@ pub enum StartError {
         source: notify::Error,
     },
     #[error("{0}")]
-    GeoIp(String),
-    #[error("cannot start forwarders: {0}")]
-    Forwarder(String),
+    GeoIp(#[from] GeoError),
+    #[error("cannot start forwarders: {}", join(.0))]
+    Forwarder(Vec<ForwarderError>),
     #[error("cannot install the SIGHUP handler: {0}")]
     Signal(std::io::Error),
     #[error("cannot listen for the admin API on {addr}: {source} (set [admin] listen, or \"off\")")]
@@ -52,8 +57,8 @@ pub struct RunningServer {
     pub updater: UpdaterHandle,
     /// The outcome of the first zone load.
     pub initial_load: ReloadOutcome,
-    /// The L4 forwarders (shared with the task that applies reloads).
-    pub forwarders: Arc<tokio::sync::Mutex<Forwarders>>,
+    /// The task that owns the L4 forwarders (None once shut down).
+    forwarders: Option<Supervisor>,
     /// The bound admin API address (None: `[admin] listen = "off"`).
     pub admin_addr: Option<SocketAddr>,
     pub metrics: Arc<Metrics>,
@@ -76,7 +81,10 @@ impl RunningServer {
 
     /// The bound address of each forwarder, by name.
     pub async fn forwarder_addrs(&self) -> Vec<(String, SocketAddr)> {
-        self.forwarders.lock().await.local_addrs()
+        self.forwarders
+            .as_ref()
+            .map(Supervisor::local_addrs)
+            .unwrap_or_default()
     }
 
     /// Stops listening and every task; forwarded connections drain.
@@ -90,11 +98,9 @@ impl RunningServer {
         for task in &self.tasks {
             task.abort();
         }
-        let forwarders = {
-            let mut guard = self.forwarders.lock().await;
-            std::mem::replace(&mut *guard, Forwarders::new(self.store.clone()))
-        };
-        forwarders.shutdown().await;
+        if let Some(forwarders) = self.forwarders.take() {
+            forwarders.shutdown().await;
+        }
     }
 }
 
@@ -103,49 +109,20 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let store = Arc::new(SnapshotStore::new(Snapshot::default()));
     let metrics = Arc::new(Metrics::new());
     let (updater, initial_load) =
-        Updater::with_metrics(store.clone(), config.clone(), metrics.clone())
-            .map_err(StartError::GeoIp)?;
-    let mut forwarder_configs = updater.forwarder_configs();
+        Updater::with_metrics(store.clone(), config.clone(), metrics.clone())?;
+    let forwarder_configs = updater.forwarder_configs();
     let (updater, updater_task) = updater.spawn();
     let mut tasks = vec![updater_task];
 
-    let forwarders = Arc::new(tokio::sync::Mutex::new(Forwarders::new(store.clone())));
-    let errors = forwarders.lock().await.apply(&config.forwarders).await;
-    if !errors.is_empty() {
-        return Err(StartError::Forwarder(errors.join("; ")));
-    }
-    let applier = forwarders.clone();
-    tasks.push(tokio::spawn(async move {
-        while forwarder_configs.changed().await.is_ok() {
-            let configs = forwarder_configs.borrow_and_update().clone();
-            for error in applier.lock().await.apply(&configs).await {
-                tracing::error!(target: "alwayson::reload", "forwarder: {error}");
-            }
-        }
-    }));
+    let forwarders = Supervisor::start(
+        Forwarders::new(store.clone()),
+        &config.forwarders,
+        forwarder_configs,
+    )
+    .await
+    .map_err(StartError::Forwarder)?;
 
-    let handler = DnsHandler::new(
-        store.clone(),
-        config.dns.max_udp_payload,
-        config.geoip.use_ecs,
-    )
-    .with_metrics(metrics.clone());
-    let dns = DnsServer::start(
-        &config.dns.listen,
-        handler,
-        config.dns.tcp_idle_timeout,
-        config.dns.udp_threads,
-    )
-    .map_err(|source| StartError::DnsListen {
-        addr: config
-            .dns
-            .listen
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-        source,
-    })?;
+    let dns = start_dns(&config, &store, &metrics)?;
     let dns_addrs = dns.local_addrs().to_vec();
 
     let admin = match config.admin.listen {
@@ -157,7 +134,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
                 metrics: metrics.clone(),
                 token: config.admin.token.as_deref().map(Arc::from),
                 use_ecs: config.geoip.use_ecs,
-                forwarders: forwarder_stats(forwarders.clone()),
+                forwarders: {
+                    let view = forwarders.view().clone();
+                    Arc::new(move || view.metric_rows())
+                },
             };
             match AdminServer::start(listen, state).await {
                 Ok(admin) => Some(admin),
@@ -173,35 +153,23 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     };
 
     let watch = if config.reload.watch {
-        // A folder that does not exist (yet) cannot be watched: say so and
-        // watch the rest; SIGHUP and the API still reload.
-        let mut paths = Vec::new();
-        for path in std::iter::once(config.dns.zones_dir.clone()).chain(config.path.clone()) {
-            if path.exists() {
-                paths.push(path);
-            } else {
-                tracing::warn!(path = %path.display(), "not watching a path that does not exist");
-            }
-        }
-        Some(
-            reload::watch(&paths, config.reload.debounce, updater.clone()).map_err(|source| {
-                StartError::Watch {
-                    path: config.dns.zones_dir.clone(),
-                    source,
-                }
-            })?,
-        )
+        let inputs = std::iter::once(config.dns.zones_dir.clone()).chain(config.path.clone());
+        let watch = triggers::watch_existing(inputs, config.reload.debounce, updater.clone());
+        Some(watch.map_err(|source| StartError::Watch {
+            path: config.dns.zones_dir.clone(),
+            source,
+        })?)
     } else {
         None
     };
-    tasks.push(reload::on_sighup(updater.clone()).map_err(StartError::Signal)?);
+    tasks.push(triggers::on_sighup(updater.clone()).map_err(StartError::Signal)?);
 
     Ok(RunningServer {
         dns_addrs,
         store,
         updater,
         initial_load,
-        forwarders,
+        forwarders: Some(forwarders),
         admin_addr: admin.as_ref().map(AdminServer::local_addr),
         metrics,
         admin,
@@ -211,39 +179,43 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     })
 }
 
-/// The admin API's view of the forwarders' counters. Scrapes never wait for
-/// a reload in progress: they get the last rows read instead.
-fn forwarder_stats(
-    forwarders: Arc<tokio::sync::Mutex<Forwarders>>,
-) -> crate::admin::ForwarderStatsSource {
-    let last = std::sync::Mutex::new(Vec::new());
-    Arc::new(move || {
-        let mut last = last
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Ok(forwarders) = forwarders.try_lock() {
-            *last = forwarders
-                .stats()
-                .into_iter()
-                .flat_map(|f| {
-                    f.backends.into_iter().map(move |b| ForwarderBackendStats {
-                        forwarder: f.name.clone(),
-                        listen: f.listen.to_string(),
-                        backend: b.address.to_string(),
-                        health_check: b.health_check.as_deref().map(str::to_string),
-                        healthy: b.healthy,
-                        active_connections: b.counters.active,
-                        connections_total: b.counters.total,
-                        connect_failures_total: b.counters.failed_connects,
-                        bytes_to_backend: b.counters.bytes_in,
-                        bytes_to_client: b.counters.bytes_out,
-                        draining: b.draining,
-                    })
-                })
-                .collect();
-        }
-        last.clone()
+/// The DNS listeners (UDP threads and TCP), answering from `store`.
+fn start_dns(
+    config: &ServerConfig,
+    store: &Arc<SnapshotStore>,
+    metrics: &Arc<Metrics>,
+) -> Result<DnsServer, StartError> {
+    let handler = DnsHandler::new(
+        store.clone(),
+        config.dns.max_udp_payload,
+        config.geoip.use_ecs,
+    )
+    .with_metrics(metrics.clone());
+    DnsServer::start(
+        &config.dns.listen,
+        handler,
+        config.dns.tcp_idle_timeout,
+        config.dns.udp_threads,
+    )
+    .map_err(|source| StartError::DnsListen {
+        addr: config
+            .dns
+            .listen
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        source,
     })
+}
+
+/// The errors of every forwarder that could not start, on one line.
+fn join(errors: &[ForwarderError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `alwayson serve`.
@@ -304,29 +276,29 @@ async fn wait_for_stop() {
 
 /// `alwayson check`: every problem of the config and the zones, at once.
 pub fn check(config_path: Option<&Path>, zone_files: &[PathBuf]) -> ExitCode {
-    let mut problems: Vec<String> = Vec::new();
+    let mut problems: Vec<ReloadError> = Vec::new();
     let config = match config::load(config_path) {
         Ok(c) => c,
         Err(diags) => {
-            problems.push(diags.to_string());
+            problems.push(ReloadError::Invalid(diags));
             ServerConfig::default()
         }
     };
     let files: Vec<PathBuf> = if zone_files.is_empty() {
-        match crate::table::zone_set::zone_files(&config.dns.zones_dir) {
+        match zone_set::zone_files(&config.dns.zones_dir) {
             Ok(files) => files,
             Err(e) => {
-                problems.push(format!(
-                    "{}: cannot read the zones folder: {e}",
-                    config.dns.zones_dir.display()
-                ));
+                problems.push(ReloadError::ZonesFolder {
+                    dir: config.dns.zones_dir.clone(),
+                    message: e.to_string(),
+                });
                 Vec::new()
             }
         }
     } else {
         zone_files.to_vec()
     };
-    let mut zone_set = crate::table::zone_set::ZoneSet::default();
+    let mut zone_set = ZoneSet::default();
     let outcome = zone_set.reload_files(&files, &config.health_checks, config.path.as_deref());
     problems.extend(outcome.errors);
     if problems.is_empty() {

@@ -3,7 +3,7 @@
 //!
 //! The four flows (see ARCHITECTURE.md):
 //! - zone files → `zone` (parse + validate) → [`table`] (compile) → snapshot;
-//! - [`health`] probes → observations → the updater → snapshot;
+//! - [`health`] probes → observations → [`control`] (the one writer) → snapshot;
 //! - DNS queries → `dns` → resolve → `policy` select → response;
 //! - TCP connections → `forwarder` → balance over healthy backends.
 
@@ -11,6 +11,7 @@ pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod diag;
 pub mod dns;
 pub mod duration;
@@ -20,7 +21,6 @@ pub mod health;
 pub mod import;
 pub mod metrics;
 pub mod policy;
-pub mod reload;
 pub mod table;
 pub mod telemetry;
 pub mod zone;

@@ -6,9 +6,9 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use crate::control::FlipRecord;
+use crate::control::{Problem, ReloadError, ReloadOutcome};
 use crate::health::CheckDetail;
-use crate::table::updater::FlipRecord;
-use crate::table::zone_set::ReloadOutcome;
 use crate::table::zone_table::ZoneFileReport;
 
 #[derive(Debug, Serialize)]
@@ -45,7 +45,11 @@ pub struct ReloadJson {
     pub changed: Vec<String>,
     pub removed: Vec<String>,
     pub unchanged: usize,
+    /// One entry per failed input, as the log prints it.
     pub errors: Vec<String>,
+    /// Every problem with its position (`line` and `column` are null for a
+    /// problem of a whole file or folder).
+    pub problems: Vec<ProblemJson>,
     /// Present when the reload failed: every error, one per line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -54,14 +58,40 @@ pub struct ReloadJson {
 impl From<&ReloadOutcome> for ReloadJson {
     fn from(o: &ReloadOutcome) -> Self {
         let paths = |v: &[std::path::PathBuf]| v.iter().map(|p| p.display().to_string()).collect();
+        let errors: Vec<String> = o.errors.iter().map(ToString::to_string).collect();
         Self {
             ok: o.errors.is_empty(),
             added: paths(&o.added),
             changed: paths(&o.changed),
             removed: paths(&o.removed),
             unchanged: o.unchanged,
-            errors: o.errors.clone(),
-            error: (!o.errors.is_empty()).then(|| o.errors.join("\n")),
+            errors: errors.clone(),
+            problems: o
+                .errors
+                .iter()
+                .flat_map(ReloadError::problems)
+                .map(ProblemJson::from)
+                .collect(),
+            error: (!errors.is_empty()).then(|| errors.join("\n")),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProblemJson {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl From<Problem> for ProblemJson {
+    fn from(p: Problem) -> Self {
+        Self {
+            file: p.file.display().to_string(),
+            line: p.line,
+            column: p.column,
+            message: p.message,
         }
     }
 }

@@ -34,10 +34,10 @@ use axum::routing::{get, post, put};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::control::UpdaterHandle;
 use crate::metrics::Metrics;
 use crate::metrics::render::ForwarderBackendStats;
 use crate::table::SnapshotStore;
-use crate::table::updater::UpdaterHandle;
 
 /// Where the status page and `/metrics` get forwarder rows from (the
 /// forwarder's `stats()` once it is wired in; empty until then).

@@ -12,8 +12,8 @@ use axum::response::Html;
 
 use crate::admin::AdminState;
 use crate::admin::bodies::{status_text, time_text};
+use crate::control::HealthReport;
 use crate::metrics::render::ForwarderBackendStats;
-use crate::table::updater::HealthReport;
 use crate::table::zone_table::ZoneFileReport;
 
 /// Seconds between the page's own reloads.
@@ -196,8 +196,8 @@ mod tests {
     use std::time::SystemTime;
 
     use super::*;
+    use crate::control::FlipRecord;
     use crate::health::{CheckDetail, Flip};
-    use crate::table::updater::FlipRecord;
 
     #[test]
     fn every_value_is_escaped() {

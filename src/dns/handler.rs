@@ -23,10 +23,11 @@ use super::edns::{EdnsSettings, Negotiated, negotiate};
 use super::fit::fit_udp;
 use crate::dns::resolve::{Resolution, resolve};
 use crate::geo::GeoDb;
-use crate::metrics::{Metrics, Transport, ZoneCounters};
+use crate::metrics::{Metrics, Transport};
 use crate::policy::Client;
 use crate::table::SnapshotStore;
 use crate::table::wire_name::WireName;
+use crate::table::zone_table::ZoneId;
 
 #[derive(Clone, Debug)]
 pub struct DnsHandler {
@@ -80,7 +81,7 @@ impl RequestHandler for DnsHandler {
             _ => RecordType::Unknown(0),
         };
         self.metrics.record_query(
-            zone.as_deref(),
+            zone,
             transport,
             qtype,
             info.response_code,
@@ -92,13 +93,13 @@ impl RequestHandler for DnsHandler {
 }
 
 impl DnsHandler {
-    /// Answers one request; `zone` gets the counters of the zone that held
+    /// Answers one request; `zone_id` gets the id of the zone that held
     /// the name, if one did.
     async fn respond<R: ResponseHandler>(
         &self,
         request: &Request,
         response_handle: R,
-        zone_counters: &mut Option<Arc<ZoneCounters>>,
+        zone_id: &mut Option<ZoneId>,
     ) -> ResponseInfo {
         let mut metadata = Metadata::response_from_request(&request.metadata);
         metadata.recursion_available = false;
@@ -126,7 +127,7 @@ impl DnsHandler {
             metadata.response_code = ResponseCode::Refused;
             return send_empty(request, response_handle, metadata, edns.response.as_ref()).await;
         };
-        *zone_counters = Some(zone.counters.clone());
+        *zone_id = Some(zone.id);
         let client = client_of(request, edns.ecs.as_ref(), snapshot.geo.as_deref());
         let (qname, qtype) = (query.name(), query.query_type());
         let mut res = resolve(&snapshot, zone, qname, qtype, &client, !udp);

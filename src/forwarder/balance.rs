@@ -10,8 +10,7 @@
 //! clients that ranked it first, and a retry takes the client's next choice.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
 use rand::Rng;
 
@@ -29,13 +28,13 @@ pub struct Candidate {
 }
 
 /// One forwarder's selection state (round robin cursor, smooth weighted
-/// round robin weights) for a fixed list of backends.
+/// round robin weights) for a fixed list of backends. Picks take no lock.
 #[derive(Debug)]
 pub struct Balancer {
     balance: Balance,
     cursor: AtomicUsize,
     /// Smooth weighted round robin "current weight" per backend.
-    current: Mutex<Vec<i64>>,
+    current: Box<[AtomicI64]>,
 }
 
 impl Balancer {
@@ -43,7 +42,7 @@ impl Balancer {
         Self {
             balance,
             cursor: AtomicUsize::new(0),
-            current: Mutex::new(vec![0; backends]),
+            current: (0..backends).map(|_| AtomicI64::new(0)).collect(),
         }
     }
 
@@ -115,29 +114,37 @@ impl Balancer {
         }
     }
 
+    /// nginx's smooth weighted round robin over per-backend atomics: every
+    /// eligible backend gains its weight, the one with the most current
+    /// weight wins and gives back the total. One pick at a time gives
+    /// exactly nginx's sequence; concurrent picks may interleave their
+    /// updates, but each still adds and removes the same total, so a
+    /// backend picked too often sinks and the shares stay the weights'.
     fn smooth_weighted(
         &self,
         candidates: &[Candidate],
         eligible: impl Fn(usize) -> bool,
     ) -> Option<usize> {
-        // A poisoned lock only means another pick panicked mid-update; the
-        // weights are still usable numbers.
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        current.resize(candidates.len(), 0);
         let mut total = 0i64;
-        let mut best: Option<usize> = None;
+        let mut best: Option<(usize, i64)> = None;
         for i in (0..candidates.len()).filter(|&i| eligible(i)) {
             let weight = i64::from(candidates[i].weight);
-            current[i] += weight;
+            // A candidate past the balancer's size (not built by a pool)
+            // starts from zero every time.
+            let current = self
+                .current
+                .get(i)
+                .map_or(weight, |c| c.fetch_add(weight, Ordering::Relaxed) + weight);
             total += weight;
-            if best.is_none_or(|b| current[i] > current[b]) {
-                best = Some(i);
+            if best.is_none_or(|(_, b)| current > b) {
+                best = Some((i, current));
             }
         }
-        if let Some(b) = best {
-            current[b] -= total;
+        let (b, _) = best?;
+        if let Some(c) = self.current.get(b) {
+            c.fetch_sub(total, Ordering::Relaxed);
         }
-        best
+        Some(b)
     }
 }
 
@@ -293,6 +300,28 @@ mod tests {
             acc
         });
         assert_eq!(counts, [500, 100, 100]);
+    }
+
+    #[test]
+    fn weighted_shares_hold_under_concurrent_picks() {
+        let b = Balancer::new(Balance::Weighted, 3);
+        let c = backends(&[5, 1, 1]);
+        let counts = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| picks(&b, &c, 7000)))
+                .collect();
+            threads
+                .into_iter()
+                .flat_map(|t| t.join().unwrap())
+                .fold([0i32; 3], |mut acc, i| {
+                    acc[i] += 1;
+                    acc
+                })
+        });
+        // Interleaved updates may reorder picks, never skew the shares.
+        for (got, want) in counts.iter().zip([20_000, 4_000, 4_000]) {
+            assert!((got - want).abs() <= 28, "{counts:?}");
+        }
     }
 
     #[test]

@@ -13,14 +13,18 @@
 //! ends (unless a forwarder of the same name runs again).
 //!
 //! Files: `config` (TOML → [`ForwarderConfig`]), `balance` (pure selection),
-//! `pool` (backends across reloads), `workers` (thread per core, one
+//! `pool` (backends across reloads), `instance` (one forwarder's shared
+//! state and stats), `workers` (thread per core, one
 //! `SO_REUSEPORT` listener per thread), `listener` (accept loop, limits),
 //! `session` (connect, retry, idle, drain), `opening` (PROXY header and
 //! early client bytes with the handshake), `relay` (buffered copy, splice,
-//! or both), `proxy_v2` (header bytes), `stats` (counters).
+//! or both), `proxy_v2` (header bytes), `stats` (counters and their
+//! metric rows), `supervisor` (the task that owns [`Forwarders`] and applies
+//! the control plane's configs).
 
 pub mod balance;
 pub mod config;
+mod instance;
 mod listener;
 mod opening;
 mod pool;
@@ -28,11 +32,13 @@ pub mod proxy_v2;
 pub mod relay;
 mod session;
 pub mod stats;
+pub mod supervisor;
 mod workers;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use tokio::task::{JoinHandle, JoinSet};
 
 pub use config::{
@@ -40,11 +46,25 @@ pub use config::{
     convert_all,
 };
 pub use relay::CopyMode;
-pub use stats::{BackendStats, CounterValues, ForwarderStats};
+pub use stats::{BackendStats, CounterValues, ForwarderStats, ForwarderStatsView};
+pub use supervisor::Supervisor;
 
 use crate::table::SnapshotStore;
-use listener::Forwarder;
+use instance::Forwarder;
 use workers::Workers;
+
+/// Why a forwarder could not be (re)started.
+#[derive(Debug, thiserror::Error)]
+pub enum ForwarderError {
+    /// Its listen address could not be bound; it keeps running as it was
+    /// (or does not run, when it is new).
+    #[error("forwarder {name:?}: cannot listen on {listen}: {source}")]
+    Listen {
+        name: String,
+        listen: SocketAddr,
+        source: std::io::Error,
+    },
+}
 
 /// Every running forwarder.
 #[derive(Debug)]
@@ -58,6 +78,40 @@ pub struct Forwarders {
     drains: JoinSet<()>,
     /// Where listeners and their connections run.
     workers: Workers,
+    /// What stats readers see: the forwarders above, republished after
+    /// every change.
+    view: Arc<ArcSwap<ForwarderSet>>,
+}
+
+/// The forwarders as stats readers see them: running ones, then removed
+/// ones (draining until their last connection ends). Their counters are
+/// live atomics, so reading through a published set never waits.
+#[derive(Debug, Default)]
+pub struct ForwarderSet {
+    running: Vec<(Arc<Forwarder>, SocketAddr)>,
+    retired: Vec<(Arc<Forwarder>, SocketAddr)>,
+}
+
+impl ForwarderSet {
+    /// Each running forwarder's name and bound address.
+    pub fn local_addrs(&self) -> Vec<(String, SocketAddr)> {
+        self.running
+            .iter()
+            .map(|(f, local)| (f.name.clone(), *local))
+            .collect()
+    }
+
+    /// Running forwarders, then removed ones still draining.
+    pub fn stats(&self) -> Vec<ForwarderStats> {
+        let running = self.running.iter().map(|(f, local)| f.stats(*local));
+        let retired = self
+            .retired
+            .iter()
+            .filter(|(f, _)| f.is_draining())
+            .filter(|(f, _)| !self.running.iter().any(|(r, _)| r.name == f.name))
+            .map(|(f, local)| f.stats(*local));
+        running.chain(retired).collect()
+    }
 }
 
 #[derive(Debug)]
@@ -93,7 +147,13 @@ impl Forwarders {
             retired: Vec::new(),
             drains: JoinSet::new(),
             workers: Workers::new(threads),
+            view: Arc::default(),
         }
+    }
+
+    /// A reader of these forwarders' stats that never waits for a reload.
+    pub fn stats_view(&self) -> ForwarderStatsView {
+        ForwarderStatsView::new(Arc::clone(&self.view))
     }
 
     /// How many threads run the listeners and connections.
@@ -102,8 +162,8 @@ impl Forwarders {
     }
 
     /// Makes the running forwarders match `configs` (names are unique); returns
-    /// one message per forwarder that could not be (re)started.
-    pub async fn apply(&mut self, configs: &[ForwarderConfig]) -> Vec<String> {
+    /// one error per forwarder that could not be (re)started.
+    pub async fn apply(&mut self, configs: &[ForwarderConfig]) -> Vec<ForwarderError> {
         while self.drains.try_join_next().is_some() {}
         self.retired.retain(|(f, _)| f.is_draining());
         let mut errors = Vec::new();
@@ -129,27 +189,30 @@ impl Forwarders {
             }
             self.running.push(r);
         }
+        self.publish();
         errors
     }
 
     /// Each forwarder's name and bound address.
     pub fn local_addrs(&self) -> Vec<(String, SocketAddr)> {
-        self.running
-            .iter()
-            .map(|r| (r.forwarder.name.clone(), r.local))
-            .collect()
+        self.view.load().local_addrs()
     }
 
     /// Running forwarders, then removed ones still draining.
     pub fn stats(&self) -> Vec<ForwarderStats> {
-        let running = self.running.iter().map(|r| r.forwarder.stats(r.local));
-        let retired = self
-            .retired
-            .iter()
-            .filter(|(f, _)| f.is_draining())
-            .filter(|(f, _)| !self.running.iter().any(|r| r.forwarder.name == f.name))
-            .map(|(f, local)| f.stats(*local));
-        running.chain(retired).collect()
+        self.view.load().stats()
+    }
+
+    /// Shows the current forwarders to stats readers.
+    fn publish(&self) {
+        self.view.store(Arc::new(ForwarderSet {
+            running: self
+                .running
+                .iter()
+                .map(|r| (Arc::clone(&r.forwarder), r.local))
+                .collect(),
+            retired: self.retired.clone(),
+        }));
     }
 
     /// Stops accepting, then lets open connections finish for at most each
@@ -158,10 +221,11 @@ impl Forwarders {
         for r in std::mem::take(&mut self.running) {
             self.retire(r).await;
         }
+        self.publish();
         while self.drains.join_next().await.is_some() {}
     }
 
-    async fn start(&mut self, config: &ForwarderConfig) -> Result<Running, String> {
+    async fn start(&mut self, config: &ForwarderConfig) -> Result<Running, ForwarderError> {
         let forwarder = Arc::new(Forwarder::new(config, Arc::clone(&self.store), self.copy));
         let (local, accept) = self.listen(config, &forwarder)?;
         tracing::info!(forwarder = %config.name, listen = %local, backends = config.backends.len(), "forwarder started");
@@ -177,7 +241,7 @@ impl Forwarders {
         &mut self,
         r: &mut Running,
         config: &ForwarderConfig,
-    ) -> Result<(), String> {
+    ) -> Result<(), ForwarderError> {
         if config.listen != r.listen {
             let (local, accept) = self.listen(config, &r.forwarder)?;
             stop_accepting(&mut r.accept).await;
@@ -199,17 +263,16 @@ impl Forwarders {
         &mut self,
         config: &ForwarderConfig,
         forwarder: &Arc<Forwarder>,
-    ) -> Result<(SocketAddr, Vec<JoinHandle<()>>), String> {
+    ) -> Result<(SocketAddr, Vec<JoinHandle<()>>), ForwarderError> {
         let forwarder = Arc::clone(forwarder);
         self.workers
             .listen(config.listen, move |listener| {
                 listener::accept_loop(Arc::clone(&forwarder), listener)
             })
-            .map_err(|e| {
-                format!(
-                    "forwarder {:?}: cannot listen on {}: {e}",
-                    config.name, config.listen
-                )
+            .map_err(|source| ForwarderError::Listen {
+                name: config.name.clone(),
+                listen: config.listen,
+                source,
             })
     }
 

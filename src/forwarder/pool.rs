@@ -6,6 +6,7 @@
 //! stop signal), so a weight or health-check change never disturbs its
 //! connections. A removed backend is handed back to be drained.
 
+use std::cell::RefCell;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -89,24 +90,39 @@ impl Pool {
     }
 
     /// Picks the next backend to try for a client, given the current health,
-    /// skipping `tried` (indices into `backends`).
+    /// skipping `tried` (indices into `backends`). Allocates nothing: the
+    /// candidates are written into this thread's reused buffer.
     pub fn pick(&self, health: &HealthView, client: IpAddr, tried: &[usize]) -> Option<usize> {
-        let candidates: Vec<Candidate> = self
-            .backends
-            .iter()
-            .map(|b| Candidate {
+        CANDIDATES.with(|buffer| {
+            // A pick never calls back into another pick, so the buffer is
+            // always free here; a `try_borrow` failure falls back to a fresh one.
+            let mut fresh = Vec::new();
+            let mut borrowed = buffer.try_borrow_mut();
+            let candidates = match borrowed.as_deref_mut() {
+                Ok(reused) => reused,
+                Err(_) => &mut fresh,
+            };
+            candidates.clear();
+            candidates.extend(self.backends.iter().map(|b| Candidate {
                 healthy: b.is_healthy(health),
                 active: b.counters.active(),
                 weight: b.config.weight,
                 key: b.key,
-            })
-            .collect();
-        self.balancer.pick(
-            &candidates,
-            client,
-            tried,
-            self.config.when_all_down,
-            &mut rand::rng(),
-        )
+            }));
+            self.balancer.pick(
+                candidates,
+                client,
+                tried,
+                self.config.when_all_down,
+                &mut rand::rng(),
+            )
+        })
     }
+}
+
+thread_local! {
+    /// The candidates of the pick running on this thread; it keeps its
+    /// capacity, so after a thread's first pick over the largest pool,
+    /// picks allocate nothing.
+    static CANDIDATES: RefCell<Vec<Candidate>> = const { RefCell::new(Vec::new()) };
 }

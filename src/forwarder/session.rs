@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
-use super::listener::Forwarder;
+use super::instance::Forwarder;
 use super::opening::{self, Opening};
 use super::pool::{Backend, Pool};
 use super::proxy_v2;
@@ -105,10 +105,10 @@ async fn connect(
     // One health view for every attempt of this connection; the guard is not
     // held across awaits.
     let health = Arc::clone(&forwarder.store.load().health);
-    let mut tried = Vec::with_capacity(MAX_CONNECT_ATTEMPTS);
-    for _ in 0..MAX_CONNECT_ATTEMPTS {
-        let index = pool.pick(&health, client, &tried)?;
-        tried.push(index);
+    let mut tried = [0; MAX_CONNECT_ATTEMPTS];
+    for attempt in 0..MAX_CONNECT_ATTEMPTS {
+        let index = pool.pick(&health, client, &tried[..attempt])?;
+        tried[attempt] = index;
         let backend = &pool.backends[index];
         // counted before the connect, so concurrent least_conn picks see it
         let slot = backend.counters.open();

@@ -1,20 +1,74 @@
-//! Forwarder metrics: lock-free counters updated on the connection path and
-//! the plain snapshots [`super::Forwarders::stats`] returns for the admin
-//! and Prometheus layers.
+//! Forwarder metrics: lock-free counters updated on the connection path,
+//! the plain snapshots [`super::Forwarders::stats`] returns, and their
+//! rows for the admin and Prometheus layers ([`ForwarderStatsView`]).
 //!
 //! Invariant: the connection path only does relaxed atomic adds; `active`
 //! goes up exactly once and down exactly once per connection (through
 //! [`ActiveGuard`]), so it never drifts, also when a task is aborted.
+//! Readers reach the live counters through an `ArcSwap` of the current
+//! forwarders: a scrape never locks and never waits for a reload.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use arc_swap::ArcSwap;
 use tokio::sync::Notify;
-
 use tokio::time::Instant;
 
+use super::ForwarderSet;
 use crate::health::CheckId;
+use crate::metrics::render::ForwarderBackendStats;
+
+/// A cheap, cloneable reader of the current forwarders' stats.
+#[derive(Clone, Debug)]
+pub struct ForwarderStatsView {
+    set: Arc<ArcSwap<ForwarderSet>>,
+}
+
+impl ForwarderStatsView {
+    pub(super) fn new(set: Arc<ArcSwap<ForwarderSet>>) -> Self {
+        Self { set }
+    }
+
+    /// Each running forwarder's name and bound address.
+    pub fn local_addrs(&self) -> Vec<(String, SocketAddr)> {
+        self.set.load().local_addrs()
+    }
+
+    /// Running forwarders, then removed ones still draining.
+    pub fn stats(&self) -> Vec<ForwarderStats> {
+        self.set.load().stats()
+    }
+
+    /// One row per backend, for `/metrics` and the status page.
+    pub fn metric_rows(&self) -> Vec<ForwarderBackendStats> {
+        metric_rows(self.stats())
+    }
+}
+
+/// One row per backend of every forwarder, in the order given.
+pub fn metric_rows(stats: Vec<ForwarderStats>) -> Vec<ForwarderBackendStats> {
+    stats
+        .into_iter()
+        .flat_map(|f| {
+            let listen = f.listen.to_string();
+            f.backends.into_iter().map(move |b| ForwarderBackendStats {
+                forwarder: f.name.clone(),
+                listen: listen.clone(),
+                backend: b.address.to_string(),
+                health_check: b.health_check.as_deref().map(str::to_string),
+                healthy: b.healthy,
+                active_connections: b.counters.active,
+                connections_total: b.counters.total,
+                connect_failures_total: b.counters.failed_connects,
+                bytes_to_backend: b.counters.bytes_in,
+                bytes_to_client: b.counters.bytes_out,
+                draining: b.draining,
+            })
+        })
+        .collect()
+}
 
 /// One forwarder's counters and its backends', as of one moment.
 #[derive(Clone, Debug, PartialEq, Eq)]

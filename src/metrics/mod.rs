@@ -4,26 +4,29 @@
 //! Invariant: recording a query is a handful of relaxed atomic increments
 //! into fixed arrays indexed by small label enums (transport × rcode × a
 //! fixed qtype list with "other"); no lock, no allocation, no formatting.
-//! Per-zone counters live in an `Arc<ZoneCounters>` that the compiled zone
-//! carries; [`Metrics::attach_zones`] hands the same counters to every
-//! recompiled version of an origin, so counts survive reloads. Everything
+//! Per-zone counters live in [`zone_slots`], found by the [`ZoneId`] the
+//! compiled zone carries; [`Metrics::assign_zone_ids`] gives every
+//! recompiled version of an origin the same id (and creates its slot before
+//! the control plane publishes it), so counts survive reloads. Everything
 //! else (probe results, flips, reloads) is counted by the updater, off the
 //! query path, and all formatting happens in [`render`] on scrape.
 
 mod histogram;
 mod labels;
 pub mod render;
+mod zone_slots;
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hickory_proto::op::ResponseCode;
-use hickory_proto::rr::RecordType;
+use hickory_proto::rr::{Name, RecordType};
 
 use crate::health::CheckId;
-use crate::table::zone_table::CompiledZone;
+use crate::table::zone_table::ZoneId;
+use zone_slots::ZoneSlots;
 
 pub use histogram::Histogram;
 pub use labels::{QTYPES, RCODES, TRANSPORTS, Transport};
@@ -42,15 +45,25 @@ pub const PROBE_DURATION_BOUNDS: &[f64] = &[
 #[derive(Debug)]
 pub struct Metrics {
     /// Queries answered without a zone (REFUSED, FORMERR, NOTIMP, BADVERS).
-    unmatched: Arc<ZoneCounters>,
-    /// By origin (lowercase, absolute), for the zones currently served.
-    zones: Mutex<BTreeMap<String, Arc<ZoneCounters>>>,
+    unmatched: ZoneCounters,
+    /// Every zone's counters, by id (also of origins no longer served).
+    slots: ZoneSlots,
+    /// Which origins are served now and their ids. Updater and scrapes only.
+    zones: Mutex<ZoneIds>,
     latency: Histogram,
     truncated: [AtomicU64; TRANSPORTS],
     reloads: AtomicU64,
     reload_errors: AtomicU64,
     /// Written by the updater only; read on scrape.
     checks: Mutex<BTreeMap<CheckId, CheckCounters>>,
+}
+
+/// The ids of the served origins, and the next id to give out.
+#[derive(Debug, Default)]
+struct ZoneIds {
+    /// By origin (lowercase, absolute).
+    served: BTreeMap<String, ZoneId>,
+    next: u32,
 }
 
 /// Queries of one zone by transport × rcode × qtype.
@@ -72,7 +85,8 @@ struct CheckCounters {
 impl Default for Metrics {
     fn default() -> Self {
         Self {
-            unmatched: Arc::default(),
+            unmatched: ZoneCounters::default(),
+            slots: ZoneSlots::default(),
             zones: Mutex::default(),
             latency: Histogram::new(QUERY_LATENCY_BOUNDS),
             truncated: Default::default(),
@@ -104,41 +118,64 @@ impl Metrics {
     }
 
     /// Counts one answered query (the query path: atomics only). `zone` is
-    /// None when no served zone held the name, or the query never got that far.
+    /// None when no served zone held the name, or the query never got that
+    /// far. A zone whose id was never assigned (a table built without the
+    /// control plane) is not counted per zone.
     pub fn record_query(
         &self,
-        zone: Option<&ZoneCounters>,
+        zone: Option<ZoneId>,
         transport: Transport,
         qtype: RecordType,
         rcode: ResponseCode,
         truncated: bool,
         elapsed: Duration,
     ) {
-        let counters = zone.unwrap_or(&self.unmatched);
-        counters.queries[labels::index(transport, rcode, qtype)].fetch_add(1, Ordering::Relaxed);
+        let counters = match zone {
+            None => Some(&self.unmatched),
+            Some(id) => self.slots.get(id),
+        };
+        if let Some(counters) = counters {
+            counters.queries[labels::index(transport, rcode, qtype)]
+                .fetch_add(1, Ordering::Relaxed);
+        }
         if truncated {
             self.truncated[transport as usize].fetch_add(1, Ordering::Relaxed);
         }
         self.latency.observe(elapsed);
     }
 
-    /// Gives every compiled zone the counters of its origin (new ones for a
-    /// new origin) and forgets origins no longer served. Updater only.
-    pub fn attach_zones(&self, zones: &mut [CompiledZone]) {
-        let mut registry = lock(&self.zones);
-        let mut next = BTreeMap::new();
-        for zone in zones {
-            let origin = zone.origin.to_lowercase().to_string();
-            let counters = registry.remove(&origin).unwrap_or_default();
-            zone.counters = counters.clone();
-            next.insert(origin, counters);
+    /// The id of each origin about to be served, in order: the id it had
+    /// if it is served now, else a new one whose counters start at zero.
+    /// Origins left out are forgotten (a later return starts from zero).
+    /// Their counters exist before this returns, so the caller may publish
+    /// the ids at once. Updater only.
+    pub fn assign_zone_ids<'a>(&self, origins: impl IntoIterator<Item = &'a Name>) -> Vec<ZoneId> {
+        let mut ids = lock(&self.zones);
+        let mut served = BTreeMap::new();
+        let mut assigned = Vec::new();
+        for origin in origins {
+            let origin = origin.to_lowercase().to_string();
+            let id = match ids.served.remove(&origin) {
+                Some(id) => id,
+                None => {
+                    // u32::MAX is ZoneId::UNASSIGNED; ids are never reused
+                    let id = ZoneId(ids.next.min(u32::MAX - 1));
+                    ids.next = ids.next.saturating_add(1);
+                    self.slots.create(id);
+                    id
+                }
+            };
+            served.insert(origin, id);
+            assigned.push(id);
         }
-        *registry = next;
+        ids.served = served;
+        assigned
     }
 
     /// The counters of a served origin (`"example.com."`), for tests and the status page.
-    pub fn zone_counters(&self, origin: &str) -> Option<Arc<ZoneCounters>> {
-        lock(&self.zones).get(&origin.to_ascii_lowercase()).cloned()
+    pub fn zone_counters(&self, origin: &str) -> Option<&ZoneCounters> {
+        let id = *lock(&self.zones).served.get(&origin.to_ascii_lowercase())?;
+        self.slots.get(id)
     }
 
     /// Counts one probe result of `id`. Updater only.
@@ -212,9 +249,11 @@ mod tests {
     #[test]
     fn a_query_lands_in_its_zone_transport_rcode_and_qtype() {
         let metrics = Metrics::new();
-        let zone = ZoneCounters::default();
+        let origin = Name::from_ascii("example.com.").unwrap();
+        let ids = metrics.assign_zone_ids([&origin]);
+        let zone = metrics.zone_counters("example.com.").unwrap();
         metrics.record_query(
-            Some(&zone),
+            Some(ids[0]),
             Transport::Udp,
             RecordType::AAAA,
             ResponseCode::NXDomain,

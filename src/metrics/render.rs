@@ -63,8 +63,10 @@ pub fn render(
     );
     {
         let zones = lock(&metrics.zones);
-        for (origin, counters) in zones.iter() {
-            query_series(w, origin, counters);
+        for (origin, id) in &zones.served {
+            if let Some(counters) = metrics.slots.get(*id) {
+                query_series(w, origin, counters);
+            }
         }
     }
     query_series(w, "none", &metrics.unmatched);

@@ -12,7 +12,7 @@ use hickory_proto::serialize::binary::BinEncodable;
 use crate::policy::{GroupRules, PolicyKind, Routing};
 use crate::table::wire_name::key_of;
 use crate::table::zone_table::{
-    Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget,
+    Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
 };
 use crate::zone::model::{RecordSet, SetData, WhenAllDown, Zone};
 use crate::zone::rdata::dname_target;
@@ -113,7 +113,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         nodes,
         index,
         record_count,
-        counters: Arc::default(),
+        id: ZoneId::UNASSIGNED,
     }
 }
 

@@ -10,7 +10,6 @@ use std::time::SystemTime;
 use hickory_proto::rr::{Name, Record, RecordType};
 
 use crate::health::CheckId;
-use crate::metrics::ZoneCounters;
 use crate::policy::GroupRules;
 use crate::table::wire_name::WireName;
 
@@ -63,9 +62,22 @@ pub struct CompiledZone {
     pub nodes: Vec<Node>,
     pub index: HashMap<Box<[u8]>, usize>,
     pub record_count: usize,
-    /// Query counters of this origin, shared by every compiled version of it
-    /// (set by the updater through `Metrics::attach_zones`).
-    pub counters: Arc<ZoneCounters>,
+    /// The origin's stable number (the same for every compiled version of
+    /// it), set by the control plane before the zone is published.
+    pub id: ZoneId,
+}
+
+/// A stable number for a served origin: the control plane gives each
+/// origin one when it starts being served and never reuses it, so whatever
+/// is kept per zone outside the table (query counters) can be found by it
+/// with an array index instead of a hash of the name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ZoneId(pub u32);
+
+impl ZoneId {
+    /// What the compile step gives a zone until the
+    /// control plane assigns its id; never assigned to an origin.
+    pub const UNASSIGNED: ZoneId = ZoneId(u32::MAX);
 }
 
 #[derive(Debug)]

@@ -4,6 +4,7 @@
 //! otherwise every problem is returned with its `file:line:col`.
 
 pub mod convert;
+pub mod cross_check;
 pub mod groups;
 pub mod model;
 pub mod names;

@@ -297,6 +297,14 @@ async fn reload_says_what_changed_or_why_it_failed() {
     let error = failed["error"].as_str().unwrap();
     assert!(error.contains("broken.toml:8:"), "{error}");
     assert!(error.contains("192.0.2.300"), "{error}");
+    let problem = &failed["problems"][0];
+    assert!(problem["file"].as_str().unwrap().ends_with("broken.toml"));
+    assert_eq!(problem["line"], 8, "{problem}");
+    assert!(problem["column"].as_u64().is_some(), "{problem}");
+    assert!(
+        problem["message"].as_str().unwrap().contains("192.0.2.300"),
+        "{problem}"
+    );
     let listed = admin.get("/api/v1/zones").await.json();
     let entry = listed["zones"]
         .as_array()

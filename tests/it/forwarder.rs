@@ -557,7 +557,7 @@ async fn reload_drains_removed_backends_and_keeps_the_rest() {
     clash.listen = taken.local_addr().unwrap();
     let errors = forwarders.apply(&[cfg.clone(), other, clash]).await;
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].contains("clash"), "{errors:?}");
+    assert!(errors[0].to_string().contains("clash"), "{errors:?}");
     assert_eq!(forwarders.local_addrs().len(), 2);
     assert!(echoes(&mut on_other, b"after").await);
 
@@ -647,6 +647,9 @@ async fn a_port_taken_by_another_socket_is_reported() {
     let mut forwarders = Forwarders::with_threads(store(), CopyMode::default(), 2);
     let errors = forwarders.apply(&[busy]).await;
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].contains("cannot listen on"), "{errors:?}");
+    assert!(
+        errors[0].to_string().contains("cannot listen on"),
+        "{errors:?}"
+    );
     assert!(forwarders.local_addrs().is_empty());
 }

@@ -103,7 +103,10 @@ async fn serve_runs_forwarders_over_dns_health_and_reloads_them() {
     .unwrap();
     let outcome = server.reload().await.unwrap();
     assert!(
-        outcome.errors.iter().all(|e| e.contains("zones")),
+        outcome
+            .errors
+            .iter()
+            .all(|e| e.to_string().contains("zones")),
         "{outcome:?}"
     );
     let start_wait = Instant::now();

@@ -221,7 +221,10 @@ async fn a_missing_or_broken_database_is_a_clear_error() {
     std::fs::write(&mmdb, b"this is not a MaxMind database").unwrap();
     let outcome = server.reload().await.unwrap();
     assert_eq!(outcome.errors.len(), 1, "{outcome:?}");
-    assert!(outcome.errors[0].contains("geo.mmdb"), "{outcome:?}");
+    assert!(
+        outcome.errors[0].to_string().contains("geo.mmdb"),
+        "{outcome:?}"
+    );
     let r = udp(
         server.dns_addr(),
         &with_ecs(query("api.example.com.", RecordType::A), "10.1.2.0/24"),

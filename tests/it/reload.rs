@@ -116,7 +116,7 @@ async fn a_broken_edit_keeps_the_old_zone_and_reports_where() {
         "{}:8:11: invalid IPv4 address \"192.0.2.999\"",
         file.display()
     );
-    assert_eq!(outcome.errors[0], expected);
+    assert_eq!(outcome.errors[0].to_string(), expected);
     assert_eq!(
         www(server.dns_addr(), "example.com.").await.1,
         ["192.0.2.1"]

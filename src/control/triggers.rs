@@ -8,7 +8,7 @@ use std::time::Duration;
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
-use crate::table::updater::UpdaterHandle;
+use crate::control::handle::UpdaterHandle;
 
 /// Keeps the file watcher alive; dropping it stops watching.
 pub struct FileWatch {
@@ -55,6 +55,25 @@ pub fn watch(
         _watcher: watcher,
         task,
     })
+}
+
+/// Like [`watch`], over those of `paths` that exist: a folder that does not
+/// exist (yet) cannot be watched, so it is named in a warning and the rest
+/// are watched; SIGHUP and the API still reload.
+pub fn watch_existing(
+    paths: impl IntoIterator<Item = PathBuf>,
+    debounce: Duration,
+    updater: UpdaterHandle,
+) -> notify::Result<FileWatch> {
+    let mut existing = Vec::new();
+    for path in paths {
+        if path.exists() {
+            existing.push(path);
+        } else {
+            tracing::warn!(path = %path.display(), "not watching a path that does not exist");
+        }
+    }
+    watch(&existing, debounce, updater)
 }
 
 /// Reloads on every SIGHUP until the runtime stops.

@@ -5,107 +5,28 @@
 //! recomputed). Each flip, reload and override is logged as one line.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::config::ServerConfig;
+use crate::control::geo_source::GeoSource;
+use crate::control::handle::{Command, FlipRecord, HealthReport, UpdaterHandle};
+use crate::control::memory::release_freed_memory;
+use crate::control::outcome::{ReloadError, ReloadOutcome};
+use crate::control::zone_set::ZoneSet;
 use crate::forwarder::config::ForwarderConfig;
-use crate::geo::GeoDb;
-use crate::health::{
-    CheckDetail, Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Override, Prober,
-    UnknownCheck,
-};
+use crate::geo::GeoError;
+use crate::health::{Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Prober};
 use crate::metrics::Metrics;
 use crate::table::routing;
-use crate::table::zone_set::{ReloadOutcome, ZoneSet};
 use crate::table::{Snapshot, SnapshotStore, ZoneTable};
 
 /// How many commands or observations may wait for the updater.
 const QUEUE: usize = 4096;
 /// How many recent flips the status page can show.
 const RECENT_FLIPS: usize = 100;
-
-#[derive(Debug)]
-pub enum Command {
-    /// Re-read the config's health checks and every zone file.
-    Reload {
-        reply: Option<oneshot::Sender<ReloadOutcome>>,
-    },
-    /// Hold a check's status (maintenance), or clear the hold with `None`.
-    Override {
-        id: String,
-        value: Option<Override>,
-        reply: oneshot::Sender<Result<(), UnknownCheck>>,
-    },
-    /// Every check's details and the recent flips, for the admin API.
-    Health {
-        reply: oneshot::Sender<HealthReport>,
-    },
-}
-
-/// What the admin API shows about health.
-#[derive(Clone, Debug, Default)]
-pub struct HealthReport {
-    pub checks: Vec<CheckDetail>,
-    /// Newest last.
-    pub recent_flips: Vec<FlipRecord>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FlipRecord {
-    pub at: SystemTime,
-    pub flip: Flip,
-}
-
-/// A cheap, cloneable way to send commands to the updater.
-#[derive(Clone, Debug)]
-pub struct UpdaterHandle {
-    tx: mpsc::Sender<Command>,
-}
-
-impl UpdaterHandle {
-    /// Reloads and waits for the outcome (None: the updater has stopped).
-    pub async fn reload(&self) -> Option<ReloadOutcome> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Command::Reload { reply: Some(reply) })
-            .await
-            .ok()?;
-        rx.await.ok()
-    }
-
-    /// Asks for a reload without waiting (file watch, SIGHUP).
-    pub fn request_reload(&self) {
-        let _ = self.tx.try_send(Command::Reload { reply: None });
-    }
-
-    /// Sets or clears an override; the flip (if any) is published before this returns.
-    pub async fn set_override(
-        &self,
-        id: &str,
-        value: Option<Override>,
-    ) -> Option<Result<(), UnknownCheck>> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Command::Override {
-                id: id.to_string(),
-                value,
-                reply,
-            })
-            .await
-            .ok()?;
-        rx.await.ok()
-    }
-
-    pub async fn health(&self) -> Option<HealthReport> {
-        let (reply, rx) = oneshot::channel();
-        self.tx.send(Command::Health { reply }).await.ok()?;
-        rx.await.ok()
-    }
-}
 
 pub struct Updater {
     store: Arc<SnapshotStore>,
@@ -121,37 +42,6 @@ pub struct Updater {
     metrics: Arc<Metrics>,
 }
 
-/// The GeoIP database and the file version it was read from.
-#[derive(Default)]
-struct GeoSource {
-    db: Option<Arc<GeoDb>>,
-    path: Option<PathBuf>,
-    modified: Option<SystemTime>,
-}
-
-impl GeoSource {
-    /// Re-opens the database when its path or file changed; on failure the
-    /// previous database stays in use and the error is returned.
-    fn refresh(&mut self, path: Option<&Path>) -> Result<(), String> {
-        let Some(path) = path else {
-            *self = GeoSource::default();
-            return Ok(());
-        };
-        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-        if self.path.as_deref() == Some(path) && modified.is_some() && self.modified == modified {
-            return Ok(());
-        }
-        let db = GeoDb::open(path).map_err(|e| e.to_string())?;
-        tracing::info!(target: "alwayson::reload", path = %path.display(), kind = db.database_type(), "GeoIP database loaded");
-        *self = GeoSource {
-            db: Some(Arc::new(db)),
-            path: Some(path.to_path_buf()),
-            modified,
-        };
-        Ok(())
-    }
-}
-
 impl Updater {
     /// Loads every zone once, starts the probes and publishes the first
     /// snapshot. Fails only when the configured GeoIP database cannot be
@@ -159,17 +49,17 @@ impl Updater {
     pub fn new(
         store: Arc<SnapshotStore>,
         config: ServerConfig,
-    ) -> Result<(Self, ReloadOutcome), String> {
+    ) -> Result<(Self, ReloadOutcome), GeoError> {
         Self::with_metrics(store, config, Arc::new(Metrics::new()))
     }
 
     /// Like [`Updater::new`], counting probes, flips and reloads into
-    /// `metrics` and giving compiled zones their query counters.
+    /// `metrics` and giving compiled zones the ids of their query counters.
     pub fn with_metrics(
         store: Arc<SnapshotStore>,
         config: ServerConfig,
         metrics: Arc<Metrics>,
-    ) -> Result<(Self, ReloadOutcome), String> {
+    ) -> Result<(Self, ReloadOutcome), GeoError> {
         let mut geo = GeoSource::default();
         geo.refresh(config.geoip.database.as_deref())?;
         let (tx, observations) = mpsc::channel(QUEUE);
@@ -200,7 +90,7 @@ impl Updater {
     pub fn spawn(self) -> (UpdaterHandle, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
         let task = tokio::spawn(self.run(rx));
-        (UpdaterHandle { tx }, task)
+        (UpdaterHandle::new(tx), task)
     }
 
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
@@ -293,45 +183,14 @@ impl Updater {
         }
     }
 
+    /// Re-reads `alwayson.toml` (its health checks, forwarders and GeoIP
+    /// path), the GeoIP database and every zone file, then republishes.
+    /// Whatever fails keeps its previous version and is reported.
     fn reload(&mut self) -> ReloadOutcome {
         let mut outcome = ReloadOutcome::default();
-        if let Some(path) = self.config.path.clone() {
-            match crate::config::load(Some(&path)) {
-                Ok(config) => {
-                    self.config.health_checks = config.health_checks;
-                    self.config.forwarders = config.forwarders;
-                    self.config.geoip.database = config.geoip.database;
-                }
-                Err(diags) => outcome.errors.push(diags.to_string()),
-            }
-        }
-        if let Err(e) = self.geo.refresh(self.config.geoip.database.as_deref()) {
-            outcome.errors.push(e);
-        }
-        let zones = self.zones.reload(
-            &self.config.dns.zones_dir,
-            &self.config.health_checks,
-            self.config.path.as_deref(),
-        );
-        outcome.added = zones.added;
-        outcome.changed = zones.changed;
-        outcome.removed = zones.removed;
-        outcome.unchanged = zones.unchanged;
-        outcome.errors.extend(zones.errors);
-        for error in &outcome.errors {
-            tracing::error!(target: "alwayson::reload", "{error}");
-        }
-        // One line per reload, also when nothing changed, so that an
-        // operator's SIGHUP or POST always shows up in the log.
-        tracing::info!(
-            target: "alwayson::reload",
-            added = outcome.added.len(),
-            changed = outcome.changed.len(),
-            removed = outcome.removed.len(),
-            unchanged = outcome.unchanged,
-            errors = outcome.errors.len(),
-            "zones reloaded"
-        );
+        self.reread_config(&mut outcome.errors);
+        self.reload_zones(&mut outcome);
+        outcome.log();
         self.metrics.record_reload(!outcome.errors.is_empty());
 
         // Health checks: the server config's and every loaded zone's.
@@ -344,36 +203,93 @@ impl Updater {
             .collect();
         let flips = self.book.apply_specs(&specs, SystemTime::now());
         self.prober.apply(&specs);
-        for forwarder in &self.config.forwarders {
-            for backend in &forwarder.backends {
-                if let Some(id) = &backend.health_check
-                    && !specs.iter().any(|s| s.id == *id)
-                {
-                    outcome.errors.push(format!(
-                            "{}: forwarder {:?} backend {} names unknown health check {id:?}; it counts as healthy",
-                            self.config.path.as_deref().map_or("alwayson.toml".into(), |p| p.display().to_string()),
-                            forwarder.name,
-                            backend.address
-                        ));
-                }
-            }
-        }
-        let configs = self.config.forwarders.clone();
-        self.forwarders.send_if_modified(|current| {
-            let changed = *current != configs;
-            *current = configs;
-            changed
-        });
+        outcome.errors.extend(self.unknown_forwarder_checks(&specs));
+        self.publish_forwarder_configs();
         self.note_flips(&flips);
         self.health = Arc::new(self.book.view());
         self.metrics
             .retain_checks(|id| self.book.status(id).is_some());
 
         let (mut compiled, reports) = self.zones.compile();
-        self.metrics.attach_zones(&mut compiled);
+        // Ids (and their counters) exist before the snapshot that uses them.
+        let ids = self
+            .metrics
+            .assign_zone_ids(compiled.iter().map(|z| &z.origin));
+        for (zone, id) in compiled.iter_mut().zip(ids) {
+            zone.id = id;
+        }
         self.publish(Arc::new(ZoneTable::new(compiled, reports)));
         release_freed_memory();
         outcome
+    }
+
+    /// The parts of `alwayson.toml` a reload applies, and the GeoIP database.
+    fn reread_config(&mut self, errors: &mut Vec<ReloadError>) {
+        if let Some(path) = self.config.path.clone() {
+            match crate::config::load(Some(&path)) {
+                Ok(config) => {
+                    self.config.health_checks = config.health_checks;
+                    self.config.forwarders = config.forwarders;
+                    self.config.geoip.database = config.geoip.database;
+                }
+                Err(diags) => errors.push(ReloadError::Invalid(diags)),
+            }
+        }
+        let database = self.config.geoip.database.clone();
+        if let Err(e) = self.geo.refresh(database.as_deref()) {
+            errors.push(ReloadError::GeoIp {
+                file: database.unwrap_or_default(),
+                message: e.to_string(),
+            });
+        }
+    }
+
+    fn reload_zones(&mut self, outcome: &mut ReloadOutcome) {
+        let zones = self.zones.reload(
+            &self.config.dns.zones_dir,
+            &self.config.health_checks,
+            self.config.path.as_deref(),
+        );
+        outcome.added = zones.added;
+        outcome.changed = zones.changed;
+        outcome.removed = zones.removed;
+        outcome.unchanged = zones.unchanged;
+        outcome.errors.extend(zones.errors);
+    }
+
+    /// Forwarder backends naming a check no file defines (they count as healthy).
+    fn unknown_forwarder_checks(&self, specs: &[HealthCheckSpec]) -> Vec<ReloadError> {
+        let config = self
+            .config
+            .path
+            .clone()
+            .unwrap_or_else(|| "alwayson.toml".into());
+        let mut errors = Vec::new();
+        for forwarder in &self.config.forwarders {
+            for backend in &forwarder.backends {
+                if let Some(id) = &backend.health_check
+                    && !specs.iter().any(|s| s.id == *id)
+                {
+                    errors.push(ReloadError::UnknownForwarderCheck {
+                        config: config.clone(),
+                        forwarder: forwarder.name.clone(),
+                        backend: backend.address,
+                        check: id.to_string(),
+                    });
+                }
+            }
+        }
+        errors
+    }
+
+    /// Tells the forwarder supervisor, when the `[[forwarder]]` sections changed.
+    fn publish_forwarder_configs(&self) {
+        let configs = self.config.forwarders.clone();
+        self.forwarders.send_if_modified(|current| {
+            let changed = *current != configs;
+            *current = configs;
+            changed
+        });
     }
 
     fn publish(&self, zones: Arc<ZoneTable>) {
@@ -382,22 +298,8 @@ impl Updater {
             zones,
             health: self.health.clone(),
             routing,
-            geo: self.geo.db.clone(),
+            geo: self.geo.db().cloned(),
             version: 0,
         });
-    }
-}
-
-/// Hands memory freed by a reload back to the system. glibc keeps freed
-/// blocks in per-thread arenas, and the updater runs on whichever runtime
-/// thread is free, so without this every arena ends up holding an old copy
-/// of the tables (a 100k-record zone grew from 263 MB to 584-925 MB RSS
-/// over five reloads).
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks glibc's own free lists; it has no
-    // preconditions and may be called from any thread at any time.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }

@@ -1,0 +1,243 @@
+//! The set of zone files being served, and how a reload changes it: files
+//! that parse replace their previous version, files that fail keep their
+//! previous version serving (and report why), removed files are unloaded.
+//! Cross-file rules (`zone::cross_check`) run over every reload. Owned by
+//! the updater.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::control::outcome::{ReloadError, ReloadOutcome};
+use crate::diag::{Diagnostic, Diagnostics, Source};
+use crate::health::spec::HealthCheckSpec;
+use crate::table::compile::compile;
+use crate::table::zone_table::{CompiledZone, ZoneFileReport};
+use crate::zone::cross_check::cross_check;
+use crate::zone::model::{Position, Zone};
+
+/// The zones about to be served, by file.
+type Candidates = BTreeMap<PathBuf, Zone>;
+/// The problems of the files that failed, by file.
+type Failed = BTreeMap<PathBuf, Vec<Diagnostic>>;
+
+/// One loaded zone file.
+#[derive(Clone, Debug)]
+struct Loaded {
+    zone: Zone,
+    serial: u32,
+    loaded_at: SystemTime,
+}
+
+#[derive(Clone, Debug)]
+struct Attempt {
+    at: SystemTime,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct ZoneSet {
+    loaded: BTreeMap<PathBuf, Loaded>,
+    attempts: BTreeMap<PathBuf, Attempt>,
+}
+
+impl ZoneSet {
+    /// Re-reads every `*.toml` in `dir`; `server_checks` are the checks of
+    /// `alwayson.toml`, which zones may reference too.
+    pub fn reload(
+        &mut self,
+        dir: &Path,
+        server_checks: &[(HealthCheckSpec, Position)],
+        server_config: Option<&Path>,
+    ) -> ReloadOutcome {
+        match zone_files(dir) {
+            Ok(files) => self.reload_files(&files, server_checks, server_config),
+            Err(e) => ReloadOutcome {
+                errors: vec![ReloadError::ZonesFolder {
+                    dir: dir.to_path_buf(),
+                    message: e.to_string(),
+                }],
+                ..ReloadOutcome::default()
+            },
+        }
+    }
+
+    /// Like [`ZoneSet::reload`], over an explicit list of files.
+    pub fn reload_files(
+        &mut self,
+        files: &[PathBuf],
+        server_checks: &[(HealthCheckSpec, Position)],
+        server_config: Option<&Path>,
+    ) -> ReloadOutcome {
+        let now = SystemTime::now();
+        let (mut candidates, mut failed) = self.parse(files);
+        // A failed file keeps serving its previous version.
+        for file in failed.keys() {
+            if let Some(previous) = self.loaded.get(file) {
+                candidates.insert(file.clone(), previous.zone.clone());
+            }
+        }
+        cross_check(
+            &mut candidates,
+            &mut failed,
+            |file| self.loaded.get(file).map(|l| &l.zone),
+            server_checks,
+            server_config,
+        );
+        let (next, mut outcome) = self.commit(candidates, now);
+        for file in self.loaded.keys() {
+            if !files.contains(file) {
+                outcome.removed.push(file.clone());
+            }
+        }
+        self.attempts.retain(|file, _| files.contains(file));
+        for file in files {
+            let error = failed.get(file).map(|d| {
+                let error = ReloadError::Invalid(Diagnostics(d.clone()));
+                let text = error.to_string();
+                outcome.errors.push(error);
+                text
+            });
+            self.attempts
+                .insert(file.clone(), Attempt { at: now, error });
+        }
+        self.loaded = next;
+        outcome
+    }
+
+    /// Reads every file and converts those whose text changed; an
+    /// unchanged file reuses its loaded zone.
+    fn parse(&self, files: &[PathBuf]) -> (Candidates, Failed) {
+        let mut candidates = Candidates::new();
+        let mut failed = Failed::new();
+        for file in files {
+            let src = match Source::read(file) {
+                Ok(src) => src,
+                Err(d) => {
+                    failed.insert(file.clone(), vec![d]);
+                    continue;
+                }
+            };
+            if let Some(previous) = self.loaded.get(file)
+                && previous.zone.content_hash == hash_text(src.text())
+            {
+                candidates.insert(file.clone(), previous.zone.clone());
+                continue;
+            }
+            match crate::zone::convert::convert(&src) {
+                Ok(zone) => {
+                    candidates.insert(file.clone(), zone);
+                }
+                Err(diags) => {
+                    failed.insert(file.clone(), diags);
+                }
+            }
+        }
+        (candidates, failed)
+    }
+
+    /// The next loaded set: `candidates`, each with its serial and load
+    /// time; the outcome lists what was added, changed or unchanged.
+    fn commit(
+        &self,
+        candidates: Candidates,
+        now: SystemTime,
+    ) -> (BTreeMap<PathBuf, Loaded>, ReloadOutcome) {
+        let mut outcome = ReloadOutcome::default();
+        let mut next: BTreeMap<PathBuf, Loaded> = BTreeMap::new();
+        for (file, zone) in candidates {
+            let previous = self.loaded.get(&file);
+            let serial = match (zone.soa.serial, previous) {
+                (Some(serial), _) => serial,
+                (None, Some(p)) if p.zone.content_hash == zone.content_hash => p.serial,
+                (None, Some(p)) => derived_serial(Some(p.serial), now),
+                (None, None) => derived_serial(None, now),
+            };
+            let unchanged = previous.is_some_and(|p| p.zone.content_hash == zone.content_hash);
+            match previous {
+                None => outcome.added.push(file.clone()),
+                Some(_) if unchanged => outcome.unchanged += 1,
+                Some(_) => outcome.changed.push(file.clone()),
+            }
+            let loaded_at = if unchanged {
+                previous.map_or(now, |p| p.loaded_at)
+            } else {
+                now
+            };
+            next.insert(
+                file,
+                Loaded {
+                    zone,
+                    serial,
+                    loaded_at,
+                },
+            );
+        }
+        (next, outcome)
+    }
+
+    /// Compiles every loaded zone (pure; the updater publishes the result).
+    pub fn compile(&self) -> (Vec<CompiledZone>, Vec<ZoneFileReport>) {
+        let compiled = self
+            .loaded
+            .values()
+            .map(|l| compile(&l.zone, l.serial))
+            .collect();
+        let reports = self
+            .attempts
+            .iter()
+            .map(|(file, attempt)| {
+                let loaded = self.loaded.get(file);
+                ZoneFileReport {
+                    file: file.clone(),
+                    origin: loaded.map(|l| l.zone.origin.clone()),
+                    serial: loaded.map(|l| l.serial),
+                    records: loaded.map_or(0, |l| l.zone.record_sets.len()),
+                    loaded_at: loaded.map_or(attempt.at, |l| l.loaded_at),
+                    error: attempt.error.clone(),
+                }
+            })
+            .collect();
+        (compiled, reports)
+    }
+
+    /// Every health check declared in a loaded zone.
+    pub fn health_checks(&self) -> impl Iterator<Item = &HealthCheckSpec> {
+        self.loaded
+            .values()
+            .flat_map(|l| l.zone.health_checks.iter().map(|(s, _)| s))
+    }
+
+    pub fn zones(&self) -> impl Iterator<Item = &Zone> {
+        self.loaded.values().map(|l| &l.zone)
+    }
+}
+
+/// `*.toml` files directly in `dir`, sorted.
+pub fn zone_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn hash_text(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A serial that grows on every change: the Unix time, or one more than the
+/// previous serial when that is already ahead.
+fn derived_serial(previous: Option<u32>, now: SystemTime) -> u32 {
+    let unix = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let unix = u32::try_from(unix).unwrap_or(u32::MAX);
+    match previous {
+        Some(p) => unix.max(p.wrapping_add(1)),
+        None => unix,
+    }
+}
