@@ -8,6 +8,9 @@
 //!    `interval = "1s"` and both thresholds 2 is stopped; the time until
 //!    queries get the secondary; median of 10 runs.
 
+// A benchmark stops loudly when its setup fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 

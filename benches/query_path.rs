@@ -7,6 +7,9 @@
 //! Each case checks its answer once before it is measured, so a bench never
 //! times a path other than the one it is named after.
 
+// A benchmark stops loudly when its setup fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;

@@ -3,6 +3,8 @@
 //! Invariant: the one `unsafe` call of the control plane lives here, and it
 //! has no preconditions.
 
+#![allow(unsafe_code)]
+
 /// Hands memory freed by a reload back to the system. glibc keeps freed
 /// blocks in per-thread arenas, and the updater runs on whichever runtime
 /// thread is free, so without this every arena ends up holding an old copy

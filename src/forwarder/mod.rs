@@ -29,6 +29,8 @@ mod listener;
 mod opening;
 mod pool;
 pub mod proxy_v2;
+// The relay calls splice(2), pipe2(2) and getsockopt(TCP_INFO) through libc.
+#[allow(unsafe_code)]
 pub mod relay;
 mod session;
 pub mod stats;

@@ -1,5 +1,8 @@
 //! The one integration-test binary: one module per concern.
 
+// Test code fails loudly on purpose: unwrap and expect are its asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod admin_api;
 mod admin_client;
 mod admin_explain;
