@@ -190,8 +190,6 @@ impl Updater {
         let mut outcome = ReloadOutcome::default();
         self.reread_config(&mut outcome.errors);
         self.reload_zones(&mut outcome);
-        outcome.log();
-        self.metrics.record_reload(!outcome.errors.is_empty());
 
         // Health checks: the server config's and every loaded zone's.
         let specs: Vec<HealthCheckSpec> = self
@@ -201,9 +199,12 @@ impl Updater {
             .map(|(s, _)| s.clone())
             .chain(self.zones.health_checks().cloned())
             .collect();
+        outcome.errors.extend(self.unknown_forwarder_checks(&specs));
+        // Logged and counted once every problem of this reload is known.
+        outcome.log();
+        self.metrics.record_reload(!outcome.errors.is_empty());
         let flips = self.book.apply_specs(&specs, SystemTime::now());
         self.prober.apply(&specs);
-        outcome.errors.extend(self.unknown_forwarder_checks(&specs));
         self.publish_forwarder_configs();
         self.note_flips(&flips);
         self.health = Arc::new(self.book.view());

@@ -188,3 +188,41 @@ async fn replies(forwarder: SocketAddr, n: usize) -> Vec<String> {
     }
     replies
 }
+
+/// A backend naming a check that no file defines is a reload problem like
+/// any other: returned, logged and counted as a failed reload (it was only
+/// returned to the API once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_naming_an_unknown_check_counts_as_a_reload_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("zones")).unwrap();
+    let (a, _a) = tagged_echo("a:").await;
+    let check = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let check_port = check.local_addr().unwrap().port();
+    let path = dir.path().join("alwayson.toml");
+    std::fs::write(&path, server_toml(&[(a, Some("nope"))], check_port)).unwrap();
+
+    let config = alwayson::config::load(Some(&path)).expect("config loads");
+    let server = start(config).await.expect("server starts");
+    let errors: Vec<String> = server
+        .initial_load
+        .errors
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("unknown health check \"nope\"")),
+        "{errors:?}"
+    );
+    assert_eq!(server.metrics.reload_errors(), 1);
+
+    let again = server.reload().await.expect("reload");
+    assert_eq!(again.errors.len(), 1, "{:?}", again.errors);
+    assert_eq!(server.metrics.reload_errors(), 2);
+    // The backend still takes connections: an unknown check counts as healthy.
+    let (_, forwarder) = server.forwarder_addrs().await[0].clone();
+    assert_eq!(through(forwarder).await, "a:ping");
+    server.shutdown().await;
+}
