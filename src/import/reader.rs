@@ -112,53 +112,9 @@ impl Reader {
         if !entry.leading_blank && !first.quoted && first.text.starts_with('$') {
             return self.directive(source, &entry.tokens);
         }
-        let mut rest = &entry.tokens[..];
-        let owner = if entry.leading_blank {
-            self.state.owner.clone().ok_or_else(|| {
-                (
-                    first.span.clone(),
-                    "this record starts with a blank, so it has the previous owner, but there is none yet"
-                        .to_string(),
-                )
-            })?
-        } else {
-            rest = &rest[1..];
-            let owner = rdata::parse_name(&first.text, self.state.origin.as_ref())
-                .map_err(|e| (first.span.clone(), e.to_string()))?;
-            self.state.owner = Some(owner.clone());
-            owner
-        };
+        let (owner, rest) = self.owner(entry)?;
         let record_span = first.span.start..entry.tokens[entry.tokens.len() - 1].span.end;
-
-        let mut explicit_ttl = None;
-        let type_token = loop {
-            let t = rest.first().ok_or_else(|| {
-                (
-                    record_span.end..record_span.end,
-                    "record has no type (A, NS, MX, ...)".to_string(),
-                )
-            })?;
-            rest = &rest[1..];
-            if t.text.starts_with(|c: char| c.is_ascii_digit()) && explicit_ttl.is_none() {
-                let ttl = parse_ttl(&t.text)
-                    .map_err(|_| (t.span.clone(), format!("'{}' is not a TTL", t.text)))?;
-                explicit_ttl = Some(ttl);
-                continue;
-            }
-            match class_of(&t.text) {
-                Some(true) => continue,
-                Some(false) => {
-                    return Err((
-                        t.span.clone(),
-                        format!(
-                            "class {} is not supported: alwayson serves class IN only",
-                            t.text
-                        ),
-                    ));
-                }
-                None => break t,
-            }
-        };
+        let (explicit_ttl, type_token, rest) = ttl_class_and_type(rest, &record_span)?;
         let at = located(source, &record_span);
 
         let rtype = match type_of(type_token) {
@@ -178,18 +134,7 @@ impl Reader {
 
         let data = rdata::parse(rtype, rest, self.state.origin.as_ref(), &record_span)
             .map_err(|e| (e.span, e.message))?;
-        let ttl = match (self.note_ttl(explicit_ttl), &data) {
-            (Some(ttl), _) => ttl,
-            // BIND's rule for a zone without any TTL: the SOA's minimum.
-            (None, RecordData::Soa(soa)) => soa.minimum,
-            (None, _) => {
-                return Err((
-                    record_span,
-                    "record has no TTL and no default: add a $TTL line at the top or a TTL to this record"
-                        .to_string(),
-                ));
-            }
-        };
+        let ttl = self.record_ttl(explicit_ttl, &data, record_span)?;
         self.zone.records.push(ZoneRecord {
             owner,
             ttl,
@@ -198,6 +143,45 @@ impl Reader {
             at,
         });
         Ok(())
+    }
+
+    /// The record's owner (written, or the previous one after a leading
+    /// blank) and the tokens after it.
+    fn owner<'e>(&mut self, entry: &'e Entry) -> Result<(Name, &'e [Token]), (Span, String)> {
+        let first = &entry.tokens[0];
+        if entry.leading_blank {
+            let owner = self.state.owner.clone().ok_or_else(|| {
+                (
+                    first.span.clone(),
+                    "this record starts with a blank, so it has the previous owner, but there is none yet"
+                        .to_string(),
+                )
+            })?;
+            return Ok((owner, &entry.tokens[..]));
+        }
+        let owner = rdata::parse_name(&first.text, self.state.origin.as_ref())
+            .map_err(|e| (first.span.clone(), e.to_string()))?;
+        self.state.owner = Some(owner.clone());
+        Ok((owner, &entry.tokens[1..]))
+    }
+
+    /// The TTL of a supported record; without any, a SOA falls back to its
+    /// minimum (BIND's rule for a zone without any TTL).
+    fn record_ttl(
+        &mut self,
+        explicit: Option<u32>,
+        data: &RecordData,
+        record_span: Span,
+    ) -> Result<u32, (Span, String)> {
+        match (self.note_ttl(explicit), data) {
+            (Some(ttl), _) => Ok(ttl),
+            (None, RecordData::Soa(soa)) => Ok(soa.minimum),
+            (None, _) => Err((
+                record_span,
+                "record has no TTL and no default: add a $TTL line at the top or a TTL to this record"
+                    .to_string(),
+            )),
+        }
     }
 
     /// The TTL a record gets (RFC 2308: explicit, else `$TTL`; RFC 1035: else
@@ -303,6 +287,43 @@ impl Reader {
         self.state.origin = saved.origin;
         self.state.owner = saved.owner;
         Ok(())
+    }
+}
+
+/// Splits `[TTL] [class] TYPE rdata...` (TTL and class in either order):
+/// the explicit TTL, the type token and the RDATA tokens.
+fn ttl_class_and_type<'e>(
+    mut rest: &'e [Token],
+    record_span: &Span,
+) -> Result<(Option<u32>, &'e Token, &'e [Token]), (Span, String)> {
+    let mut explicit_ttl = None;
+    loop {
+        let t = rest.first().ok_or_else(|| {
+            (
+                record_span.end..record_span.end,
+                "record has no type (A, NS, MX, ...)".to_string(),
+            )
+        })?;
+        rest = &rest[1..];
+        if t.text.starts_with(|c: char| c.is_ascii_digit()) && explicit_ttl.is_none() {
+            let ttl = parse_ttl(&t.text)
+                .map_err(|_| (t.span.clone(), format!("'{}' is not a TTL", t.text)))?;
+            explicit_ttl = Some(ttl);
+            continue;
+        }
+        match class_of(&t.text) {
+            Some(true) => continue,
+            Some(false) => {
+                return Err((
+                    t.span.clone(),
+                    format!(
+                        "class {} is not supported: alwayson serves class IN only",
+                        t.text
+                    ),
+                ));
+            }
+            None => return Ok((explicit_ttl, t, rest)),
+        }
     }
 }
 
