@@ -5,6 +5,8 @@
 
 use std::collections::BTreeSet;
 
+use toml::Spanned;
+
 use super::{Report, is_check_id};
 use crate::diag::Span;
 use crate::health::CheckId;
@@ -59,34 +61,8 @@ fn http(
     report: &mut Report<'_>,
 ) -> Option<HttpCheck> {
     let address = address(id, kind, r, header, report);
-    let host = r.host.as_ref().and_then(|h| {
-        let text = h.get_ref();
-        let is_ip = text.parse::<std::net::IpAddr>().is_ok();
-        if is_ip || is_dns_name(text) {
-            Some(text.trim_end_matches('.').to_string())
-        } else {
-            report.at(
-                &h.span(),
-                format!("invalid host {text:?}: write a DNS name such as \"www.example.com\", without port"),
-            );
-            None
-        }
-    });
-    let path = match &r.path {
-        None => Some("/".to_string()),
-        Some(p) => {
-            let text = p.get_ref();
-            if text.starts_with('/') && !text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                Some(text.clone())
-            } else {
-                report.at(
-                    &p.span(),
-                    format!("invalid path {text:?}: it must start with '/' and hold no spaces"),
-                );
-                None
-            }
-        }
-    };
+    let host = host(r, report);
+    let path = path(r, report);
     let expect_status = match &r.expect_status {
         None => Some(ExpectStatus::default()),
         Some(s) => ExpectStatus::parse(s.get_ref())
@@ -105,15 +81,49 @@ fn http(
     };
     Some(HttpCheck {
         address: address?,
-        host: match (&r.host, host) {
-            (Some(_), None) => return None,
-            (_, host) => host,
-        },
+        host: host?,
         path: path?,
         expect_status: expect_status?,
         search: search?,
         verify_tls: r.verify_tls.as_ref().is_some_and(|v| *v.get_ref()),
     })
+}
+
+/// The optional `host`, without a trailing dot; `None` when it is invalid.
+fn host(r: &RawHealthCheck, report: &mut Report<'_>) -> Option<Option<String>> {
+    let Some(h) = &r.host else {
+        return Some(None);
+    };
+    let text = h.get_ref();
+    let is_ip = text.parse::<std::net::IpAddr>().is_ok();
+    if is_ip || is_dns_name(text) {
+        Some(Some(text.trim_end_matches('.').to_string()))
+    } else {
+        report.at(
+            &h.span(),
+            format!(
+                "invalid host {text:?}: write a DNS name such as \"www.example.com\", without port"
+            ),
+        );
+        None
+    }
+}
+
+/// `path`, `/` by default.
+fn path(r: &RawHealthCheck, report: &mut Report<'_>) -> Option<String> {
+    let Some(p) = &r.path else {
+        return Some("/".to_string());
+    };
+    let text = p.get_ref();
+    if text.starts_with('/') && !text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some(text.clone())
+    } else {
+        report.at(
+            &p.span(),
+            format!("invalid path {text:?}: it must start with '/' and hold no spaces"),
+        );
+        None
+    }
 }
 
 fn calculated(
@@ -123,7 +133,7 @@ fn calculated(
     report: &mut Report<'_>,
 ) -> Option<CheckKind> {
     let children = match &r.children {
-        Some(list) if !list.get_ref().is_empty() => Some(list),
+        Some(list) if !list.get_ref().is_empty() => Some(list.get_ref().as_slice()),
         Some(list) => {
             report.at(
                 &list.span(),
@@ -139,9 +149,20 @@ fn calculated(
             None
         }
     };
+    let ids = child_ids(children.unwrap_or_default(), report);
+    let healthy_when = healthy_when(id, r, children, header, report);
+    Some(CheckKind::Calculated {
+        children: children.map(|_| ids)?,
+        healthy_when: healthy_when?,
+    })
+}
+
+/// The valid, distinct ids of `children`; each bad or repeated one is
+/// reported.
+fn child_ids(children: &[Spanned<String>], report: &mut Report<'_>) -> Vec<CheckId> {
     let mut ids = Vec::new();
     let mut seen = BTreeSet::new();
-    for child in children.map(|c| c.get_ref().as_slice()).unwrap_or_default() {
+    for child in children {
         let name = child.get_ref().as_str();
         if !is_check_id(name) {
             report.at(
@@ -154,31 +175,35 @@ fn calculated(
             ids.push(CheckId::from(name));
         }
     }
-    let healthy_when = match &r.healthy_when {
-        None => {
+    ids
+}
+
+/// `healthy_when`, required, at most the number of children (not compared
+/// when `children` is missing or empty: that is reported already).
+fn healthy_when(
+    id: &str,
+    r: &RawHealthCheck,
+    children: Option<&[Spanned<String>]>,
+    header: &Span,
+    report: &mut Report<'_>,
+) -> Option<usize> {
+    let Some(n) = &r.healthy_when else {
+        report.at(
+            header,
+            format!("calculated health check `{id}` needs `healthy_when`: how many children must be healthy"),
+        );
+        return None;
+    };
+    let count = children.map_or(0, <[_]>::len);
+    let value = *n.get_ref();
+    match usize::try_from(value) {
+        Ok(v) if v <= count || children.is_none() => Some(v),
+        _ => {
             report.at(
-                header,
-                format!("calculated health check `{id}` needs `healthy_when`: how many children must be healthy"),
+                &n.span(),
+                format!("healthy_when must be between 0 and the number of children ({count}), not {value}"),
             );
             None
         }
-        Some(n) => {
-            let count = children.map_or(0, |c| c.get_ref().len());
-            let value = *n.get_ref();
-            match usize::try_from(value) {
-                Ok(v) if v <= count || children.is_none() => Some(v),
-                _ => {
-                    report.at(
-                        &n.span(),
-                        format!("healthy_when must be between 0 and the number of children ({count}), not {value}"),
-                    );
-                    None
-                }
-            }
-        }
-    };
-    Some(CheckKind::Calculated {
-        children: children.map(|_| ids)?,
-        healthy_when: healthy_when?,
-    })
+    }
 }
