@@ -114,7 +114,11 @@ impl Reader {
         }
         let (owner, rest) = self.owner(entry)?;
         let record_span = first.span.start..entry.tokens[entry.tokens.len() - 1].span.end;
-        let (explicit_ttl, type_token, rest) = ttl_class_and_type(rest, &record_span)?;
+        let RecordHead {
+            explicit_ttl,
+            type_token,
+            rdata: rdata_tokens,
+        } = ttl_class_and_type(rest, &record_span)?;
         let at = located(source, &record_span);
 
         let rtype = match type_of(type_token) {
@@ -132,8 +136,13 @@ impl Reader {
             Err(unknown) => return Err((type_token.span.clone(), unknown.to_string())),
         };
 
-        let data = rdata::parse(rtype, rest, self.state.origin.as_ref(), &record_span)
-            .map_err(|e| (e.span, e.message))?;
+        let data = rdata::parse(
+            rtype,
+            rdata_tokens,
+            self.state.origin.as_ref(),
+            &record_span,
+        )
+        .map_err(|e| (e.span, e.message))?;
         let ttl = self.record_ttl(explicit_ttl, &data, record_span)?;
         self.zone.records.push(ZoneRecord {
             owner,
@@ -290,12 +299,18 @@ impl Reader {
     }
 }
 
-/// Splits `[TTL] [class] TYPE rdata...` (TTL and class in either order):
-/// the explicit TTL, the type token and the RDATA tokens.
+/// A record after its owner: `[TTL] [class] TYPE rdata...`.
+struct RecordHead<'e> {
+    explicit_ttl: Option<u32>,
+    type_token: &'e Token,
+    rdata: &'e [Token],
+}
+
+/// Splits `[TTL] [class] TYPE rdata...` (TTL and class in either order).
 fn ttl_class_and_type<'e>(
     mut rest: &'e [Token],
     record_span: &Span,
-) -> Result<(Option<u32>, &'e Token, &'e [Token]), (Span, String)> {
+) -> Result<RecordHead<'e>, (Span, String)> {
     let mut explicit_ttl = None;
     loop {
         let t = rest.first().ok_or_else(|| {
@@ -322,7 +337,13 @@ fn ttl_class_and_type<'e>(
                     ),
                 ));
             }
-            None => return Ok((explicit_ttl, t, rest)),
+            None => {
+                return Ok(RecordHead {
+                    explicit_ttl,
+                    type_token: t,
+                    rdata: rest,
+                });
+            }
         }
     }
 }
