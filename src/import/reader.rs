@@ -7,7 +7,6 @@
 //! user sees every problem of a file at once.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use hickory_proto::rr::{Name, RecordType};
 use hickory_proto::serialize::txt::parse_ttl;
@@ -15,6 +14,9 @@ use hickory_proto::serialize::txt::parse_ttl;
 use super::lexer::{self, Entry, Token};
 use super::rdata::{self, RecordData};
 use crate::diag::{Diagnostic, Source, Span};
+use head::{RecordHead, skip_reason, ttl_class_and_type, type_name, type_of};
+
+mod head;
 
 /// How deep `$INCLUDE` may nest; deeper is almost surely a loop.
 const MAX_INCLUDE_DEPTH: usize = 16;
@@ -299,104 +301,8 @@ impl Reader {
     }
 }
 
-/// A record after its owner: `[TTL] [class] TYPE rdata...`.
-struct RecordHead<'e> {
-    explicit_ttl: Option<u32>,
-    type_token: &'e Token,
-    rdata: &'e [Token],
-}
-
-/// Splits `[TTL] [class] TYPE rdata...` (TTL and class in either order).
-fn ttl_class_and_type<'e>(
-    mut rest: &'e [Token],
-    record_span: &Span,
-) -> Result<RecordHead<'e>, (Span, String)> {
-    let mut explicit_ttl = None;
-    loop {
-        let t = rest.first().ok_or_else(|| {
-            (
-                record_span.end..record_span.end,
-                "record has no type (A, NS, MX, ...)".to_string(),
-            )
-        })?;
-        rest = &rest[1..];
-        if t.text.starts_with(|c: char| c.is_ascii_digit()) && explicit_ttl.is_none() {
-            let ttl = parse_ttl(&t.text)
-                .map_err(|_| (t.span.clone(), format!("'{}' is not a TTL", t.text)))?;
-            explicit_ttl = Some(ttl);
-            continue;
-        }
-        match class_of(&t.text) {
-            Some(true) => continue,
-            Some(false) => {
-                return Err((
-                    t.span.clone(),
-                    format!(
-                        "class {} is not supported: alwayson serves class IN only",
-                        t.text
-                    ),
-                ));
-            }
-            None => {
-                return Ok(RecordHead {
-                    explicit_ttl,
-                    type_token: t,
-                    rdata: rest,
-                });
-            }
-        }
-    }
-}
-
 fn located(source: &Source, span: &Span) -> Diagnostic {
     source.error(span, "")
-}
-
-/// `Some(true)` for IN, `Some(false)` for another class, `None` for a word
-/// that is no class.
-fn class_of(word: &str) -> Option<bool> {
-    let upper = word.to_ascii_uppercase();
-    match upper.as_str() {
-        "IN" | "CLASS1" => Some(true),
-        "CH" | "CS" | "HS" | "NONE" | "ANY" => Some(false),
-        _ if upper.starts_with("CLASS") && upper[5..].parse::<u16>().is_ok() => Some(false),
-        _ => None,
-    }
-}
-
-/// A type field that is neither a mnemonic nor RFC 3597's `TYPEnnn`.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown record type '{0}' (or a misplaced word: expected [TTL] [IN] TYPE)")]
-struct UnknownType(String);
-
-fn type_of(token: &Token) -> Result<RecordType, UnknownType> {
-    let upper = token.text.to_ascii_uppercase();
-    if let Some(number) = upper
-        .strip_prefix("TYPE")
-        .and_then(|n| n.parse::<u16>().ok())
-    {
-        return Ok(RecordType::from(number));
-    }
-    match RecordType::from_str(&upper) {
-        Ok(rtype) => Ok(rtype),
-        Err(_) => Err(UnknownType(token.text.clone())),
-    }
-}
-
-/// The mnemonic, or RFC 3597's `TYPEnnn` for a type without one.
-fn type_name(rtype: RecordType) -> String {
-    match rtype {
-        RecordType::Unknown(n) => format!("TYPE{n}"),
-        known => known.to_string(),
-    }
-}
-
-fn skip_reason(rtype: RecordType) -> String {
-    if rtype.is_dnssec() {
-        format!("{rtype} is a DNSSEC record; alwayson does not serve signed zones")
-    } else {
-        format!("type {} is not one alwayson serves", type_name(rtype))
-    }
 }
 
 #[cfg(test)]
