@@ -66,34 +66,40 @@ pub fn zone_toml(
         }
     }
     for set in sets.iter() {
-        out.push('\n');
-        let ttl = set.ttls.iter().copied().min().unwrap_or(header.ttl);
-        if set.ttls.iter().any(|&t| t != ttl) {
-            let mut distinct = set.ttls.clone();
-            distinct.sort_unstable();
-            distinct.dedup();
-            let list: Vec<String> = distinct.iter().map(u32::to_string).collect();
-            let _ = writeln!(
-                out,
-                "# TTLs differed within this set ({}); using the smallest, {ttl}",
-                list.join(", ")
-            );
-        }
-        out.push_str("[[record]]\n");
-        let _ = writeln!(
-            out,
-            "name = {}",
-            string(&relative_name(&set.owner, &header.origin))
-        );
-        let _ = writeln!(out, "type = {}", string(&set.rtype.to_string()));
-        if ttl != header.ttl {
-            let _ = writeln!(out, "ttl = {ttl}");
-        }
-        out.push_str("values = ");
-        out.push_str(&array(&set.values));
-        out.push('\n');
+        record_set(&mut out, set, header);
     }
     out
+}
+
+/// One `[[record]]` table; its TTL is the smallest of the set's, and a
+/// comment says so when they differed.
+fn record_set(out: &mut String, set: &RecordSet, header: &Header) {
+    out.push('\n');
+    let ttl = set.ttls.iter().copied().min().unwrap_or(header.ttl);
+    if set.ttls.iter().any(|&t| t != ttl) {
+        let mut distinct = set.ttls.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let list: Vec<String> = distinct.iter().map(u32::to_string).collect();
+        let _ = writeln!(
+            out,
+            "# TTLs differed within this set ({}); using the smallest, {ttl}",
+            list.join(", ")
+        );
+    }
+    out.push_str("[[record]]\n");
+    let _ = writeln!(
+        out,
+        "name = {}",
+        string(&relative_name(&set.owner, &header.origin))
+    );
+    let _ = writeln!(out, "type = {}", string(&set.rtype.to_string()));
+    if ttl != header.ttl {
+        let _ = writeln!(out, "ttl = {ttl}");
+    }
+    out.push_str("values = ");
+    out.push_str(&array(&set.values));
+    out.push('\n');
 }
 
 /// `@` for the origin itself, else the labels below the origin.

@@ -19,7 +19,7 @@ pub struct Token {
 }
 
 /// One logical line: a directive, or a resource record.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Entry {
     /// The line began with a blank, so the record's owner is the previous one.
     pub leading_blank: bool,
@@ -33,123 +33,158 @@ pub struct LexError {
     pub message: String,
 }
 
-/// Splits `text` into entries; blank and comment-only lines yield none.
-pub fn entries(text: &str) -> Result<Vec<Entry>, LexError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut current = Entry {
-        leading_blank: false,
-        tokens: Vec::new(),
-    };
-    let mut at_line_start = true;
-    // Where the outermost open parenthesis is, for "unclosed" errors.
-    let mut open_paren: Option<usize> = None;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if at_line_start {
-            at_line_start = false;
-            current.leading_blank = b == b' ' || b == b'\t';
-        }
-        match b {
-            b'\n' => {
-                i += 1;
-                if open_paren.is_none() {
-                    flush(&mut current, &mut out);
-                    at_line_start = true;
-                }
-            }
-            b' ' | b'\t' | b'\r' => i += 1,
-            b';' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'(' => {
-                if open_paren.is_some() {
-                    return Err(LexError {
-                        span: i..i + 1,
-                        message: "nested '(' is not allowed".into(),
-                    });
-                }
-                open_paren = Some(i);
-                i += 1;
-            }
-            b')' => {
-                if open_paren.take().is_none() {
-                    return Err(LexError {
-                        span: i..i + 1,
-                        message: "')' without a matching '('".into(),
-                    });
-                }
-                i += 1;
-            }
-            b'"' => {
-                let start = i;
-                i += 1;
-                let body_start = i;
-                loop {
-                    match bytes.get(i) {
-                        None => {
-                            return Err(LexError {
-                                span: start..start + 1,
-                                message: "unclosed quoted string (missing '\"')".into(),
-                            });
-                        }
-                        Some(b'\\') => i += 2,
-                        Some(b'"') => break,
-                        Some(_) => i += 1,
-                    }
-                }
-                let body = text.get(body_start..i).unwrap_or_default();
-                i += 1;
-                current.tokens.push(Token {
-                    text: body.to_string(),
-                    quoted: true,
-                    span: start..i,
-                });
-            }
-            _ => {
-                let start = i;
-                while i < bytes.len() {
-                    match bytes[i] {
-                        b'\\' => i += 2,
-                        b' ' | b'\t' | b'\r' | b'\n' | b';' | b'(' | b')' | b'"' => break,
-                        _ => i += 1,
-                    }
-                }
-                // An escape at the very end of the text would step past it.
-                let end = i.min(bytes.len());
-                i = end;
-                current.tokens.push(Token {
-                    text: text.get(start..end).unwrap_or_default().to_string(),
-                    quoted: false,
-                    span: start..end,
-                });
-            }
-        }
-    }
-    if let Some(at) = open_paren {
-        return Err(LexError {
+impl LexError {
+    /// An error about the one byte at `at`.
+    fn at_byte(at: usize, message: &str) -> Self {
+        LexError {
             span: at..at + 1,
-            message: "unclosed '(' (missing ')')".into(),
-        });
+            message: message.into(),
+        }
     }
-    flush(&mut current, &mut out);
-    Ok(out)
 }
 
-fn flush(current: &mut Entry, out: &mut Vec<Entry>) {
-    if !current.tokens.is_empty() {
-        out.push(std::mem::replace(
-            current,
-            Entry {
-                leading_blank: false,
-                tokens: Vec::new(),
-            },
-        ));
-    } else {
-        current.leading_blank = false;
+/// Splits `text` into entries; blank and comment-only lines yield none.
+pub fn entries(text: &str) -> Result<Vec<Entry>, LexError> {
+    let mut lexer = Lexer {
+        text,
+        bytes: text.as_bytes(),
+        i: 0,
+        at_line_start: true,
+        open_paren: None,
+        current: Entry::default(),
+        out: Vec::new(),
+    };
+    while let Some(&b) = lexer.bytes.get(lexer.i) {
+        lexer.step(b)?;
+    }
+    if let Some(at) = lexer.open_paren {
+        return Err(LexError::at_byte(at, "unclosed '(' (missing ')')"));
+    }
+    lexer.flush();
+    Ok(lexer.out)
+}
+
+/// The lexer's position and the entries found so far.
+struct Lexer<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    /// The next byte to read.
+    i: usize,
+    at_line_start: bool,
+    /// Where the outermost open parenthesis is, for "unclosed" errors.
+    open_paren: Option<usize>,
+    current: Entry,
+    out: Vec<Entry>,
+}
+
+impl Lexer<'_> {
+    /// Consumes the construct that starts with byte `b` (at `self.i`).
+    fn step(&mut self, b: u8) -> Result<(), LexError> {
+        if self.at_line_start {
+            self.at_line_start = false;
+            self.current.leading_blank = b == b' ' || b == b'\t';
+        }
+        match b {
+            b'\n' => self.newline(),
+            b' ' | b'\t' | b'\r' => self.i += 1,
+            b';' => self.skip_comment(),
+            b'(' => self.open()?,
+            b')' => self.close()?,
+            b'"' => self.quoted()?,
+            _ => self.word(),
+        }
+        Ok(())
+    }
+
+    /// A newline ends the entry unless a parenthesis is open.
+    fn newline(&mut self) {
+        self.i += 1;
+        if self.open_paren.is_none() {
+            self.flush();
+            self.at_line_start = true;
+        }
+    }
+
+    /// Skips to the end of the line, leaving the newline to [`Self::newline`].
+    fn skip_comment(&mut self) {
+        while self.i < self.bytes.len() && self.bytes[self.i] != b'\n' {
+            self.i += 1;
+        }
+    }
+
+    fn open(&mut self) -> Result<(), LexError> {
+        if self.open_paren.is_some() {
+            return Err(LexError::at_byte(self.i, "nested '(' is not allowed"));
+        }
+        self.open_paren = Some(self.i);
+        self.i += 1;
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), LexError> {
+        if self.open_paren.take().is_none() {
+            return Err(LexError::at_byte(self.i, "')' without a matching '('"));
+        }
+        self.i += 1;
+        Ok(())
+    }
+
+    /// A `"quoted string"`; an escaped quote does not end it.
+    fn quoted(&mut self) -> Result<(), LexError> {
+        let start = self.i;
+        self.i += 1;
+        let body_start = self.i;
+        loop {
+            match self.bytes.get(self.i) {
+                None => {
+                    return Err(LexError::at_byte(
+                        start,
+                        "unclosed quoted string (missing '\"')",
+                    ));
+                }
+                Some(b'\\') => self.i += 2,
+                Some(b'"') => break,
+                Some(_) => self.i += 1,
+            }
+        }
+        let body = self.text.get(body_start..self.i).unwrap_or_default();
+        self.i += 1;
+        self.push(body, true, start..self.i);
+        Ok(())
+    }
+
+    /// An unquoted word: up to a blank, a comment, a parenthesis or a quote.
+    fn word(&mut self) {
+        let start = self.i;
+        while self.i < self.bytes.len() {
+            match self.bytes[self.i] {
+                b'\\' => self.i += 2,
+                b' ' | b'\t' | b'\r' | b'\n' | b';' | b'(' | b')' | b'"' => break,
+                _ => self.i += 1,
+            }
+        }
+        // An escape at the very end of the text would step past it.
+        let end = self.i.min(self.bytes.len());
+        self.i = end;
+        let text = self.text.get(start..end).unwrap_or_default();
+        self.push(text, false, start..end);
+    }
+
+    fn push(&mut self, text: &str, quoted: bool, span: Span) {
+        self.current.tokens.push(Token {
+            text: text.to_string(),
+            quoted,
+            span,
+        });
+    }
+
+    /// Ends the current entry; an entry without tokens is dropped.
+    fn flush(&mut self) {
+        if self.current.tokens.is_empty() {
+            self.current.leading_blank = false;
+        } else {
+            self.out.push(std::mem::take(&mut self.current));
+        }
     }
 }
 

@@ -18,6 +18,7 @@ mod rdata;
 mod reader;
 
 use std::collections::BTreeMap;
+use std::fmt::Display;
 use std::path::Path;
 
 use hickory_proto::rr::{Name, RecordType};
@@ -25,6 +26,7 @@ use hickory_proto::rr::{Name, RecordType};
 use crate::diag::{Diagnostic, Diagnostics};
 use emit::{Header, RecordSet};
 use rdata::RecordData;
+use reader::{ReadZone, ZoneRecord};
 
 /// The result of an import: the TOML text and the warnings for the user.
 #[derive(Clone, Debug)]
@@ -48,42 +50,64 @@ pub fn import_file(path: &Path, origin: Option<&str>) -> Result<String, Diagnost
 /// Converts the zone file at `path`; `origin` is the initial origin (needed
 /// when the file uses relative names before any `$ORIGIN`).
 pub fn convert(path: &Path, origin: Option<&str>) -> Result<Imported, Diagnostics> {
-    let at_start = |message: String| Diagnostic {
+    let origin = origin.map(|text| parse_origin(path, text)).transpose()?;
+    let zone = reader::read(path, origin.clone()).map_err(Diagnostics)?;
+    let header = header(path, &zone, origin.as_ref())?;
+    let mut notes = Notes::default();
+    for s in &zone.skipped {
+        notes.skipped(&s.at, &s.owner, &s.rtype, &s.reason);
+    }
+    let mut sets = record_sets(&zone.records, &header.origin, &mut notes);
+    let source_name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let toml = emit::zone_toml(&source_name, &header, &notes.comments, &mut sets);
+    Ok(Imported {
+        toml,
+        warnings: notes.warnings,
+    })
+}
+
+/// An error at the top of the file, for problems that have no better place.
+fn at_start(path: &Path, message: String) -> Diagnostic {
+    Diagnostic {
         file: path.to_path_buf(),
         line: 1,
         col: 1,
         message,
-    };
-    let origin = match origin {
-        None => None,
-        Some(text) => {
-            // The origin argument is absolute whether or not it ends in a dot.
-            let absolute = if text.ends_with('.') {
-                text.to_string()
-            } else {
-                format!("{text}.")
-            };
-            let mut name = rdata::parse_name(&absolute, None)
-                .map_err(|e| Diagnostics(vec![at_start(format!("--origin: {e}"))]))?;
-            name.set_fqdn(true);
-            Some(name)
-        }
-    };
-    let zone = reader::read(path, origin.clone()).map_err(Diagnostics)?;
+    }
+}
 
+/// The `--origin` argument, absolute whether or not it ends in a dot.
+fn parse_origin(path: &Path, text: &str) -> Result<Name, Diagnostics> {
+    let absolute = if text.ends_with('.') {
+        text.to_string()
+    } else {
+        format!("{text}.")
+    };
+    let mut name = rdata::parse_name(&absolute, None)
+        .map_err(|e| Diagnostics(vec![at_start(path, format!("--origin: {e}"))]))?;
+    name.set_fqdn(true);
+    Ok(name)
+}
+
+/// The zone header from the one SOA, which must be at the origin when one
+/// was given.
+fn header(path: &Path, zone: &ReadZone, origin: Option<&Name>) -> Result<Header, Diagnostics> {
     let mut soas = zone.records.iter().filter_map(|r| match &r.data {
         RecordData::Soa(soa) => Some((r, soa)),
         RecordData::Value(_) => None,
     });
     let (soa_record, soa) = soas.next().ok_or_else(|| {
         Diagnostics(vec![at_start(
+            path,
             "no SOA record: a zone file needs one at the zone's origin".into(),
         )])
     })?;
     let mut errors: Vec<Diagnostic> = soas
         .map(|(r, _)| with_message(&r.at, "a second SOA record: a zone has exactly one"))
         .collect();
-    if let Some(origin) = &origin
+    if let Some(origin) = origin
         && soa_record.owner != *origin
     {
         errors.push(with_message(
@@ -97,45 +121,56 @@ pub fn convert(path: &Path, origin: Option<&str>) -> Result<Imported, Diagnostic
     if !errors.is_empty() {
         return Err(Diagnostics(errors));
     }
-    let zone_origin = soa_record.owner.clone();
-    let header = Header {
-        origin: zone_origin.clone(),
+    Ok(Header {
+        origin: soa_record.owner.clone(),
         ttl: zone.first_default_ttl.unwrap_or(soa_record.ttl),
         soa: soa.clone(),
         soa_ttl: soa_record.ttl,
-    };
+    })
+}
 
-    let mut warnings = Vec::new();
-    let mut comments = Vec::new();
-    for s in &zone.skipped {
+/// What the user is told about records left out: warnings on stderr and
+/// comments in the TOML.
+#[derive(Default)]
+struct Notes {
+    warnings: Vec<Diagnostic>,
+    comments: Vec<String>,
+}
+
+impl Notes {
+    /// A record left out for `reason`: both a warning and a comment.
+    fn skipped(
+        &mut self,
+        at: &Diagnostic,
+        owner: &Name,
+        rtype: &dyn Display,
+        reason: &dyn Display,
+    ) {
         let message = format!(
             "skipped: {} {} ({}:{}): {}",
-            s.owner.to_ascii(),
-            s.rtype,
-            file_name(&s.at),
-            s.at.line,
-            s.reason
+            owner.to_ascii(),
+            rtype,
+            file_name(at),
+            at.line,
+            reason
         );
-        warnings.push(with_message(&s.at, format!("warning: {message}")));
-        comments.push(message);
+        self.warnings
+            .push(with_message(at, format!("warning: {message}")));
+        self.comments.push(message);
     }
+}
 
+/// Groups the in-zone records into record sets, leaving out (with a note)
+/// records outside the zone and duplicates.
+fn record_sets(records: &[ZoneRecord], zone_origin: &Name, notes: &mut Notes) -> Vec<RecordSet> {
     let mut sets: BTreeMap<(Name, RecordType), RecordSet> = BTreeMap::new();
-    for record in &zone.records {
+    for record in records {
         let RecordData::Value(value) = &record.data else {
             continue;
         };
         if !zone_origin.zone_of(&record.owner) {
-            let message = format!(
-                "skipped: {} {} ({}:{}): out of zone {}",
-                record.owner.to_ascii(),
-                record.rtype,
-                file_name(&record.at),
-                record.at.line,
-                zone_origin.to_ascii()
-            );
-            warnings.push(with_message(&record.at, format!("warning: {message}")));
-            comments.push(message);
+            let reason = format!("out of zone {}", zone_origin.to_ascii());
+            notes.skipped(&record.at, &record.owner, &record.rtype, &reason);
             continue;
         }
         // Name's Ord is case-insensitive: WWW and www are one set, written
@@ -153,7 +188,7 @@ pub fn convert(path: &Path, origin: Option<&str>) -> Result<Imported, Diagnostic
             .iter()
             .any(|v| same_rdata(record.rtype, v, value))
         {
-            warnings.push(with_message(
+            notes.warnings.push(with_message(
                 &record.at,
                 format!(
                     "warning: duplicate {} {} {value} ignored",
@@ -166,12 +201,7 @@ pub fn convert(path: &Path, origin: Option<&str>) -> Result<Imported, Diagnostic
         set.values.push(value.clone());
         set.ttls.push(record.ttl);
     }
-    let mut sets: Vec<RecordSet> = sets.into_values().collect();
-    let source_name = path
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let toml = emit::zone_toml(&source_name, &header, &comments, &mut sets);
-    Ok(Imported { toml, warnings })
+    sets.into_values().collect()
 }
 
 fn with_message(at: &Diagnostic, message: impl Into<String>) -> Diagnostic {

@@ -6,7 +6,9 @@
 //! is decoded to bytes and re-escaped canonically, so the bytes served are
 //! exactly the bytes the zone file meant.
 
+use std::fmt::Display;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
 
 use hickory_proto::ProtoError;
 use hickory_proto::rr::{Name, RecordType};
@@ -81,86 +83,16 @@ pub fn parse(
         });
     }
     let data = match rtype {
-        RecordType::A => {
-            let t = fields.take("an IPv4 address")?;
-            let addr: Ipv4Addr = t
-                .text
-                .parse()
-                .map_err(|_| bad(t, format!("'{}' is not an IPv4 address", t.text)))?;
-            RecordData::Value(addr.to_string())
-        }
-        RecordType::AAAA => {
-            let t = fields.take("an IPv6 address")?;
-            let addr: Ipv6Addr = t
-                .text
-                .parse()
-                .map_err(|_| bad(t, format!("'{}' is not an IPv6 address", t.text)))?;
-            RecordData::Value(addr.to_string())
-        }
+        RecordType::A => RecordData::Value(fields.address::<Ipv4Addr>("an IPv4 address")?),
+        RecordType::AAAA => RecordData::Value(fields.address::<Ipv6Addr>("an IPv6 address")?),
         RecordType::CNAME | RecordType::DNAME | RecordType::NS | RecordType::PTR => {
             RecordData::Value(fields.name(origin)?.to_ascii())
         }
-        RecordType::MX => {
-            let preference = fields.number::<u16>("a preference (0 to 65535)")?;
-            let exchange = fields.name(origin)?;
-            RecordData::Value(format!("{preference} {}", exchange.to_ascii()))
-        }
-        RecordType::SRV => {
-            let priority = fields.number::<u16>("a priority (0 to 65535)")?;
-            let weight = fields.number::<u16>("a weight (0 to 65535)")?;
-            let port = fields.number::<u16>("a port (0 to 65535)")?;
-            let target = fields.name(origin)?;
-            RecordData::Value(format!("{priority} {weight} {port} {}", target.to_ascii()))
-        }
-        RecordType::TXT => {
-            if tokens.is_empty() {
-                return Err(fields.missing("at least one character-string"));
-            }
-            let mut parts = Vec::with_capacity(tokens.len());
-            for t in tokens {
-                parts.push(encode_character_string(&character_string(t)?));
-            }
-            fields.next = tokens.len();
-            RecordData::Value(parts.join(" "))
-        }
-        RecordType::CAA => {
-            let flags = fields.number::<u8>("flags (0 to 255, usually 0 or 128)")?;
-            let tag = fields.take("a tag such as issue, issuewild or iodef")?;
-            let tag_ok = !tag.quoted
-                && (1..=15).contains(&tag.text.len())
-                && tag.text.bytes().all(|b| b.is_ascii_alphanumeric());
-            if !tag_ok {
-                return Err(bad(
-                    tag,
-                    format!("CAA tag '{}' must be 1 to 15 letters or digits", tag.text),
-                ));
-            }
-            let value = fields.take("a value")?;
-            let bytes = decode(value, usize::MAX)?;
-            RecordData::Value(format!(
-                "{flags} {} {}",
-                tag.text,
-                encode_character_string(&bytes)
-            ))
-        }
-        RecordType::SOA => {
-            let mname = fields.name(origin)?;
-            let rname = fields.name(origin)?;
-            let serial = fields.number::<u32>("a serial (0 to 4294967295)")?;
-            let refresh = fields.duration("a refresh interval")?;
-            let retry = fields.duration("a retry interval")?;
-            let expire = fields.duration("an expire interval")?;
-            let minimum = fields.duration("a minimum (negative-caching) TTL")?;
-            RecordData::Soa(Soa {
-                mname,
-                rname,
-                serial,
-                refresh,
-                retry,
-                expire,
-                minimum,
-            })
-        }
+        RecordType::MX => RecordData::Value(mx(&mut fields, origin)?),
+        RecordType::SRV => RecordData::Value(srv(&mut fields, origin)?),
+        RecordType::TXT => RecordData::Value(txt(&mut fields)?),
+        RecordType::CAA => RecordData::Value(caa(&mut fields)?),
+        RecordType::SOA => RecordData::Soa(soa(&mut fields, origin)?),
         other => {
             return Err(RdataError {
                 span: record.clone(),
@@ -170,6 +102,66 @@ pub fn parse(
     };
     fields.finish()?;
     Ok(data)
+}
+
+fn mx(fields: &mut Fields<'_>, origin: Option<&Name>) -> Result<String, RdataError> {
+    let preference = fields.number::<u16>("a preference (0 to 65535)")?;
+    let exchange = fields.name(origin)?;
+    Ok(format!("{preference} {}", exchange.to_ascii()))
+}
+
+fn srv(fields: &mut Fields<'_>, origin: Option<&Name>) -> Result<String, RdataError> {
+    let priority = fields.number::<u16>("a priority (0 to 65535)")?;
+    let weight = fields.number::<u16>("a weight (0 to 65535)")?;
+    let port = fields.number::<u16>("a port (0 to 65535)")?;
+    let target = fields.name(origin)?;
+    Ok(format!("{priority} {weight} {port} {}", target.to_ascii()))
+}
+
+/// Every token is one character-string of the record.
+fn txt(fields: &mut Fields<'_>) -> Result<String, RdataError> {
+    if fields.tokens.is_empty() {
+        return Err(fields.missing("at least one character-string"));
+    }
+    let mut parts = Vec::with_capacity(fields.tokens.len());
+    for t in fields.tokens {
+        parts.push(encode_character_string(&character_string(t)?));
+    }
+    fields.next = fields.tokens.len();
+    Ok(parts.join(" "))
+}
+
+fn caa(fields: &mut Fields<'_>) -> Result<String, RdataError> {
+    let flags = fields.number::<u8>("flags (0 to 255, usually 0 or 128)")?;
+    let tag = fields.take("a tag such as issue, issuewild or iodef")?;
+    let tag_ok = !tag.quoted
+        && (1..=15).contains(&tag.text.len())
+        && tag.text.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !tag_ok {
+        return Err(bad(
+            tag,
+            format!("CAA tag '{}' must be 1 to 15 letters or digits", tag.text),
+        ));
+    }
+    let value = fields.take("a value")?;
+    let bytes = decode(value, usize::MAX)?;
+    Ok(format!(
+        "{flags} {} {}",
+        tag.text,
+        encode_character_string(&bytes)
+    ))
+}
+
+fn soa(fields: &mut Fields<'_>, origin: Option<&Name>) -> Result<Soa, RdataError> {
+    Ok(Soa {
+        mname: fields.name(origin)?,
+        rname: fields.name(origin)?,
+        serial: fields.number::<u32>("a serial (0 to 4294967295)")?,
+        refresh: fields.duration("a refresh interval")?,
+        retry: fields.duration("a retry interval")?,
+        expire: fields.duration("an expire interval")?,
+        minimum: fields.duration("a minimum (negative-caching) TTL")?,
+    })
 }
 
 /// Why a domain name in a BIND zone file is not usable.
@@ -317,6 +309,16 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    /// An address of type `A` (IPv4 or IPv6), written canonically.
+    fn address<A: FromStr + Display>(&mut self, what: &str) -> Result<String, RdataError> {
+        let t = self.take(what)?;
+        let addr: A = t
+            .text
+            .parse()
+            .map_err(|_| bad(t, format!("'{}' is not {what}", t.text)))?;
+        Ok(addr.to_string())
+    }
+
     fn take(&mut self, what: &str) -> Result<&'a Token, RdataError> {
         let t = self
             .tokens

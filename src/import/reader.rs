@@ -7,7 +7,6 @@
 //! user sees every problem of a file at once.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use hickory_proto::rr::{Name, RecordType};
 use hickory_proto::serialize::txt::parse_ttl;
@@ -15,6 +14,9 @@ use hickory_proto::serialize::txt::parse_ttl;
 use super::lexer::{self, Entry, Token};
 use super::rdata::{self, RecordData};
 use crate::diag::{Diagnostic, Source, Span};
+use head::{RecordHead, skip_reason, ttl_class_and_type, type_name, type_of};
+
+mod head;
 
 /// How deep `$INCLUDE` may nest; deeper is almost surely a loop.
 const MAX_INCLUDE_DEPTH: usize = 16;
@@ -112,53 +114,13 @@ impl Reader {
         if !entry.leading_blank && !first.quoted && first.text.starts_with('$') {
             return self.directive(source, &entry.tokens);
         }
-        let mut rest = &entry.tokens[..];
-        let owner = if entry.leading_blank {
-            self.state.owner.clone().ok_or_else(|| {
-                (
-                    first.span.clone(),
-                    "this record starts with a blank, so it has the previous owner, but there is none yet"
-                        .to_string(),
-                )
-            })?
-        } else {
-            rest = &rest[1..];
-            let owner = rdata::parse_name(&first.text, self.state.origin.as_ref())
-                .map_err(|e| (first.span.clone(), e.to_string()))?;
-            self.state.owner = Some(owner.clone());
-            owner
-        };
+        let (owner, rest) = self.owner(entry)?;
         let record_span = first.span.start..entry.tokens[entry.tokens.len() - 1].span.end;
-
-        let mut explicit_ttl = None;
-        let type_token = loop {
-            let t = rest.first().ok_or_else(|| {
-                (
-                    record_span.end..record_span.end,
-                    "record has no type (A, NS, MX, ...)".to_string(),
-                )
-            })?;
-            rest = &rest[1..];
-            if t.text.starts_with(|c: char| c.is_ascii_digit()) && explicit_ttl.is_none() {
-                let ttl = parse_ttl(&t.text)
-                    .map_err(|_| (t.span.clone(), format!("'{}' is not a TTL", t.text)))?;
-                explicit_ttl = Some(ttl);
-                continue;
-            }
-            match class_of(&t.text) {
-                Some(true) => continue,
-                Some(false) => {
-                    return Err((
-                        t.span.clone(),
-                        format!(
-                            "class {} is not supported: alwayson serves class IN only",
-                            t.text
-                        ),
-                    ));
-                }
-                None => break t,
-            }
-        };
+        let RecordHead {
+            explicit_ttl,
+            type_token,
+            rdata: rdata_tokens,
+        } = ttl_class_and_type(rest, &record_span)?;
         let at = located(source, &record_span);
 
         let rtype = match type_of(type_token) {
@@ -176,20 +138,14 @@ impl Reader {
             Err(unknown) => return Err((type_token.span.clone(), unknown.to_string())),
         };
 
-        let data = rdata::parse(rtype, rest, self.state.origin.as_ref(), &record_span)
-            .map_err(|e| (e.span, e.message))?;
-        let ttl = match (self.note_ttl(explicit_ttl), &data) {
-            (Some(ttl), _) => ttl,
-            // BIND's rule for a zone without any TTL: the SOA's minimum.
-            (None, RecordData::Soa(soa)) => soa.minimum,
-            (None, _) => {
-                return Err((
-                    record_span,
-                    "record has no TTL and no default: add a $TTL line at the top or a TTL to this record"
-                        .to_string(),
-                ));
-            }
-        };
+        let data = rdata::parse(
+            rtype,
+            rdata_tokens,
+            self.state.origin.as_ref(),
+            &record_span,
+        )
+        .map_err(|e| (e.span, e.message))?;
+        let ttl = self.record_ttl(explicit_ttl, &data, record_span)?;
         self.zone.records.push(ZoneRecord {
             owner,
             ttl,
@@ -198,6 +154,45 @@ impl Reader {
             at,
         });
         Ok(())
+    }
+
+    /// The record's owner (written, or the previous one after a leading
+    /// blank) and the tokens after it.
+    fn owner<'e>(&mut self, entry: &'e Entry) -> Result<(Name, &'e [Token]), (Span, String)> {
+        let first = &entry.tokens[0];
+        if entry.leading_blank {
+            let owner = self.state.owner.clone().ok_or_else(|| {
+                (
+                    first.span.clone(),
+                    "this record starts with a blank, so it has the previous owner, but there is none yet"
+                        .to_string(),
+                )
+            })?;
+            return Ok((owner, &entry.tokens[..]));
+        }
+        let owner = rdata::parse_name(&first.text, self.state.origin.as_ref())
+            .map_err(|e| (first.span.clone(), e.to_string()))?;
+        self.state.owner = Some(owner.clone());
+        Ok((owner, &entry.tokens[1..]))
+    }
+
+    /// The TTL of a supported record; without any, a SOA falls back to its
+    /// minimum (BIND's rule for a zone without any TTL).
+    fn record_ttl(
+        &mut self,
+        explicit: Option<u32>,
+        data: &RecordData,
+        record_span: Span,
+    ) -> Result<u32, (Span, String)> {
+        match (self.note_ttl(explicit), data) {
+            (Some(ttl), _) => Ok(ttl),
+            (None, RecordData::Soa(soa)) => Ok(soa.minimum),
+            (None, _) => Err((
+                record_span,
+                "record has no TTL and no default: add a $TTL line at the top or a TTL to this record"
+                    .to_string(),
+            )),
+        }
     }
 
     /// The TTL a record gets (RFC 2308: explicit, else `$TTL`; RFC 1035: else
@@ -308,53 +303,6 @@ impl Reader {
 
 fn located(source: &Source, span: &Span) -> Diagnostic {
     source.error(span, "")
-}
-
-/// `Some(true)` for IN, `Some(false)` for another class, `None` for a word
-/// that is no class.
-fn class_of(word: &str) -> Option<bool> {
-    let upper = word.to_ascii_uppercase();
-    match upper.as_str() {
-        "IN" | "CLASS1" => Some(true),
-        "CH" | "CS" | "HS" | "NONE" | "ANY" => Some(false),
-        _ if upper.starts_with("CLASS") && upper[5..].parse::<u16>().is_ok() => Some(false),
-        _ => None,
-    }
-}
-
-/// A type field that is neither a mnemonic nor RFC 3597's `TYPEnnn`.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown record type '{0}' (or a misplaced word: expected [TTL] [IN] TYPE)")]
-struct UnknownType(String);
-
-fn type_of(token: &Token) -> Result<RecordType, UnknownType> {
-    let upper = token.text.to_ascii_uppercase();
-    if let Some(number) = upper
-        .strip_prefix("TYPE")
-        .and_then(|n| n.parse::<u16>().ok())
-    {
-        return Ok(RecordType::from(number));
-    }
-    match RecordType::from_str(&upper) {
-        Ok(rtype) => Ok(rtype),
-        Err(_) => Err(UnknownType(token.text.clone())),
-    }
-}
-
-/// The mnemonic, or RFC 3597's `TYPEnnn` for a type without one.
-fn type_name(rtype: RecordType) -> String {
-    match rtype {
-        RecordType::Unknown(n) => format!("TYPE{n}"),
-        known => known.to_string(),
-    }
-}
-
-fn skip_reason(rtype: RecordType) -> String {
-    if rtype.is_dnssec() {
-        format!("{rtype} is a DNSSEC record; alwayson does not serve signed zones")
-    } else {
-        format!("type {} is not one alwayson serves", type_name(rtype))
-    }
 }
 
 #[cfg(test)]

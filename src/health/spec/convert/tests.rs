@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::health::spec::{Address, CheckKind, ExpectStatus, HttpCheck};
 
 #[derive(serde::Deserialize)]
 struct Doc {
