@@ -3,7 +3,8 @@
 //! space), tokio's `copy_bidirectional_with_sizes` with large buffers, or
 //! (the default) a small buffer that hands a direction over to splice once a
 //! read fills it — two syscalls per small message like the buffered copy,
-//! no user-space copy for bulk like splice.
+//! no user-space copy for bulk like splice. The pipe and the `splice(2)`
+//! calls live in `relay/zero_copy.rs`; this file decides when to use them.
 //!
 //! Invariant (every strategy): when one side sends EOF, the other side's
 //! write half is shut down and the opposite direction keeps flowing (TCP
@@ -29,6 +30,9 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 
 use super::stats::Counters;
+
+#[cfg(target_os = "linux")]
+mod zero_copy;
 
 /// How a relay copies. `Buffered` works on every platform and with few file
 /// descriptors; `Splice` avoids copying through user space; `Auto` copies
@@ -138,9 +142,9 @@ pub async fn relay(
             let (to_backend, to_client) = (zero_copy::Pipe::new()?, zero_copy::Pipe::new()?);
             let one_ended = AtomicBool::new(false);
             tokio::try_join!(
-                zero_copy::splice_one_way(client, backend, &to_backend, &one_ended, |n| meter
+                splice_one_way(client, backend, &to_backend, &one_ended, |n| meter
                     .client_to_backend(n)),
-                zero_copy::splice_one_way(backend, client, &to_client, &one_ended, |n| meter
+                splice_one_way(backend, client, &to_client, &one_ended, |n| meter
                     .backend_to_client(n)),
             )?;
             Ok(Relayed::both(Path::Spliced))
@@ -209,15 +213,9 @@ async fn auto_one_way(
             match zero_copy::Pipe::new() {
                 Ok(pipe) => {
                     drop(buffer);
-                    return zero_copy::splice_one_way(
-                        from.as_ref(),
-                        to.as_ref(),
-                        &pipe,
-                        one_ended,
-                        count,
-                    )
-                    .await
-                    .map(|()| Path::Spliced);
+                    return splice_one_way(from.as_ref(), to.as_ref(), &pipe, one_ended, count)
+                        .await
+                        .map(|()| Path::Spliced);
                 }
                 Err(_) => no_pipe = true,
             }
@@ -241,6 +239,20 @@ async fn buffered(
     tokio::io::copy_bidirectional_with_sizes(&mut client, &mut backend, BUFFER_SIZE, BUFFER_SIZE)
         .await?;
     Ok(Relayed::both(Path::Buffered))
+}
+
+/// Splices `from` to `to` until `from` sends EOF, then passes the EOF on
+/// ([`pass_eof`]).
+#[cfg(target_os = "linux")]
+async fn splice_one_way(
+    from: &TcpStream,
+    to: &TcpStream,
+    pipe: &zero_copy::Pipe,
+    one_ended: &AtomicBool,
+    count: impl Fn(usize),
+) -> io::Result<()> {
+    zero_copy::splice_until_eof(from, to, pipe, count).await?;
+    pass_eof(to, one_ended)
 }
 
 /// Whether the peer's FIN has arrived, as the last readiness event said
@@ -340,115 +352,6 @@ impl<F: Unpin> AsyncWrite for Metered<'_, F> {
 
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(shutdown_write(self.get_mut().stream))
-    }
-}
-
-#[cfg(target_os = "linux")]
-mod zero_copy {
-    //! `splice(2)`: socket → pipe → socket inside the kernel.
-
-    use std::io;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-    use std::sync::atomic::AtomicBool;
-
-    use tokio::io::Interest;
-    use tokio::net::TcpStream;
-
-    /// Pipe capacity asked for; the kernel may give less
-    /// (`/proc/sys/fs/pipe-max-size`), and then we use what it gives.
-    const PIPE_SIZE: i32 = 256 * 1024;
-
-    pub struct Pipe {
-        read: OwnedFd,
-        write: OwnedFd,
-        capacity: usize,
-    }
-
-    impl Pipe {
-        pub fn new() -> io::Result<Self> {
-            let mut fds = [0 as RawFd; 2];
-            // SAFETY: `fds` is a valid array of two ints for pipe2 to fill.
-            if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            // SAFETY: pipe2 succeeded, so both fds are open and now owned only here.
-            let (read, write) =
-                unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-            // SAFETY: fcntl on an fd we own; failure only leaves the default size.
-            let capacity = unsafe {
-                libc::fcntl(write.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE);
-                libc::fcntl(write.as_raw_fd(), libc::F_GETPIPE_SZ)
-            };
-            let capacity = usize::try_from(capacity).unwrap_or(0).max(4096);
-            Ok(Self {
-                read,
-                write,
-                capacity,
-            })
-        }
-    }
-
-    /// Moves `from`'s bytes to `to` until `from` sends EOF, then passes the
-    /// EOF on ([`super::pass_eof`]).
-    pub async fn splice_one_way(
-        from: &TcpStream,
-        to: &TcpStream,
-        pipe: &Pipe,
-        one_ended: &AtomicBool,
-        count: impl Fn(usize),
-    ) -> io::Result<()> {
-        loop {
-            // The pipe is empty here, so EAGAIN can only mean "socket not readable".
-            let n = loop {
-                from.readable().await?;
-                match from.try_io(Interest::READABLE, || {
-                    splice(from.as_raw_fd(), pipe.write.as_raw_fd(), pipe.capacity)
-                }) {
-                    Ok(n) => break n,
-                    Err(e) if retry(&e) => continue,
-                    Err(e) => return Err(e),
-                }
-            };
-            if n == 0 {
-                return super::pass_eof(to, one_ended);
-            }
-            count(n);
-            let mut left = n;
-            while left > 0 {
-                to.writable().await?;
-                match to.try_io(Interest::WRITABLE, || {
-                    splice(pipe.read.as_raw_fd(), to.as_raw_fd(), left)
-                }) {
-                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                    Ok(m) => left -= m,
-                    Err(e) if retry(&e) => continue,
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-    }
-
-    fn retry(e: &io::Error) -> bool {
-        matches!(
-            e.kind(),
-            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-        )
-    }
-
-    fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
-        // SAFETY: plain fds owned by live values for the duration of the call;
-        // null offsets are required for sockets and pipes.
-        let n = unsafe {
-            libc::splice(
-                from,
-                std::ptr::null_mut(),
-                to,
-                std::ptr::null_mut(),
-                len,
-                libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
-            )
-        };
-        usize::try_from(n).map_err(|_| io::Error::last_os_error())
     }
 }
 

@@ -17,90 +17,30 @@ use crate::table::zone_table::{
 use crate::zone::model::{RecordSet, SetData, WhenAllDown, Zone};
 use crate::zone::rdata::dname_target;
 
+/// A zone's record sets grouped by (owner, type), in canonical name order
+/// so the output is stable.
+type Groups<'z> = BTreeMap<(Name, RecordType), Vec<&'z RecordSet>>;
+
 /// Compiles a validated zone, with the serial it will serve.
 pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     let origin = zone.origin.clone();
-    let soa_rdata = RData::SOA(SOA::new(
-        zone.soa.mname.clone(),
-        zone.soa.rname.clone(),
-        serial,
-        zone.soa.refresh as i32,
-        zone.soa.retry as i32,
-        zone.soa.expire as i32,
-        zone.soa.minimum,
-    ));
-    let soa = Record::from_rdata(origin.clone(), zone.soa.ttl, soa_rdata.clone());
-    let negative_soa = Record::from_rdata(
-        origin.clone(),
-        zone.soa.ttl.min(zone.soa.minimum),
-        soa_rdata,
-    );
-
-    // (name, type) → sets, in canonical name order for stable output.
-    let mut groups: BTreeMap<(Name, RecordType), Vec<&RecordSet>> = BTreeMap::new();
-    for set in &zone.record_sets {
-        groups
-            .entry((set.name.clone(), set.rtype))
-            .or_default()
-            .push(set);
-    }
+    let (soa, negative_soa) = soa_records(zone, serial);
+    let groups = group_sets(zone);
     let addresses = address_index(&groups);
-
-    let mut nodes: Vec<Node> = Vec::new();
-    let mut index: HashMap<Box<[u8]>, usize> = HashMap::new();
-    let mut node_for = |name: &Name, nodes: &mut Vec<Node>| -> usize {
-        let key = key_of(name);
-        if let Some(&i) = index.get(&key) {
-            return i;
-        }
-        index.insert(key, nodes.len());
-        nodes.push(Node {
-            name: name.clone(),
-            rrsets: Vec::new(),
-            referral: None,
-            is_wildcard: name.is_wildcard(),
-            dname_target: None,
-        });
-        nodes.len() - 1
-    };
-    node_for(&origin, &mut nodes);
-
+    let mut tree = NodeTree::rooted_at(&origin);
     let mut record_count = 0;
     for ((name, rtype), sets) in &groups {
-        // The node and every empty non-terminal between it and the origin.
-        let mut ancestor = name.clone();
-        while ancestor.num_labels() > origin.num_labels() {
-            node_for(&ancestor, &mut nodes);
-            ancestor = ancestor.base_name();
-        }
-        let n = node_for(name, &mut nodes);
-        record_count += sets
-            .iter()
-            .map(|s| match &s.data {
-                SetData::Values(v) => v.len(),
-                SetData::Alias { .. } => 1,
-            })
-            .sum::<usize>();
-        let content = content(sets, &addresses);
-        nodes[n].rrsets.push(Rrset {
+        let n = tree.node_with_ancestors(name, &origin);
+        record_count += records_in(sets);
+        tree.nodes[n].rrsets.push(Rrset {
             rtype: *rtype,
             ttl: sets[0].ttl,
-            content,
+            content: content(sets, &addresses),
         });
     }
-    for node in &mut nodes {
-        node.rrsets.sort_by_key(|r| u16::from(r.rtype));
-        node.dname_target = static_dname_target(node);
-        if node.name != origin
-            && let Some(Rrset {
-                content: RrsetContent::Static(ns),
-                ..
-            }) = node.rrsets.iter().find(|r| r.rtype == RecordType::NS)
-        {
-            node.referral = Some(ns.clone());
-        }
+    for node in &mut tree.nodes {
+        finish_node(node, &origin);
     }
-    // The apex NS answer's additional records.
     CompiledZone {
         origin_labels: usize::from(origin.num_labels()),
         origin,
@@ -110,10 +50,115 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         soa,
         negative_soa_size: negative_soa.to_bytes().map_or(512, |b| b.len()),
         negative_soa,
-        nodes,
-        index,
+        nodes: tree.nodes,
+        index: tree.index,
         record_count,
         id: ZoneId::UNASSIGNED,
+    }
+}
+
+/// The apex SOA with its own TTL, and the one negative answers carry (TTL
+/// capped by the SOA minimum, RFC 2308).
+fn soa_records(zone: &Zone, serial: u32) -> (Record, Record) {
+    let soa_rdata = RData::SOA(SOA::new(
+        zone.soa.mname.clone(),
+        zone.soa.rname.clone(),
+        serial,
+        zone.soa.refresh as i32,
+        zone.soa.retry as i32,
+        zone.soa.expire as i32,
+        zone.soa.minimum,
+    ));
+    let soa = Record::from_rdata(zone.origin.clone(), zone.soa.ttl, soa_rdata.clone());
+    let negative_soa = Record::from_rdata(
+        zone.origin.clone(),
+        zone.soa.ttl.min(zone.soa.minimum),
+        soa_rdata,
+    );
+    (soa, negative_soa)
+}
+
+/// The zone's sets by (owner, type), borrowed from the zone.
+fn group_sets(zone: &Zone) -> Groups<'_> {
+    let mut groups = Groups::new();
+    for set in &zone.record_sets {
+        groups
+            .entry((set.name.clone(), set.rtype))
+            .or_default()
+            .push(set);
+    }
+    groups
+}
+
+/// Records (values and aliases) a group serves, for the zone's count.
+fn records_in(sets: &[&RecordSet]) -> usize {
+    sets.iter()
+        .map(|s| match &s.data {
+            SetData::Values(v) => v.len(),
+            SetData::Alias { .. } => 1,
+        })
+        .sum()
+}
+
+/// The zone's nodes and the index from wire key to node, built together so
+/// every name has exactly one node.
+struct NodeTree {
+    nodes: Vec<Node>,
+    index: HashMap<Box<[u8]>, usize>,
+}
+
+impl NodeTree {
+    /// A tree holding only the apex, as node 0.
+    fn rooted_at(origin: &Name) -> Self {
+        let mut tree = NodeTree {
+            nodes: Vec::new(),
+            index: HashMap::new(),
+        };
+        tree.node(origin);
+        tree
+    }
+
+    /// The node of `name`, created with every empty non-terminal between it
+    /// and the origin (so those answer NODATA, not NXDOMAIN).
+    fn node_with_ancestors(&mut self, name: &Name, origin: &Name) -> usize {
+        let mut ancestor = name.clone();
+        while ancestor.num_labels() > origin.num_labels() {
+            self.node(&ancestor);
+            ancestor = ancestor.base_name();
+        }
+        self.node(name)
+    }
+
+    /// The node of `name`, created empty if it is new.
+    fn node(&mut self, name: &Name) -> usize {
+        let key = key_of(name);
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        self.index.insert(key, self.nodes.len());
+        self.nodes.push(Node {
+            name: name.clone(),
+            rrsets: Vec::new(),
+            referral: None,
+            is_wildcard: name.is_wildcard(),
+            dname_target: None,
+        });
+        self.nodes.len() - 1
+    }
+}
+
+/// Once all its RRsets are in: orders them by type, stores a static
+/// DNAME's target, and makes a static NS below the apex a referral.
+fn finish_node(node: &mut Node, origin: &Name) {
+    node.rrsets.sort_by_key(|r| u16::from(r.rtype));
+    node.dname_target = static_dname_target(node);
+    if node.name != *origin
+        && let Some(Rrset {
+            content: RrsetContent::Static(ns),
+            ..
+        }) = node.rrsets.iter().find(|r| r.rtype == RecordType::NS)
+    {
+        node.referral = Some(ns.clone());
     }
 }
 
@@ -201,9 +246,7 @@ fn answer(set: &RecordSet, values: &[RData], addresses: &HashMap<Name, Vec<Recor
 }
 
 /// Static A and AAAA records by owner name, for additional-section processing.
-fn address_index(
-    groups: &BTreeMap<(Name, RecordType), Vec<&RecordSet>>,
-) -> HashMap<Name, Vec<Record>> {
+fn address_index(groups: &Groups<'_>) -> HashMap<Name, Vec<Record>> {
     let mut index: HashMap<Name, Vec<Record>> = HashMap::new();
     for ((name, rtype), sets) in groups {
         if !matches!(rtype, RecordType::A | RecordType::AAAA) {
