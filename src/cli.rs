@@ -85,8 +85,13 @@ impl ServeArgs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AdminListen(pub Option<SocketAddr>);
 
+/// An `--admin-listen` value that is neither an address nor `off`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an address like 127.0.0.1:8053, or \"off\"")]
+pub struct AdminListenError(String);
+
 impl FromStr for AdminListen {
-    type Err = String;
+    type Err = AdminListenError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         if text.trim() == "off" {
@@ -95,7 +100,7 @@ impl FromStr for AdminListen {
         text.trim()
             .parse::<SocketAddr>()
             .map(|a| Self(Some(a)))
-            .map_err(|_| format!("{text:?} is not an address like 127.0.0.1:8053, or \"off\""))
+            .map_err(|_| AdminListenError(text.to_string()))
     }
 }
 
