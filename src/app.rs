@@ -218,15 +218,16 @@ fn join(errors: &[ForwarderError]) -> String {
         .join("; ")
 }
 
-/// `alwayson serve`.
-pub fn serve(config_path: Option<&Path>) -> ExitCode {
-    let config = match config::load(config_path) {
+/// `alwayson serve`, with the command line's `overrides` over the config.
+pub fn serve(config_path: Option<&Path>, overrides: &config::Overrides) -> ExitCode {
+    let mut config = match config::load(config_path) {
         Ok(c) => c,
         Err(diags) => {
             eprintln!("{diags}");
             return ExitCode::from(2);
         }
     };
+    overrides.apply(&mut config);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

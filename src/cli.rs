@@ -1,12 +1,16 @@
-//! The command line (clap): `serve`, `check`, `import`, `geoip build`, and the
-//! mapping of outcomes to exit codes (0 ok, 1 runtime failure, 2 bad usage or
-//! invalid configuration).
+//! The command line (clap): `serve` (with `--listen`, `--zones-dir` and
+//! `--admin-listen` for runs without a config file), `check`, `import`,
+//! `geoip build`, and the mapping of outcomes to exit codes (0 ok, 1 runtime
+//! failure, 2 bad usage or invalid configuration).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::Overrides;
 use crate::telemetry::{self, LogFormat};
 
 #[derive(Debug, Parser)]
@@ -55,6 +59,49 @@ pub struct ServeArgs {
     /// Server config file (default: ./alwayson.toml if present, else built-in defaults).
     #[arg(long, short = 'c')]
     pub config: Option<PathBuf>,
+    /// Answer DNS on ADDR (UDP and TCP) instead of `[dns] listen`; repeat for several.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Vec<SocketAddr>,
+    /// Serve the zone files in DIR instead of `[dns] zones_dir`.
+    #[arg(long, value_name = "DIR")]
+    pub zones_dir: Option<PathBuf>,
+    /// Admin API address instead of `[admin] listen`; "off" disables the API.
+    #[arg(long, value_name = "ADDR|off")]
+    pub admin_listen: Option<AdminListen>,
+}
+
+impl ServeArgs {
+    /// The values that replace the config file's.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            dns_listen: self.listen.clone(),
+            zones_dir: self.zones_dir.clone(),
+            admin_listen: self.admin_listen.map(|a| a.0),
+        }
+    }
+}
+
+/// `--admin-listen`: an address, or `off` (None).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdminListen(pub Option<SocketAddr>);
+
+/// An `--admin-listen` value that is neither an address nor `off`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an address like 127.0.0.1:8053, or \"off\"")]
+pub struct AdminListenError(String);
+
+impl FromStr for AdminListen {
+    type Err = AdminListenError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.trim() == "off" {
+            return Ok(Self(None));
+        }
+        text.trim()
+            .parse::<SocketAddr>()
+            .map(|a| Self(Some(a)))
+            .map_err(|_| AdminListenError(text.to_string()))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -102,7 +149,7 @@ pub fn run() -> ExitCode {
     };
     telemetry::init(cli.verbose, cli.quiet, format);
     match cli.command {
-        Command::Serve(args) => crate::app::serve(args.config.as_deref()),
+        Command::Serve(args) => crate::app::serve(args.config.as_deref(), &args.overrides()),
         Command::Check(args) => crate::app::check(args.config.as_deref(), &args.zone_files),
         Command::Import(args) => import(&args),
         Command::Geoip {
@@ -134,5 +181,46 @@ fn geoip_build(csv: &std::path::Path, output: &std::path::Path) -> ExitCode {
             eprintln!("{diags}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_flags_become_overrides() {
+        let cli = Cli::try_parse_from([
+            "alwayson",
+            "serve",
+            "--listen",
+            "127.0.0.1:5301",
+            "--listen",
+            "[::1]:5301",
+            "--zones-dir",
+            "z",
+            "--admin-listen",
+            "off",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve: {:?}", cli.command);
+        };
+        assert_eq!(
+            args.overrides(),
+            Overrides {
+                dns_listen: vec![
+                    "127.0.0.1:5301".parse().unwrap(),
+                    "[::1]:5301".parse().unwrap()
+                ],
+                zones_dir: Some(PathBuf::from("z")),
+                admin_listen: Some(None),
+            }
+        );
+        let err =
+            Cli::try_parse_from(["alwayson", "serve", "--listen", "localhost:53"]).unwrap_err();
+        assert!(err.use_stderr());
+        let err = Cli::try_parse_from(["alwayson", "serve", "--admin-listen", "on"]).unwrap_err();
+        assert!(err.to_string().contains("or \"off\""), "{err}");
     }
 }

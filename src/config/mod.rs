@@ -103,6 +103,34 @@ impl ServerConfig {
     }
 }
 
+/// Values given on the command line (`serve --listen`, `--zones-dir`,
+/// `--admin-listen`) that replace the config file's. They are applied once,
+/// at start; a reload re-reads the file but keeps them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Replaces `[dns] listen` when not empty.
+    pub dns_listen: Vec<SocketAddr>,
+    /// Replaces `[dns] zones_dir` (relative to the working directory).
+    pub zones_dir: Option<PathBuf>,
+    /// Replaces `[admin] listen`; `Some(None)` turns the admin API off.
+    pub admin_listen: Option<Option<SocketAddr>>,
+}
+
+impl Overrides {
+    /// Writes every given value over `config`.
+    pub fn apply(&self, config: &mut ServerConfig) {
+        if !self.dns_listen.is_empty() {
+            config.dns.listen.clone_from(&self.dns_listen);
+        }
+        if let Some(dir) = &self.zones_dir {
+            config.dns.zones_dir.clone_from(dir);
+        }
+        if let Some(admin) = self.admin_listen {
+            config.admin.listen = admin;
+        }
+    }
+}
+
 /// Loads `path`, or `./alwayson.toml` when present, or the built-in defaults.
 pub fn load(path: Option<&Path>) -> Result<ServerConfig, Diagnostics> {
     let path = match path {

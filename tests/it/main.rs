@@ -20,6 +20,8 @@ mod layering;
 mod logs;
 mod metrics;
 mod packets;
+mod reference;
 mod reload;
+mod serve_flags;
 mod status_page;
 mod zone_files;
