@@ -132,7 +132,9 @@ impl Updater {
                         target: "alwayson::health",
                         check = %id,
                         status = value.map_or("cleared", |v| if v.healthy { "healthy" } else { "unhealthy" }),
-                        until = ?value.and_then(|v| v.until),
+                        until = %value
+                            .and_then(|v| v.until)
+                            .map_or("none".to_string(), |t| humantime::format_rfc3339_millis(t).to_string()),
                         "override"
                     ),
                     Err(e) => tracing::warn!(target: "alwayson::health", "override refused: {e}"),
