@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::control::FlipRecord;
-use crate::control::{Problem, ReloadError, ReloadOutcome};
+use crate::control::{Problem, ReloadError, ReloadOutcome, ZoneRef};
 use crate::health::CheckDetail;
 use crate::table::zone_table::ZoneFileReport;
 
@@ -38,59 +38,59 @@ impl From<&ZoneFileReport> for ZoneJson {
     }
 }
 
+/// `POST /api/v1/reload`'s reply: zones by origin, errors by position.
 #[derive(Debug, Serialize)]
 pub struct ReloadJson {
     pub ok: bool,
     pub added: Vec<String>,
     pub changed: Vec<String>,
     pub removed: Vec<String>,
-    pub unchanged: usize,
-    /// One entry per failed input, as the log prints it.
-    pub errors: Vec<String>,
-    /// Every problem with its position (`line` and `column` are null for a
+    pub unchanged: Vec<String>,
+    /// Every problem with its position (`line` and `col` are null for a
     /// problem of a whole file or folder).
-    pub problems: Vec<ProblemJson>,
-    /// Present when the reload failed: every error, one per line.
+    pub errors: Vec<ErrorJson>,
+    /// Present when the reload failed: every error as the log prints it,
+    /// one per line (every failed API call carries `error`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
 impl From<&ReloadOutcome> for ReloadJson {
     fn from(o: &ReloadOutcome) -> Self {
-        let paths = |v: &[std::path::PathBuf]| v.iter().map(|p| p.display().to_string()).collect();
-        let errors: Vec<String> = o.errors.iter().map(ToString::to_string).collect();
+        let names = |v: &[ZoneRef]| v.iter().map(|z| z.origin.to_string()).collect();
+        let text: Vec<String> = o.errors.iter().map(ToString::to_string).collect();
         Self {
             ok: o.errors.is_empty(),
-            added: paths(&o.added),
-            changed: paths(&o.changed),
-            removed: paths(&o.removed),
-            unchanged: o.unchanged,
-            errors: errors.clone(),
-            problems: o
+            added: names(&o.added),
+            changed: names(&o.changed),
+            removed: names(&o.removed),
+            unchanged: names(&o.unchanged),
+            errors: o
                 .errors
                 .iter()
                 .flat_map(ReloadError::problems)
-                .map(ProblemJson::from)
+                .map(ErrorJson::from)
                 .collect(),
-            error: (!errors.is_empty()).then(|| errors.join("\n")),
+            error: (!text.is_empty()).then(|| text.join("\n")),
         }
     }
 }
 
+/// One problem of a reload.
 #[derive(Debug, Serialize)]
-pub struct ProblemJson {
+pub struct ErrorJson {
     pub file: String,
     pub line: Option<usize>,
-    pub column: Option<usize>,
+    pub col: Option<usize>,
     pub message: String,
 }
 
-impl From<Problem> for ProblemJson {
+impl From<Problem> for ErrorJson {
     fn from(p: Problem) -> Self {
         Self {
             file: p.file.display().to_string(),
             line: p.line,
-            column: p.column,
+            col: p.column,
             message: p.message,
         }
     }

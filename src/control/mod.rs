@@ -17,5 +17,5 @@ pub mod updater;
 pub mod zone_set;
 
 pub use handle::{Command, FlipRecord, HealthReport, UpdaterHandle};
-pub use outcome::{Problem, ReloadError, ReloadOutcome};
+pub use outcome::{Problem, ReloadError, ReloadOutcome, ZoneRef};
 pub use updater::Updater;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::control::outcome::{ReloadError, ReloadOutcome};
+use crate::control::outcome::{ReloadError, ReloadOutcome, ZoneRef};
 use crate::diag::{Diagnostic, Diagnostics, Source};
 use crate::health::spec::HealthCheckSpec;
 use crate::table::compile::compile;
@@ -85,9 +85,9 @@ impl ZoneSet {
             server_config,
         );
         let (next, mut outcome) = self.commit(candidates, now);
-        for file in self.loaded.keys() {
+        for (file, loaded) in &self.loaded {
             if !files.contains(file) {
-                outcome.removed.push(file.clone());
+                outcome.removed.push(zone_ref(file, &loaded.zone));
             }
         }
         self.attempts.retain(|file, _| files.contains(file));
@@ -154,11 +154,12 @@ impl ZoneSet {
                 (None, None) => derived_serial(None, now),
             };
             let unchanged = previous.is_some_and(|p| p.zone.content_hash == zone.content_hash);
-            match previous {
-                None => outcome.added.push(file.clone()),
-                Some(_) if unchanged => outcome.unchanged += 1,
-                Some(_) => outcome.changed.push(file.clone()),
-            }
+            let list = match previous {
+                None => &mut outcome.added,
+                Some(_) if unchanged => &mut outcome.unchanged,
+                Some(_) => &mut outcome.changed,
+            };
+            list.push(zone_ref(&file, &zone));
             let loaded_at = if unchanged {
                 previous.map_or(now, |p| p.loaded_at)
             } else {
@@ -210,6 +211,13 @@ impl ZoneSet {
 
     pub fn zones(&self) -> impl Iterator<Item = &Zone> {
         self.loaded.values().map(|l| &l.zone)
+    }
+}
+
+fn zone_ref(file: &Path, zone: &Zone) -> ZoneRef {
+    ZoneRef {
+        origin: zone.origin.clone(),
+        file: file.to_path_buf(),
     }
 }
 

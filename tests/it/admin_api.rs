@@ -273,6 +273,7 @@ async fn reload_says_what_changed_or_why_it_failed() {
     let (a, b) = backends().await;
     let (server, admin) = start(&[failover_zone(&a, &b)], |_| {}).await;
     let zones = server.server.initial_load.added[0]
+        .file
         .parent()
         .unwrap()
         .to_path_buf();
@@ -281,8 +282,11 @@ async fn reload_says_what_changed_or_why_it_failed() {
     assert_eq!(nothing.status, 200);
     let nothing = nothing.json();
     assert_eq!(nothing["ok"], true);
-    assert_eq!(nothing["unchanged"], 1);
-    assert_eq!(nothing["changed"].as_array().unwrap().len(), 0);
+    assert_eq!(nothing["unchanged"], serde_json::json!(["example.com."]));
+    for list in ["added", "changed", "removed"] {
+        assert_eq!(nothing[list], serde_json::json!([]), "{list}");
+    }
+    assert_eq!(nothing["errors"], serde_json::json!([]));
 
     let broken = zones.join("broken.toml");
     std::fs::write(
@@ -297,10 +301,10 @@ async fn reload_says_what_changed_or_why_it_failed() {
     let error = failed["error"].as_str().unwrap();
     assert!(error.contains("broken.toml:8:"), "{error}");
     assert!(error.contains("192.0.2.300"), "{error}");
-    let problem = &failed["problems"][0];
+    let problem = &failed["errors"][0];
     assert!(problem["file"].as_str().unwrap().ends_with("broken.toml"));
     assert_eq!(problem["line"], 8, "{problem}");
-    assert!(problem["column"].as_u64().is_some(), "{problem}");
+    assert_eq!(problem["col"], 11, "{problem}");
     assert!(
         problem["message"].as_str().unwrap().contains("192.0.2.300"),
         "{problem}"
@@ -329,7 +333,12 @@ async fn reload_says_what_changed_or_why_it_failed() {
     let fixed = admin.post("/api/v1/reload").await;
     assert_eq!(fixed.status, 200, "{}", fixed.body);
     let fixed = fixed.json();
-    assert!(fixed["added"][0].as_str().unwrap().ends_with("broken.toml"));
-    assert_eq!(fixed["unchanged"], 1);
+    assert_eq!(fixed["added"], serde_json::json!(["broken.test."]));
+    assert_eq!(fixed["unchanged"], serde_json::json!(["example.com."]));
+    assert!(fixed.get("error").is_none(), "{fixed}");
+
+    std::fs::remove_file(&broken).unwrap();
+    let removed = admin.post("/api/v1/reload").await.json();
+    assert_eq!(removed["removed"], serde_json::json!(["broken.test."]));
     server.stop().await;
 }
