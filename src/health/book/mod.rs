@@ -9,70 +9,16 @@
 //! healthy, else (hysteresis status, or for a calculated check "at least
 //! `healthy_when` children effectively healthy") XOR `invert`.
 
+mod records;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use crate::health::hysteresis::Hysteresis;
 use crate::health::spec::{CheckKind, HealthCheckSpec};
 use crate::health::{CheckId, CheckStatus, HealthView};
 
-/// One probe result, as the prober sends it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Observation {
-    pub id: CheckId,
-    /// [`HealthCheckSpec::fingerprint`] of the spec that was probed.
-    pub generation: u64,
-    pub success: bool,
-    /// What the probe saw, e.g. "HTTP 503 (expected 200-399)".
-    pub detail: String,
-    pub duration: Duration,
-    pub at: SystemTime,
-}
-
-/// A change of one check's effective status.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Flip {
-    pub id: CheckId,
-    pub healthy: bool,
-    /// Why, e.g. "3 consecutive failures: HTTP 503" or "override".
-    pub reason: String,
-}
-
-/// A status held by an operator (maintenance), optionally until a time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Override {
-    pub healthy: bool,
-    pub until: Option<SystemTime>,
-}
-
-/// The last probe of a check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProbeRecord {
-    pub success: bool,
-    pub detail: String,
-    pub duration: Duration,
-    pub at: SystemTime,
-}
-
-/// Everything the admin API shows about one check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CheckDetail {
-    pub id: CheckId,
-    /// "http", "https", "tcp" or "calculated".
-    pub kind: &'static str,
-    pub healthy: bool,
-    pub since: SystemTime,
-    pub last_probe: Option<ProbeRecord>,
-    pub overridden: Option<Override>,
-    pub consecutive_successes: u32,
-    pub consecutive_failures: u32,
-    pub invert: bool,
-    pub disabled: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown health check `{0}`")]
-pub struct UnknownCheck(pub String);
+pub use records::{CheckDetail, Flip, Observation, Override, ProbeRecord, UnknownCheck};
 
 /// The state of every check; see the module doc for the rules.
 #[derive(Debug, Default)]
@@ -264,6 +210,7 @@ impl HealthBook {
                 consecutive_failures: e.hysteresis.consecutive_failures(),
                 invert: e.spec.invert,
                 disabled: e.spec.disabled,
+                spec: e.spec.clone(),
             })
             .collect()
     }

@@ -356,6 +356,7 @@ fn details_show_the_last_probe_and_counters() {
             consecutive_failures: 1,
             invert: false,
             disabled: false,
+            spec: a.clone(),
         }]
     );
 }
