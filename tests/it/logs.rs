@@ -117,6 +117,12 @@ type = "tcp"
 address = "{}"
 interval = "1s"
 timeout = "500ms"
+
+# Sorts before its child: its flip must still be logged after the child's.
+[health_check.aa-site]
+type = "calculated"
+children = ["web-1"]
+healthy_when = 1
 "#,
                 backend.local_addr().unwrap()
             ),
@@ -177,12 +183,15 @@ timeout = "500ms"
     );
     assert_eq!(flip["reason"], "override: unhealthy");
     assert_eq!(flip["target"], "alwayson::health");
+    let parent = serve.wait_for("the parent's flip", |v| message(v) == "health flip");
+    assert_eq!(parent["check"], "aa-site", "the calculated flip comes second");
+    assert_eq!(parent["reason"], "calculated: 0/1 children healthy");
 
     let all = serve.drain(Duration::from_millis(300));
     let count = |m: &str| all.iter().filter(|v| message(v) == m).count();
     assert_eq!(count("zones reloaded"), 2, "start and POST, one line each");
     assert_eq!(count("override"), 1);
-    assert_eq!(count("health flip"), 1);
+    assert_eq!(count("health flip"), 2);
     assert!(
         all.iter().all(|v| !v["target"]
             .as_str()

@@ -255,7 +255,31 @@ impl HealthBook {
                 reason,
             });
         }
-        flips
+        self.children_first(flips)
+    }
+
+    /// `flips` reordered so that a calculated check's flip follows the
+    /// flips of its children that caused it (ids in order otherwise).
+    fn children_first(&self, mut pending: Vec<Flip>) -> Vec<Flip> {
+        let mut ordered = Vec::with_capacity(pending.len());
+        while !pending.is_empty() {
+            let waiting: HashSet<CheckId> = pending.iter().map(|f| f.id.clone()).collect();
+            let (ready, rest): (Vec<Flip>, Vec<Flip>) = pending.into_iter().partition(|f| {
+                let children = match self.checks.get(&f.id).map(|e| &e.spec.kind) {
+                    Some(CheckKind::Calculated { children, .. }) => children.as_slice(),
+                    _ => &[],
+                };
+                !children.iter().any(|c| *c != f.id && waiting.contains(c))
+            });
+            if ready.is_empty() {
+                // A cycle (which validation rejects): keep the id order.
+                ordered.extend(rest);
+                break;
+            }
+            ordered.extend(ready);
+            pending = rest;
+        }
+        ordered
     }
 
     /// Effective status of every check, plus for calculated checks the
