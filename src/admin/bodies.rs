@@ -157,7 +157,8 @@ impl From<&HealthCheckSpec> for SpecJson {
                 json.path = Some(http.path.clone());
                 json.expect_status = Some(http.expect_status.to_string());
                 json.search = http.search.clone();
-                json.verify_tls = matches!(spec.kind, CheckKind::Https(_)).then_some(http.verify_tls);
+                json.verify_tls =
+                    matches!(spec.kind, CheckKind::Https(_)).then_some(http.verify_tls);
             }
             CheckKind::Tcp { address } => json.address = Some(address.to_string()),
             CheckKind::Calculated {

@@ -12,6 +12,7 @@ mod geo_source;
 pub mod handle;
 mod memory;
 pub mod outcome;
+pub mod state;
 pub mod triggers;
 pub mod updater;
 pub mod zone_set;

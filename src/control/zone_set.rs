@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::control::outcome::{ReloadError, ReloadOutcome, ZoneRef};
+use crate::control::state::{SerialRecord, Serials};
 use crate::diag::{Diagnostic, Diagnostics, Source};
 use crate::health::spec::HealthCheckSpec;
 use crate::table::compile::compile;
@@ -39,9 +40,23 @@ struct Attempt {
 pub struct ZoneSet {
     loaded: BTreeMap<PathBuf, Loaded>,
     attempts: BTreeMap<PathBuf, Attempt>,
+    /// The last serial of every origin ever served (also by an earlier run,
+    /// see [`ZoneSet::remember`]), so derived serials never go down.
+    serials: Serials,
 }
 
 impl ZoneSet {
+    /// Serials served by an earlier run: a zone without `soa.serial` whose
+    /// text is unchanged gets its old serial back, a changed one a higher one.
+    pub fn remember(&mut self, serials: Serials) {
+        self.serials = serials;
+    }
+
+    /// The last serial of every origin served, for the state folder.
+    pub fn serials(&self) -> &Serials {
+        &self.serials
+    }
+
     /// Re-reads every `*.toml` in `dir`; `server_checks` are the checks of
     /// `alwayson.toml`, which zones may reference too.
     pub fn reload(
@@ -102,6 +117,13 @@ impl ZoneSet {
                 .insert(file.clone(), Attempt { at: now, error });
         }
         self.loaded = next;
+        for loaded in self.loaded.values() {
+            let record = SerialRecord {
+                serial: loaded.serial,
+                content_hash: loaded.zone.content_hash,
+            };
+            self.serials.insert(loaded.zone.origin.clone(), record);
+        }
         outcome
     }
 
@@ -151,7 +173,11 @@ impl ZoneSet {
                 (Some(serial), _) => serial,
                 (None, Some(p)) if p.zone.content_hash == zone.content_hash => p.serial,
                 (None, Some(p)) => derived_serial(Some(p.serial), now),
-                (None, None) => derived_serial(None, now),
+                (None, None) => match self.serials.get(&zone.origin) {
+                    Some(r) if r.content_hash == zone.content_hash => r.serial,
+                    Some(r) => derived_serial(Some(r.serial), now),
+                    None => derived_serial(None, now),
+                },
             };
             let unchanged = previous.is_some_and(|p| p.zone.content_hash == zone.content_hash);
             let list = match previous {

@@ -52,9 +52,21 @@ async fn every_endpoint_answers_and_every_error_is_json() {
     let web1 = &checks["checks"][0];
     assert_eq!(web1["type"], "tcp");
     assert_eq!(web1["address"], a.local_addr().unwrap().to_string());
-    assert_eq!((web1["host"].clone(), web1["path"].clone()), (serde_json::Value::Null, serde_json::Value::Null));
-    assert_eq!((web1["interval"].as_str(), web1["timeout"].as_str()), (Some("200ms"), Some("100ms")));
-    assert_eq!((web1["healthy_threshold"].as_u64(), web1["unhealthy_threshold"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(
+        (web1["host"].clone(), web1["path"].clone()),
+        (serde_json::Value::Null, serde_json::Value::Null)
+    );
+    assert_eq!(
+        (web1["interval"].as_str(), web1["timeout"].as_str()),
+        (Some("200ms"), Some("100ms"))
+    );
+    assert_eq!(
+        (
+            web1["healthy_threshold"].as_u64(),
+            web1["unhealthy_threshold"].as_u64()
+        ),
+        (Some(3), Some(3))
+    );
 
     let answer = admin
         .get("/api/v1/answer?name=www.example.com&type=A&client=192.0.2.1")

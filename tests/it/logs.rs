@@ -184,7 +184,10 @@ healthy_when = 1
     assert_eq!(flip["reason"], "override: unhealthy");
     assert_eq!(flip["target"], "alwayson::health");
     let parent = serve.wait_for("the parent's flip", |v| message(v) == "health flip");
-    assert_eq!(parent["check"], "aa-site", "the calculated flip comes second");
+    assert_eq!(
+        parent["check"], "aa-site",
+        "the calculated flip comes second"
+    );
     assert_eq!(parent["reason"], "calculated: 0/1 children healthy");
 
     let all = serve.drain(Duration::from_millis(300));

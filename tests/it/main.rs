@@ -21,5 +21,6 @@ mod logs;
 mod metrics;
 mod packets;
 mod reload;
+mod state;
 mod status_page;
 mod zone_files;

@@ -189,7 +189,13 @@ mod tests {
              decided below; evaluate_target_health: healthy while www.example.com. has a healthy answer"
         );
         assert_eq!(
-            alias_note("apex", "x.example.com.", "AAAA", false, AliasTarget::Missing),
+            alias_note(
+                "apex",
+                "x.example.com.",
+                "AAAA",
+                false,
+                AliasTarget::Missing
+            ),
             "; apex is an alias of x.example.com. and answers with nothing (x.example.com. has no AAAA records: NODATA)"
         );
     }

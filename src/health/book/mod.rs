@@ -181,6 +181,14 @@ impl HealthBook {
             .min()
     }
 
+    /// Every override in force, by check id.
+    pub fn overrides(&self) -> Vec<(CheckId, Override)> {
+        self.checks
+            .iter()
+            .filter_map(|(id, e)| e.overridden.map(|o| (id.clone(), o)))
+            .collect()
+    }
+
     /// The effective status of one check.
     pub fn status(&self, id: &str) -> Option<CheckStatus> {
         self.checks.get(id).map(Entry::status)
