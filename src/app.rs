@@ -218,6 +218,15 @@ fn join(errors: &[ForwarderError]) -> String {
         .join("; ")
 }
 
+/// `a, b, c` (addresses as an operator writes them, not Rust debug text).
+fn join_display<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `alwayson serve`, with the command line's `overrides` over the config.
 pub fn serve(config_path: Option<&Path>, overrides: &config::Overrides) -> ExitCode {
     let mut config = match config::load(config_path) {
@@ -246,9 +255,13 @@ pub fn serve(config_path: Option<&Path>, overrides: &config::Overrides) -> ExitC
         let zones = server.store.load().zones.zones().len();
         let forwarders = server.forwarder_addrs().await;
         tracing::info!(
-            dns = ?server.dns_addrs,
-            forwarders = ?forwarders,
-            admin = ?server.admin_addr,
+            dns = %join_display(&server.dns_addrs),
+            forwarders = %forwarders
+                .iter()
+                .map(|(name, addr)| format!("{name}={addr}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            admin = %server.admin_addr.map_or("off".to_string(), |a| a.to_string()),
             zones,
             zones_dir = %config.dns.zones_dir.display(),
             "alwayson serving"

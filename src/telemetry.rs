@@ -1,7 +1,11 @@
 //! Logging setup: level from `RUST_LOG` or `-v`/`-q`, text or JSON lines.
+//! Colours only when stderr is a terminal, so journald and log files get
+//! plain lines.
 //!
 //! hickory's server logs every query at INFO; that costs about 25 % CPU under
 //! load, so it is capped at WARN unless `RUST_LOG` names it explicitly.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -26,7 +30,8 @@ pub fn init(verbose: u8, quiet: u8, format: LogFormat) {
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

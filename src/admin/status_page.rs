@@ -222,6 +222,21 @@ mod tests {
                 consecutive_failures: 3,
                 invert: false,
                 disabled: false,
+                spec: crate::health::HealthCheckSpec {
+                    id: evil.into(),
+                    kind: crate::health::CheckKind::Tcp {
+                        address: crate::health::spec::Address {
+                            host: "192.0.2.1".into(),
+                            port: 80,
+                        },
+                    },
+                    interval: std::time::Duration::from_secs(10),
+                    timeout: std::time::Duration::from_secs(2),
+                    healthy_threshold: 3,
+                    unhealthy_threshold: 3,
+                    invert: false,
+                    disabled: false,
+                },
             }],
             recent_flips: vec![FlipRecord {
                 at: SystemTime::UNIX_EPOCH,

@@ -25,6 +25,11 @@ pub fn convert(src: &Source) -> Result<ServerConfig, Vec<Diagnostic>> {
         ..ServerConfig::default()
     };
     config.dns.zones_dir = cx.relative("zones");
+    config.state_dir = match raw.state_dir.as_ref().map(|d| d.get_ref().trim()) {
+        None => Some(cx.relative(super::DEFAULT_STATE_DIR)),
+        Some("" | "off") => None,
+        Some(dir) => Some(cx.relative(dir)),
+    };
     if let Some(dns) = &raw.dns {
         cx.dns(dns.get_ref(), &mut config.dns);
     }
@@ -255,10 +260,21 @@ mod tests {
         );
         let config = convert(&src).unwrap();
         assert_eq!(config.dns.zones_dir, PathBuf::from("etc/z"));
+        assert_eq!(config.state_dir, Some(PathBuf::from("etc/state")));
         assert_eq!(config.geoip.database, Some(PathBuf::from("/g.mmdb")));
         assert_eq!(config.admin.listen, None);
         assert!(
             errors("[dns]\nlisten = []\n")[0].ends_with("dns.listen needs at least one address")
         );
+        let state = |text| {
+            convert(&Source::new("etc/alwayson.toml", text))
+                .unwrap()
+                .state_dir
+        };
+        assert_eq!(
+            state("state_dir = \"/var/lib/alwayson\"\n"),
+            Some(PathBuf::from("/var/lib/alwayson"))
+        );
+        assert_eq!(state("state_dir = \"off\"\n"), None);
     }
 }

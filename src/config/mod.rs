@@ -18,11 +18,16 @@ pub use convert::convert;
 
 /// The file `serve` and `check` read when no `--config` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "alwayson.toml";
+/// `state_dir` when not set: beside the config file (or in the working
+/// folder without one).
+pub const DEFAULT_STATE_DIR: &str = "state";
 
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
     /// The file this came from (None: built-in defaults).
     pub path: Option<PathBuf>,
+    /// Where overrides and derived serials survive a restart (None: `"off"`).
+    pub state_dir: Option<PathBuf>,
     pub dns: DnsConfig,
     pub geoip: GeoipConfig,
     pub admin: AdminConfig,
@@ -66,6 +71,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             path: None,
+            state_dir: Some(PathBuf::from(DEFAULT_STATE_DIR)),
             dns: DnsConfig {
                 listen: vec![SocketAddr::from(([127, 0, 0, 1], 5300))],
                 zones_dir: PathBuf::from("zones"),
@@ -98,6 +104,7 @@ impl ServerConfig {
         config.dns.listen = vec![SocketAddr::from(([127, 0, 0, 1], 0))];
         config.dns.zones_dir = zones_dir.to_path_buf();
         config.dns.udp_threads = 2;
+        config.state_dir = Some(zones_dir.with_file_name(DEFAULT_STATE_DIR));
         config.admin.listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
         config
     }

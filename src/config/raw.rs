@@ -10,6 +10,8 @@ use crate::health::spec::RawHealthCheck;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawServerConfig {
+    /// Where overrides and derived serials are kept across restarts; "off" disables it.
+    pub state_dir: Option<Spanned<String>>,
     pub dns: Option<Spanned<RawDns>>,
     pub geoip: Option<Spanned<RawGeoip>>,
     pub admin: Option<Spanned<RawAdmin>>,

@@ -12,10 +12,11 @@ mod geo_source;
 pub mod handle;
 mod memory;
 pub mod outcome;
+pub mod state;
 pub mod triggers;
 pub mod updater;
 pub mod zone_set;
 
 pub use handle::{Command, FlipRecord, HealthReport, UpdaterHandle};
-pub use outcome::{Problem, ReloadError, ReloadOutcome};
+pub use outcome::{Problem, ReloadError, ReloadOutcome, ZoneRef};
 pub use updater::Updater;

@@ -10,18 +10,28 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use hickory_proto::rr::Name;
+
 use crate::diag::Diagnostics;
 
-/// What a reload did, for the log and `POST /api/v1/reload`.
+/// What a reload did, for the log and `POST /api/v1/reload`: the zones it
+/// added, changed, removed and left as they were, each by origin and file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReloadOutcome {
-    pub added: Vec<PathBuf>,
-    pub changed: Vec<PathBuf>,
-    pub removed: Vec<PathBuf>,
-    pub unchanged: usize,
+    pub added: Vec<ZoneRef>,
+    pub changed: Vec<ZoneRef>,
+    pub removed: Vec<ZoneRef>,
+    pub unchanged: Vec<ZoneRef>,
     /// One entry per input that failed (a file with several problems is one
     /// entry); whatever failed keeps its previous version.
     pub errors: Vec<ReloadError>,
+}
+
+/// One zone a reload touched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneRef {
+    pub origin: Name,
+    pub file: PathBuf,
 }
 
 /// One input of a reload that failed.
@@ -76,7 +86,7 @@ impl ReloadOutcome {
             added = self.added.len(),
             changed = self.changed.len(),
             removed = self.removed.len(),
-            unchanged = self.unchanged,
+            unchanged = self.unchanged.len(),
             errors = self.errors.len(),
             "zones reloaded"
         );

@@ -15,6 +15,7 @@ use crate::control::geo_source::GeoSource;
 use crate::control::handle::{Command, FlipRecord, HealthReport, UpdaterHandle};
 use crate::control::memory::release_freed_memory;
 use crate::control::outcome::{ReloadError, ReloadOutcome};
+use crate::control::state::Keeper;
 use crate::control::zone_set::ZoneSet;
 use crate::forwarder::config::ForwarderConfig;
 use crate::geo::GeoError;
@@ -40,6 +41,8 @@ pub struct Updater {
     geo: GeoSource,
     forwarders: watch::Sender<Vec<ForwarderConfig>>,
     metrics: Arc<Metrics>,
+    /// Overrides and serials kept across restarts.
+    state: Keeper,
 }
 
 impl Updater {
@@ -64,10 +67,13 @@ impl Updater {
         geo.refresh(config.geoip.database.as_deref())?;
         let (tx, observations) = mpsc::channel(QUEUE);
         let forwarders = watch::Sender::new(config.forwarders.clone());
+        let state = Keeper::open(config.state_dir.as_deref());
+        let mut zones = ZoneSet::default();
+        zones.remember(state.serials());
         let mut updater = Self {
             store,
             config,
-            zones: ZoneSet::default(),
+            zones,
             book: HealthBook::new(),
             prober: Prober::new(tx),
             observations,
@@ -76,6 +82,7 @@ impl Updater {
             geo,
             forwarders,
             metrics,
+            state,
         };
         let outcome = updater.reload();
         Ok((updater, outcome))
@@ -112,6 +119,7 @@ impl Updater {
                 _ = tokio::time::sleep(expiry.unwrap_or(Duration::from_secs(3600))), if expiry.is_some() => {
                     let flips = self.book.expire_overrides(SystemTime::now());
                     self.apply_flips(flips);
+                    self.state.save_overrides(self.book.overrides());
                 }
             }
         }
@@ -132,12 +140,16 @@ impl Updater {
                         target: "alwayson::health",
                         check = %id,
                         status = value.map_or("cleared", |v| if v.healthy { "healthy" } else { "unhealthy" }),
-                        until = ?value.and_then(|v| v.until),
+                        until = %value
+                            .and_then(|v| v.until)
+                            .map_or("none".to_string(), |t| humantime::format_rfc3339_millis(t).to_string()),
                         "override"
                     ),
                     Err(e) => tracing::warn!(target: "alwayson::health", "override refused: {e}"),
                 }
                 let outcome = result.map(|flips| self.apply_flips(flips));
+                // Saved before the reply: a PUT that returned survives a restart.
+                self.state.save_overrides(self.book.overrides());
                 let _ = reply.send(outcome);
             }
             Command::Health { reply } => {
@@ -203,7 +215,11 @@ impl Updater {
         // Logged and counted once every problem of this reload is known.
         outcome.log();
         self.metrics.record_reload(!outcome.errors.is_empty());
-        let flips = self.book.apply_specs(&specs, SystemTime::now());
+        let now = SystemTime::now();
+        let mut flips = self.book.apply_specs(&specs, now);
+        flips.extend(self.state.restore_overrides(&mut self.book, now));
+        self.state.save_overrides(self.book.overrides());
+        self.state.save_serials(self.zones.serials());
         self.prober.apply(&specs);
         self.publish_forwarder_configs();
         self.note_flips(&flips);

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::control::outcome::{ReloadError, ReloadOutcome};
+use crate::control::outcome::{ReloadError, ReloadOutcome, ZoneRef};
+use crate::control::state::{SerialRecord, Serials};
 use crate::diag::{Diagnostic, Diagnostics, Source};
 use crate::health::spec::HealthCheckSpec;
 use crate::table::compile::compile;
@@ -39,9 +40,23 @@ struct Attempt {
 pub struct ZoneSet {
     loaded: BTreeMap<PathBuf, Loaded>,
     attempts: BTreeMap<PathBuf, Attempt>,
+    /// The last serial of every origin ever served (also by an earlier run,
+    /// see [`ZoneSet::remember`]), so derived serials never go down.
+    serials: Serials,
 }
 
 impl ZoneSet {
+    /// Serials served by an earlier run: a zone without `soa.serial` whose
+    /// text is unchanged gets its old serial back, a changed one a higher one.
+    pub fn remember(&mut self, serials: Serials) {
+        self.serials = serials;
+    }
+
+    /// The last serial of every origin served, for the state folder.
+    pub fn serials(&self) -> &Serials {
+        &self.serials
+    }
+
     /// Re-reads every `*.toml` in `dir`; `server_checks` are the checks of
     /// `alwayson.toml`, which zones may reference too.
     pub fn reload(
@@ -85,9 +100,9 @@ impl ZoneSet {
             server_config,
         );
         let (next, mut outcome) = self.commit(candidates, now);
-        for file in self.loaded.keys() {
+        for (file, loaded) in &self.loaded {
             if !files.contains(file) {
-                outcome.removed.push(file.clone());
+                outcome.removed.push(zone_ref(file, &loaded.zone));
             }
         }
         self.attempts.retain(|file, _| files.contains(file));
@@ -102,6 +117,13 @@ impl ZoneSet {
                 .insert(file.clone(), Attempt { at: now, error });
         }
         self.loaded = next;
+        for loaded in self.loaded.values() {
+            let record = SerialRecord {
+                serial: loaded.serial,
+                content_hash: loaded.zone.content_hash,
+            };
+            self.serials.insert(loaded.zone.origin.clone(), record);
+        }
         outcome
     }
 
@@ -151,14 +173,19 @@ impl ZoneSet {
                 (Some(serial), _) => serial,
                 (None, Some(p)) if p.zone.content_hash == zone.content_hash => p.serial,
                 (None, Some(p)) => derived_serial(Some(p.serial), now),
-                (None, None) => derived_serial(None, now),
+                (None, None) => match self.serials.get(&zone.origin) {
+                    Some(r) if r.content_hash == zone.content_hash => r.serial,
+                    Some(r) => derived_serial(Some(r.serial), now),
+                    None => derived_serial(None, now),
+                },
             };
             let unchanged = previous.is_some_and(|p| p.zone.content_hash == zone.content_hash);
-            match previous {
-                None => outcome.added.push(file.clone()),
-                Some(_) if unchanged => outcome.unchanged += 1,
-                Some(_) => outcome.changed.push(file.clone()),
-            }
+            let list = match previous {
+                None => &mut outcome.added,
+                Some(_) if unchanged => &mut outcome.unchanged,
+                Some(_) => &mut outcome.changed,
+            };
+            list.push(zone_ref(&file, &zone));
             let loaded_at = if unchanged {
                 previous.map_or(now, |p| p.loaded_at)
             } else {
@@ -210,6 +237,13 @@ impl ZoneSet {
 
     pub fn zones(&self) -> impl Iterator<Item = &Zone> {
         self.loaded.values().map(|l| &l.zone)
+    }
+}
+
+fn zone_ref(file: &Path, zone: &Zone) -> ZoneRef {
+    ZoneRef {
+        origin: zone.origin.clone(),
+        file: file.to_path_buf(),
     }
 }
 

@@ -23,16 +23,22 @@ pub(super) fn validate(group: &str, sets: &[SetRule<'_>]) -> Vec<Violation> {
 
 pub(super) fn select(rules: &GroupRules, state: &GroupState, client: &Client<'_>) -> Selection {
     let scope = client.location_scope();
+    let star = rules
+        .routing
+        .iter()
+        .position(|r| *r == Routing::Geoproximity(None));
+    let has_default = star.is_some();
     let Some(here) = client.location().and_then(|l| l.coordinates) else {
-        let default = rules
-            .routing
-            .iter()
-            .position(|r| *r == Routing::Geoproximity(None))
-            .unwrap_or(0);
-        let reason = PolicyReason::Geoproximity { located: false };
-        return Selection::one(default, scope, reason);
+        let reason = PolicyReason::Geoproximity {
+            located: false,
+            has_default,
+        };
+        return Selection::one(star.unwrap_or(0), scope, reason);
     };
-    let reason = PolicyReason::Geoproximity { located: true };
+    let reason = PolicyReason::Geoproximity {
+        located: true,
+        has_default,
+    };
     let nearest = |only_healthy: bool| {
         rules
             .routing
@@ -85,7 +91,10 @@ mod tests {
         assert_eq!(s.sets(), [1]);
         assert_eq!(
             s.reason.policy,
-            PolicyReason::Geoproximity { located: false }
+            PolicyReason::Geoproximity {
+                located: false,
+                has_default: true
+            }
         );
         let set = |routing| SetRule {
             routing,

@@ -44,6 +44,9 @@ pub enum PolicyReason {
     Geoproximity {
         /// The client's coordinates were known (else the `"*"` set).
         located: bool,
+        /// The group has a `"*"` set, which answers clients whose
+        /// coordinates are unknown (without one, the first set does).
+        has_default: bool,
     },
     /// Drawn at random by weight among the candidates.
     Weighted,

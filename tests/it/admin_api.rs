@@ -48,6 +48,25 @@ async fn every_endpoint_answers_and_every_error_is_json() {
     assert_eq!(ids, ["web-1", "web-2"]);
     assert_eq!(checks["checks"][0]["status"], "healthy");
     assert_eq!(checks["checks"][0]["override"], serde_json::Value::Null);
+    // Beside its state, each check shows how it is configured.
+    let web1 = &checks["checks"][0];
+    assert_eq!(web1["type"], "tcp");
+    assert_eq!(web1["address"], a.local_addr().unwrap().to_string());
+    assert_eq!(
+        (web1["host"].clone(), web1["path"].clone()),
+        (serde_json::Value::Null, serde_json::Value::Null)
+    );
+    assert_eq!(
+        (web1["interval"].as_str(), web1["timeout"].as_str()),
+        (Some("200ms"), Some("100ms"))
+    );
+    assert_eq!(
+        (
+            web1["healthy_threshold"].as_u64(),
+            web1["unhealthy_threshold"].as_u64()
+        ),
+        (Some(3), Some(3))
+    );
 
     let answer = admin
         .get("/api/v1/answer?name=www.example.com&type=A&client=192.0.2.1")
@@ -273,6 +292,7 @@ async fn reload_says_what_changed_or_why_it_failed() {
     let (a, b) = backends().await;
     let (server, admin) = start(&[failover_zone(&a, &b)], |_| {}).await;
     let zones = server.server.initial_load.added[0]
+        .file
         .parent()
         .unwrap()
         .to_path_buf();
@@ -281,8 +301,11 @@ async fn reload_says_what_changed_or_why_it_failed() {
     assert_eq!(nothing.status, 200);
     let nothing = nothing.json();
     assert_eq!(nothing["ok"], true);
-    assert_eq!(nothing["unchanged"], 1);
-    assert_eq!(nothing["changed"].as_array().unwrap().len(), 0);
+    assert_eq!(nothing["unchanged"], serde_json::json!(["example.com."]));
+    for list in ["added", "changed", "removed"] {
+        assert_eq!(nothing[list], serde_json::json!([]), "{list}");
+    }
+    assert_eq!(nothing["errors"], serde_json::json!([]));
 
     let broken = zones.join("broken.toml");
     std::fs::write(
@@ -297,10 +320,10 @@ async fn reload_says_what_changed_or_why_it_failed() {
     let error = failed["error"].as_str().unwrap();
     assert!(error.contains("broken.toml:8:"), "{error}");
     assert!(error.contains("192.0.2.300"), "{error}");
-    let problem = &failed["problems"][0];
+    let problem = &failed["errors"][0];
     assert!(problem["file"].as_str().unwrap().ends_with("broken.toml"));
     assert_eq!(problem["line"], 8, "{problem}");
-    assert!(problem["column"].as_u64().is_some(), "{problem}");
+    assert_eq!(problem["col"], 11, "{problem}");
     assert!(
         problem["message"].as_str().unwrap().contains("192.0.2.300"),
         "{problem}"
@@ -329,7 +352,12 @@ async fn reload_says_what_changed_or_why_it_failed() {
     let fixed = admin.post("/api/v1/reload").await;
     assert_eq!(fixed.status, 200, "{}", fixed.body);
     let fixed = fixed.json();
-    assert!(fixed["added"][0].as_str().unwrap().ends_with("broken.toml"));
-    assert_eq!(fixed["unchanged"], 1);
+    assert_eq!(fixed["added"], serde_json::json!(["broken.test."]));
+    assert_eq!(fixed["unchanged"], serde_json::json!(["example.com."]));
+    assert!(fixed.get("error").is_none(), "{fixed}");
+
+    std::fs::remove_file(&broken).unwrap();
+    let removed = admin.post("/api/v1/reload").await.json();
+    assert_eq!(removed["removed"], serde_json::json!(["broken.test."]));
     server.stop().await;
 }

@@ -375,6 +375,26 @@ async fn explain_agrees_with_real_answers_for_every_client_and_policy() {
     );
     assert_eq!(strings(&why["decisions"][1]["chosen"]), ["backup"]);
     assert_eq!(why["decisions"][1]["sets"][0]["healthy"], false);
+    let reason = why["decisions"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(
+            "is an alias of www.geo.test. and answers with www.geo.test.'s A answer, decided below; \
+             evaluate_target_health: healthy while www.geo.test. has a healthy answer"
+        ),
+        "{reason}"
+    );
+
+    // No location for a loopback client: which set answers, and why.
+    let local = Asker {
+        source: [127, 0, 0, 1],
+        ecs: None,
+    };
+    let why = explain(&admin, "cdn.geo.test.", RecordType::A, local).await;
+    assert_eq!(
+        why["decisions"][0]["reason"],
+        "geoproximity: no coordinates for 127.0.0.1 (location unknown) and no \"*\" set, \
+         so the first set answers → frankfurt"
+    );
     server.stop().await;
 }
 

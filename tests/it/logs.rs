@@ -31,8 +31,13 @@ impl Drop for Serve {
 
 impl Serve {
     fn start(config: &std::path::Path) -> Self {
+        Self::start_with(config, "json")
+    }
+
+    /// `alwayson serve` with `--log-format format`, stderr piped (not a terminal).
+    fn start_with(config: &std::path::Path, format: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_alwayson"))
-            .args(["serve", "--log-format", "json", "--config"])
+            .args(["serve", "--log-format", format, "--config"])
             .arg(config)
             .env_remove("RUST_LOG")
             .stdout(Stdio::null())
@@ -112,6 +117,12 @@ type = "tcp"
 address = "{}"
 interval = "1s"
 timeout = "500ms"
+
+# Sorts before its child: its flip must still be logged after the child's.
+[health_check.aa-site]
+type = "calculated"
+children = ["web-1"]
+healthy_when = 1
 "#,
                 backend.local_addr().unwrap()
             ),
@@ -132,8 +143,10 @@ timeout = "500ms"
     let admin = AdminClient::new(listening["addr"].as_str().unwrap().parse().unwrap());
     let serving = serve.wait_for("alwayson serving", |v| message(v) == "alwayson serving");
     assert_eq!(serving["level"], "INFO");
+    // Addresses as written in a config, not Rust debug text.
     let dns = serving["dns"].as_str().unwrap();
-    let dns = dns.trim_matches(|c| c == '[' || c == ']').parse().unwrap();
+    let dns = dns.parse().unwrap_or_else(|_| panic!("dns={dns:?}"));
+    assert_eq!(serving["admin"], listening["addr"]);
 
     // Queries are not logged by default.
     for _ in 0..5 {
@@ -149,7 +162,7 @@ timeout = "500ms"
     let held = admin
         .put(
             "/api/v1/health-checks/web-1/override",
-            r#"{"status": "unhealthy"}"#,
+            r#"{"status": "unhealthy", "for": "30m"}"#,
         )
         .await;
     assert_eq!(held.status, 200);
@@ -158,6 +171,10 @@ timeout = "500ms"
         (over["check"].as_str(), over["status"].as_str()),
         (Some("web-1"), Some("unhealthy"))
     );
+    // RFC 3339, the same instant the API reports.
+    let until = over["until"].as_str().unwrap();
+    assert!(humantime::parse_rfc3339(until).is_ok(), "until={until:?}");
+    assert_eq!(held.json()["override"]["until"], until);
     let flip = serve.wait_for("the flip", |v| message(v) == "health flip");
     assert_eq!(flip["check"], "web-1");
     assert_eq!(
@@ -166,12 +183,18 @@ timeout = "500ms"
     );
     assert_eq!(flip["reason"], "override: unhealthy");
     assert_eq!(flip["target"], "alwayson::health");
+    let parent = serve.wait_for("the parent's flip", |v| message(v) == "health flip");
+    assert_eq!(
+        parent["check"], "aa-site",
+        "the calculated flip comes second"
+    );
+    assert_eq!(parent["reason"], "calculated: 0/1 children healthy");
 
     let all = serve.drain(Duration::from_millis(300));
     let count = |m: &str| all.iter().filter(|v| message(v) == m).count();
     assert_eq!(count("zones reloaded"), 2, "start and POST, one line each");
     assert_eq!(count("override"), 1);
-    assert_eq!(count("health flip"), 1);
+    assert_eq!(count("health flip"), 2);
     assert!(
         all.iter().all(|v| !v["target"]
             .as_str()
@@ -180,4 +203,43 @@ timeout = "500ms"
         "no per-query lines: {all:#?}"
     );
     drop(backend);
+}
+
+#[test]
+fn text_logs_to_a_pipe_carry_no_colour_codes_and_print_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("zones")).unwrap();
+    std::fs::write(
+        dir.path().join("zones/example.com.toml"),
+        zone("example.com.", None, ""),
+    )
+    .unwrap();
+    let config = dir.path().join("alwayson.toml");
+    std::fs::write(
+        &config,
+        "[dns]\nlisten = [\"127.0.0.1:0\"]\nudp_threads = 1\n\n[admin]\nlisten = \"off\"\n\n[reload]\nwatch = false\n",
+    )
+    .unwrap();
+    let serve = Serve::start_with(&config, "text");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut lines = Vec::new();
+    let serving = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = serve
+            .lines
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no start line; saw {lines:#?}"));
+        lines.push(line.clone());
+        if line.contains("alwayson serving") {
+            break line;
+        }
+    };
+    for line in &lines {
+        assert!(!line.contains('\x1b'), "an escape code on a pipe: {line:?}");
+    }
+    assert!(serving.contains(" INFO "), "{serving}");
+    assert!(serving.contains("dns=127.0.0.1:"), "{serving}");
+    assert!(serving.contains("admin=off"), "{serving}");
+    assert!(!serving.contains("Some("), "{serving}");
+    assert!(!serving.contains('['), "no debug lists: {serving}");
 }

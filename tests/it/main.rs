@@ -23,5 +23,6 @@ mod packets;
 mod reference;
 mod reload;
 mod serve_flags;
+mod state;
 mod status_page;
 mod zone_files;

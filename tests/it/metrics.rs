@@ -215,7 +215,7 @@ async fn metrics_count_real_traffic_and_pass_promtool() {
     )));
 
     // A changed zone file is recompiled; its query counts carry over.
-    let file = server.server.initial_load.added[0].clone();
+    let file = server.server.initial_load.added[0].file.clone();
     std::fs::write(&file, zone_text.replace("ttl = 5", "ttl = 6")).unwrap();
     let reloaded = admin.post("/api/v1/reload").await.json();
     assert_eq!(reloaded["changed"].as_array().unwrap().len(), 1);
@@ -256,6 +256,7 @@ async fn a_failed_reload_is_counted_and_shown_per_file() {
     let (a, b) = backends().await;
     let (server, admin) = start(&[failover_zone(&a, &b)], |_| {}).await;
     let dir = server.server.initial_load.added[0]
+        .file
         .parent()
         .unwrap()
         .to_path_buf();

@@ -1,5 +1,5 @@
-//! Text of an explanation: the reason a policy gave for its choice, the
-//! client's location, rcodes as dig prints them, records in presentation
+//! Text of an explanation: the reason a policy gave for its choice, what
+//! a chosen alias answers with, the client's location, rcodes as dig prints them, records in presentation
 //! format.
 //!
 //! Invariant: formatting only; every decision it describes was made by
@@ -34,8 +34,22 @@ pub(super) fn reason(reason: &Reason, client: &Client<'_>, chosen: &[String]) ->
             "geolocation: most specific healthy match for {}",
             location_text(client)
         ),
-        PolicyReason::Geoproximity { .. } => format!(
+        PolicyReason::Geoproximity { located: true, .. } => format!(
             "geoproximity: least biased distance from {}",
+            location_text(client)
+        ),
+        PolicyReason::Geoproximity {
+            located: false,
+            has_default: true,
+        } => format!(
+            "geoproximity: no coordinates for {}, so the \"*\" set answers",
+            location_text(client)
+        ),
+        PolicyReason::Geoproximity {
+            located: false,
+            has_default: false,
+        } => format!(
+            "geoproximity: no coordinates for {} and no \"*\" set, so the first set answers",
             location_text(client)
         ),
         PolicyReason::Weighted => "weighted: random by weight among the candidates".to_string(),
@@ -67,6 +81,38 @@ fn location_text(client: &Client<'_>) -> String {
             )
         }
     }
+}
+
+/// What an alias set's target holds for the asked type.
+pub(super) enum AliasTarget {
+    /// Routed sets: the target's own decision follows in the list.
+    Routed,
+    /// Plain records, answered as they are.
+    Static,
+    /// Nothing of that type: the alias answers NODATA.
+    Missing,
+}
+
+/// `; <set> is an alias of <target>: ...`, appended to a decision's reason
+/// for each chosen alias set.
+pub(super) fn alias_note(
+    set: &str,
+    target: &str,
+    rtype: &str,
+    evaluate_target_health: bool,
+    holds: AliasTarget,
+) -> String {
+    let answer = match holds {
+        AliasTarget::Routed => format!("{target}'s {rtype} answer, decided below"),
+        AliasTarget::Static => format!("{target}'s {rtype} records"),
+        AliasTarget::Missing => format!("nothing ({target} has no {rtype} records: NODATA)"),
+    };
+    let health = if evaluate_target_health {
+        format!("; evaluate_target_health: healthy while {target} has a healthy answer")
+    } else {
+        String::new()
+    };
+    format!("; {set} is an alias of {target} and answers with {answer}{health}")
 }
 
 /// An rcode as dig prints it.
@@ -121,6 +167,36 @@ mod tests {
         assert_eq!(
             reason(&geo, &client, &[]),
             "geolocation: most specific healthy match for 192.0.2.1 (location unknown) → no set (NODATA)"
+        );
+        let near = |has_default| Reason {
+            policy: PolicyReason::Geoproximity {
+                located: false,
+                has_default,
+            },
+            all_down: None,
+        };
+        assert_eq!(
+            reason(&near(true), &client, &["default".to_string()]),
+            "geoproximity: no coordinates for 192.0.2.1 (location unknown), so the \"*\" set answers → default"
+        );
+        assert_eq!(
+            reason(&near(false), &client, &["tokyo".to_string()]),
+            "geoproximity: no coordinates for 192.0.2.1 (location unknown) and no \"*\" set, so the first set answers → tokyo"
+        );
+        assert_eq!(
+            alias_note("apex", "www.example.com.", "A", true, AliasTarget::Routed),
+            "; apex is an alias of www.example.com. and answers with www.example.com.'s A answer, \
+             decided below; evaluate_target_health: healthy while www.example.com. has a healthy answer"
+        );
+        assert_eq!(
+            alias_note(
+                "apex",
+                "x.example.com.",
+                "AAAA",
+                false,
+                AliasTarget::Missing
+            ),
+            "; apex is an alias of x.example.com. and answers with nothing (x.example.com. has no AAAA records: NODATA)"
         );
     }
 }

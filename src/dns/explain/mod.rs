@@ -27,7 +27,7 @@ use crate::table::zone_table::{
 };
 
 pub use format::rcode_name;
-use format::record_text;
+use format::{AliasTarget, record_text};
 
 /// How deep nested aliases are described (resolve follows at most 8).
 const MAX_DEPTH: usize = 8;
@@ -239,18 +239,51 @@ impl Walker<'_, '_> {
             .filter(|s| s.chosen)
             .map(|s| s.set.clone())
             .collect();
+        let mut reason = format::reason(&selection.reason, self.client, &chosen);
+        for (set, report) in group.sets.iter().zip(&sets) {
+            if report.chosen {
+                reason.push_str(&self.alias_note(set, rtype));
+            }
+        }
         Decision {
             name: name.to_string(),
             rtype: rtype.to_string(),
             policy: rules.policy.key(),
             fail_closed: rules.fail_closed,
             all_down: state.all_down,
-            reason: format::reason(&selection.reason, self.client, &chosen),
+            reason,
             sets,
             chosen,
             random,
             scope_prefix: selection.scope,
         }
+    }
+
+    /// For an alias set, what it answers with (empty for a set of values).
+    fn alias_note(&self, set: &CompiledSet, rtype: RecordType) -> String {
+        let SetTarget::Alias {
+            target,
+            key,
+            evaluate_target_health,
+            ..
+        } = &set.target
+        else {
+            return String::new();
+        };
+        let holds = match self.zone.node(key).and_then(|n| n.rrset(rtype)) {
+            Some(rrset) => match rrset.content {
+                RrsetContent::Routed(_) => AliasTarget::Routed,
+                RrsetContent::Static(_) => AliasTarget::Static,
+            },
+            None => AliasTarget::Missing,
+        };
+        format::alias_note(
+            &set.id,
+            &target.to_string(),
+            &rtype.to_string(),
+            *evaluate_target_health,
+            holds,
+        )
     }
 
     /// Set `i` of `group`: its rule, health, chance and whether it answers.

@@ -9,70 +9,16 @@
 //! healthy, else (hysteresis status, or for a calculated check "at least
 //! `healthy_when` children effectively healthy") XOR `invert`.
 
+mod records;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use crate::health::hysteresis::Hysteresis;
 use crate::health::spec::{CheckKind, HealthCheckSpec};
 use crate::health::{CheckId, CheckStatus, HealthView};
 
-/// One probe result, as the prober sends it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Observation {
-    pub id: CheckId,
-    /// [`HealthCheckSpec::fingerprint`] of the spec that was probed.
-    pub generation: u64,
-    pub success: bool,
-    /// What the probe saw, e.g. "HTTP 503 (expected 200-399)".
-    pub detail: String,
-    pub duration: Duration,
-    pub at: SystemTime,
-}
-
-/// A change of one check's effective status.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Flip {
-    pub id: CheckId,
-    pub healthy: bool,
-    /// Why, e.g. "3 consecutive failures: HTTP 503" or "override".
-    pub reason: String,
-}
-
-/// A status held by an operator (maintenance), optionally until a time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Override {
-    pub healthy: bool,
-    pub until: Option<SystemTime>,
-}
-
-/// The last probe of a check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProbeRecord {
-    pub success: bool,
-    pub detail: String,
-    pub duration: Duration,
-    pub at: SystemTime,
-}
-
-/// Everything the admin API shows about one check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CheckDetail {
-    pub id: CheckId,
-    /// "http", "https", "tcp" or "calculated".
-    pub kind: &'static str,
-    pub healthy: bool,
-    pub since: SystemTime,
-    pub last_probe: Option<ProbeRecord>,
-    pub overridden: Option<Override>,
-    pub consecutive_successes: u32,
-    pub consecutive_failures: u32,
-    pub invert: bool,
-    pub disabled: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown health check `{0}`")]
-pub struct UnknownCheck(pub String);
+pub use records::{CheckDetail, Flip, Observation, Override, ProbeRecord, UnknownCheck};
 
 /// The state of every check; see the module doc for the rules.
 #[derive(Debug, Default)]
@@ -235,6 +181,14 @@ impl HealthBook {
             .min()
     }
 
+    /// Every override in force, by check id.
+    pub fn overrides(&self) -> Vec<(CheckId, Override)> {
+        self.checks
+            .iter()
+            .filter_map(|(id, e)| e.overridden.map(|o| (id.clone(), o)))
+            .collect()
+    }
+
     /// The effective status of one check.
     pub fn status(&self, id: &str) -> Option<CheckStatus> {
         self.checks.get(id).map(Entry::status)
@@ -264,6 +218,7 @@ impl HealthBook {
                 consecutive_failures: e.hysteresis.consecutive_failures(),
                 invert: e.spec.invert,
                 disabled: e.spec.disabled,
+                spec: e.spec.clone(),
             })
             .collect()
     }
@@ -308,7 +263,31 @@ impl HealthBook {
                 reason,
             });
         }
-        flips
+        self.children_first(flips)
+    }
+
+    /// `flips` reordered so that a calculated check's flip follows the
+    /// flips of its children that caused it (ids in order otherwise).
+    fn children_first(&self, mut pending: Vec<Flip>) -> Vec<Flip> {
+        let mut ordered = Vec::with_capacity(pending.len());
+        while !pending.is_empty() {
+            let waiting: HashSet<CheckId> = pending.iter().map(|f| f.id.clone()).collect();
+            let (ready, rest): (Vec<Flip>, Vec<Flip>) = pending.into_iter().partition(|f| {
+                let children = match self.checks.get(&f.id).map(|e| &e.spec.kind) {
+                    Some(CheckKind::Calculated { children, .. }) => children.as_slice(),
+                    _ => &[],
+                };
+                !children.iter().any(|c| *c != f.id && waiting.contains(c))
+            });
+            if ready.is_empty() {
+                // A cycle (which validation rejects): keep the id order.
+                ordered.extend(rest);
+                break;
+            }
+            ordered.extend(ready);
+            pending = rest;
+        }
+        ordered
     }
 
     /// Effective status of every check, plus for calculated checks the

@@ -159,15 +159,28 @@ fn calculated_parents_flip_with_their_children() {
     assert_eq!(
         book.observe(obs(&b, false, "refused", t(2))),
         [
-            flip("any", false, "calculated: 0/2 children healthy"),
+            // The cause first, then each parent after its children.
             flip("b", false, "1 consecutive failures: refused"),
+            flip("any", false, "calculated: 0/2 children healthy"),
             flip("top", false, "calculated: 0/1 children healthy"),
         ]
     );
     assert_eq!(book.status("top").unwrap().since, t(2));
     let flips = book.observe(obs(&a, true, "ok", t(3)));
-    assert_eq!(flips.len(), 3, "{flips:?}");
+    let order: Vec<&str> = flips.iter().map(|f| &*f.id).collect();
+    assert_eq!(order, ["a", "any", "top"]);
     assert!(healthy(&book, "top"));
+}
+
+#[test]
+fn a_parent_sorting_before_its_child_still_flips_after_it() {
+    let web = tcp("zz-web", 1, 1);
+    let specs = [calc("aa-site", &["zz-web"], 1), web.clone()];
+    let mut book = HealthBook::new();
+    book.apply_specs(&specs, t(0));
+    let flips = book.observe(obs(&web, false, "refused", t(1)));
+    let order: Vec<&str> = flips.iter().map(|f| &*f.id).collect();
+    assert_eq!(order, ["zz-web", "aa-site"]);
 }
 
 #[test]
@@ -356,6 +369,7 @@ fn details_show_the_last_probe_and_counters() {
             consecutive_failures: 1,
             invert: false,
             disabled: false,
+            spec: a.clone(),
         }]
     );
 }
