@@ -23,3 +23,4 @@ mod packets;
 mod reload;
 mod status_page;
 mod zone_files;
+mod zones_folder;
