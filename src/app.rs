@@ -153,8 +153,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     };
 
     let watch = if config.reload.watch {
-        let inputs = std::iter::once(config.dns.zones_dir.clone()).chain(config.path.clone());
-        let watch = triggers::watch_existing(inputs, config.reload.debounce, updater.clone());
+        let watch = triggers::watch(
+            &config.dns.zones_dir,
+            config.path.as_deref(),
+            config.reload.debounce,
+            updater.clone(),
+        );
         Some(watch.map_err(|source| StartError::Watch {
             path: config.dns.zones_dir.clone(),
             source,
