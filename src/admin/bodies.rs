@@ -45,6 +45,8 @@ pub struct ReloadJson {
     pub changed: Vec<String>,
     pub removed: Vec<String>,
     pub unchanged: usize,
+    /// Keys of `alwayson.toml` that changed but wait for a restart.
+    pub needs_restart: Vec<String>,
     /// One entry per failed input, as the log prints it.
     pub errors: Vec<String>,
     /// Every problem with its position (`line` and `column` are null for a
@@ -65,6 +67,7 @@ impl From<&ReloadOutcome> for ReloadJson {
             changed: paths(&o.changed),
             removed: paths(&o.removed),
             unchanged: o.unchanged,
+            needs_restart: o.needs_restart.clone(),
             errors: errors.clone(),
             problems: o
                 .errors

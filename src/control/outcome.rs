@@ -19,6 +19,9 @@ pub struct ReloadOutcome {
     pub changed: Vec<PathBuf>,
     pub removed: Vec<PathBuf>,
     pub unchanged: usize,
+    /// Keys of `alwayson.toml` that changed but take effect only at the
+    /// next restart (such as `dns.udp_threads`).
+    pub needs_restart: Vec<String>,
     /// One entry per input that failed (a file with several problems is one
     /// entry); whatever failed keeps its previous version.
     pub errors: Vec<ReloadError>,
@@ -50,6 +53,15 @@ pub enum ReloadError {
         forwarder: String,
         backend: SocketAddr,
         check: String,
+    },
+    /// A changed `[dns] listen` or `[admin] listen` could not be bound; the
+    /// old addresses keep serving.
+    #[error("{}: {key}: {message}; the old addresses keep serving", config.display())]
+    Listen {
+        config: PathBuf,
+        /// `dns.listen` or `admin.listen`.
+        key: String,
+        message: String,
     },
 }
 
@@ -118,6 +130,14 @@ impl ReloadError {
                 format!(
                     "forwarder {forwarder:?} backend {backend} names unknown health check {check:?}; it counts as healthy"
                 ),
+            )],
+            ReloadError::Listen {
+                config,
+                key,
+                message,
+            } => vec![whole(
+                config,
+                format!("{key}: {message}; the old addresses keep serving"),
             )],
         }
     }

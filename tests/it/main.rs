@@ -17,6 +17,7 @@ mod harness;
 mod health;
 mod import;
 mod layering;
+mod listen_reload;
 mod logs;
 mod metrics;
 mod packets;
