@@ -143,42 +143,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         metrics: metrics.clone(),
         token: config.admin.token.as_deref().map(Arc::from),
         use_ecs: config.geoip.use_ecs,
-        forwarders: {
-            let view = forwarders.view().clone();
-            Arc::new(move || view.metric_rows())
-        },
+        forwarders: forwarder_rows(&forwarders),
         needs_restart,
     };
-    let admin = match config.admin.listen {
-        None => None,
-        Some(listen) => match AdminServer::start(listen, admin_state.clone()).await {
-            Ok(admin) => Some(admin),
-            Err(source) => {
-                let _ = tokio::task::spawn_blocking(move || dns.shutdown()).await;
-                return Err(StartError::AdminListen {
-                    addr: listen,
-                    source,
-                });
-            }
-        },
-    };
+    let (admin, dns) = start_admin(config.admin.listen, admin_state.clone(), dns).await?;
     let admin_addr = admin.as_ref().map(AdminServer::local_addr);
     listeners.install(dns, admin, admin_state);
 
-    let watch = if config.reload.watch {
-        let watch = triggers::watch(
-            &config.dns.zones_dir,
-            config.path.as_deref(),
-            config.reload.debounce,
-            updater.clone(),
-        );
-        Some(watch.map_err(|source| StartError::Watch {
-            path: config.dns.zones_dir.clone(),
-            source,
-        })?)
-    } else {
-        None
-    };
+    let watch = start_watch(&config, &updater)?;
     tasks.push(triggers::on_sighup(updater.clone()).map_err(StartError::Signal)?);
 
     Ok(RunningServer {
@@ -193,6 +165,55 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         _watch: watch,
         tasks,
     })
+}
+
+/// The admin API on `listen` (None: "off"); when it cannot start, the DNS
+/// listeners stop too.
+async fn start_admin(
+    listen: Option<SocketAddr>,
+    state: AdminState,
+    dns: DnsServer,
+) -> Result<(Option<AdminServer>, DnsServer), StartError> {
+    let Some(listen) = listen else {
+        return Ok((None, dns));
+    };
+    match AdminServer::start(listen, state).await {
+        Ok(admin) => Ok((Some(admin), dns)),
+        Err(source) => {
+            let _ = tokio::task::spawn_blocking(move || dns.shutdown()).await;
+            Err(StartError::AdminListen {
+                addr: listen,
+                source,
+            })
+        }
+    }
+}
+
+/// The file watch, when `[reload] watch` is on.
+fn start_watch(
+    config: &ServerConfig,
+    updater: &UpdaterHandle,
+) -> Result<Option<FileWatch>, StartError> {
+    if !config.reload.watch {
+        return Ok(None);
+    }
+    triggers::watch(
+        &config.dns.zones_dir,
+        config.path.as_deref(),
+        config.reload.debounce,
+        updater.clone(),
+    )
+    .map(Some)
+    .map_err(|source| StartError::Watch {
+        path: config.dns.zones_dir.clone(),
+        source,
+    })
+}
+
+/// The admin API's source of forwarder rows.
+fn forwarder_rows(forwarders: &Supervisor) -> crate::admin::ForwarderStatsSource {
+    let view = forwarders.view().clone();
+    Arc::new(move || view.metric_rows())
 }
 
 /// The DNS listeners (UDP threads and TCP), answering from `store`.

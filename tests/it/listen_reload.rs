@@ -204,3 +204,33 @@ async fn an_admin_listen_change_moves_the_api_and_other_keys_need_a_restart() {
     assert!(!admin.get("/").await.body.contains("needs restart"));
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_saved_by_rename_is_seen_by_the_watch_every_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = setup(dir.path(), "\"127.0.0.1:0\"", "off", 1);
+    let watched = |dns: &str| {
+        format!(
+            "[dns]\nlisten = [{dns}]\nzones_dir = \"zones\"\nudp_threads = 1\n\n[admin]\nlisten = \"off\"\n\n[reload]\ndebounce = \"20ms\"\n"
+        )
+    };
+    std::fs::write(&config, watched("\"127.0.0.1:0\"")).unwrap();
+    let server = serve(&config).await;
+    // Editors save by writing a new file and renaming it over the old one,
+    // which a watch on the old file would lose after the first save.
+    for ip in ["127.0.0.2", "127.0.0.3"] {
+        let saved = dir.path().join("alwayson.toml.new");
+        std::fs::write(&saved, watched(&format!("\"{ip}:0\""))).unwrap();
+        std::fs::rename(&saved, &config).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while server.listening().0.first().map(|a| a.ip().to_string()) != Some(ip.to_string()) {
+            assert!(
+                Instant::now() < deadline,
+                "the save moving DNS to {ip} was not seen"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(answers(server.listening().0[0], Duration::from_secs(2)).await);
+    }
+    server.shutdown().await;
+}
