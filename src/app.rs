@@ -3,8 +3,12 @@
 //! `check` validates the same inputs without serving. [`start`] is also the
 //! tests' entry point.
 //!
-//! Invariant: nothing here holds state of its own or a lock; each part owns
-//! what it runs and this file only connects them.
+//! Invariant: nothing here holds state of its own; each part owns what it
+//! runs and this file only connects them. The one exception is
+//! [`listeners::Listeners`], shared by the updater (which moves them when a
+//! reload changes a listen address) and shutdown.
+
+mod listeners;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,19 +22,17 @@ use crate::control::zone_set::{self, ZoneSet};
 use crate::control::{ReloadError, ReloadOutcome};
 use crate::control::{Updater, UpdaterHandle};
 use crate::dns::handler::DnsHandler;
-use crate::dns::server::DnsServer;
+use crate::dns::server::{DnsServer, ListenError};
 use crate::forwarder::{ForwarderError, Forwarders, Supervisor};
 use crate::geo::GeoError;
 use crate::metrics::Metrics;
 use crate::table::{Snapshot, SnapshotStore};
+use listeners::Listeners;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot listen for DNS on {addr}: {source}")]
-    DnsListen {
-        addr: String,
-        source: std::io::Error,
-    },
+    #[error("{0}")]
+    DnsListen(#[from] ListenError),
     #[error("cannot watch {path} for changes: {source}")]
     Watch {
         path: PathBuf,
@@ -51,7 +53,8 @@ pub enum StartError {
 
 /// A running server; [`RunningServer::shutdown`] stops it.
 pub struct RunningServer {
-    /// The bound DNS address of each `dns.listen` entry.
+    /// The bound DNS address of each `dns.listen` entry at start
+    /// ([`RunningServer::listening`] follows reloads).
     pub dns_addrs: Vec<SocketAddr>,
     pub store: Arc<SnapshotStore>,
     pub updater: UpdaterHandle,
@@ -59,11 +62,10 @@ pub struct RunningServer {
     pub initial_load: ReloadOutcome,
     /// The task that owns the L4 forwarders (None once shut down).
     forwarders: Option<Supervisor>,
-    /// The bound admin API address (None: `[admin] listen = "off"`).
+    /// The bound admin API address at start (None: `[admin] listen = "off"`).
     pub admin_addr: Option<SocketAddr>,
     pub metrics: Arc<Metrics>,
-    admin: Option<AdminServer>,
-    dns: Option<DnsServer>,
+    listeners: Arc<Listeners>,
     _watch: Option<FileWatch>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -72,6 +74,12 @@ impl RunningServer {
     /// The first DNS address.
     pub fn dns_addr(&self) -> SocketAddr {
         self.dns_addrs[0]
+    }
+
+    /// The bound DNS addresses and admin address now (a reload may have
+    /// moved them).
+    pub fn listening(&self) -> (Vec<SocketAddr>, Option<SocketAddr>) {
+        self.listeners.addrs()
     }
 
     /// Reloads config checks and zones now.
@@ -89,10 +97,11 @@ impl RunningServer {
 
     /// Stops listening and every task; forwarded connections drain.
     pub async fn shutdown(mut self) {
-        if let Some(admin) = self.admin.take() {
+        let (dns, admin) = self.listeners.take();
+        if let Some(admin) = admin {
             admin.shutdown().await;
         }
-        if let Some(dns) = self.dns.take() {
+        if let Some(dns) = dns {
             let _ = tokio::task::spawn_blocking(move || dns.shutdown()).await;
         }
         for task in &self.tasks {
@@ -108,8 +117,11 @@ impl RunningServer {
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     let store = Arc::new(SnapshotStore::new(Snapshot::default()));
     let metrics = Arc::new(Metrics::new());
-    let (updater, initial_load) =
+    let (mut updater, initial_load) =
         Updater::with_metrics(store.clone(), config.clone(), metrics.clone())?;
+    let listeners = Arc::new(Listeners::default());
+    updater.set_rebind(listeners.clone());
+    let needs_restart = updater.needs_restart();
     let forwarder_configs = updater.forwarder_configs();
     let (updater, updater_task) = updater.spawn();
     let mut tasks = vec![updater_task];
@@ -123,45 +135,22 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     .map_err(StartError::Forwarder)?;
 
     let dns = start_dns(&config, &store, &metrics)?;
-    let dns_addrs = dns.local_addrs().to_vec();
+    let dns_addrs = dns.local_addrs();
 
-    let admin = match config.admin.listen {
-        None => None,
-        Some(listen) => {
-            let state = AdminState {
-                store: store.clone(),
-                updater: updater.clone(),
-                metrics: metrics.clone(),
-                token: config.admin.token.as_deref().map(Arc::from),
-                use_ecs: config.geoip.use_ecs,
-                forwarders: {
-                    let view = forwarders.view().clone();
-                    Arc::new(move || view.metric_rows())
-                },
-            };
-            match AdminServer::start(listen, state).await {
-                Ok(admin) => Some(admin),
-                Err(source) => {
-                    let _ = tokio::task::spawn_blocking(move || dns.shutdown()).await;
-                    return Err(StartError::AdminListen {
-                        addr: listen,
-                        source,
-                    });
-                }
-            }
-        }
+    let admin_state = AdminState {
+        store: store.clone(),
+        updater: updater.clone(),
+        metrics: metrics.clone(),
+        token: config.admin.token.as_deref().map(Arc::from),
+        use_ecs: config.geoip.use_ecs,
+        forwarders: forwarder_rows(&forwarders),
+        needs_restart,
     };
+    let (admin, dns) = start_admin(config.admin.listen, admin_state.clone(), dns).await?;
+    let admin_addr = admin.as_ref().map(AdminServer::local_addr);
+    listeners.install(dns, admin, admin_state);
 
-    let watch = if config.reload.watch {
-        let inputs = std::iter::once(config.dns.zones_dir.clone()).chain(config.path.clone());
-        let watch = triggers::watch_existing(inputs, config.reload.debounce, updater.clone());
-        Some(watch.map_err(|source| StartError::Watch {
-            path: config.dns.zones_dir.clone(),
-            source,
-        })?)
-    } else {
-        None
-    };
+    let watch = start_watch(&config, &updater)?;
     tasks.push(triggers::on_sighup(updater.clone()).map_err(StartError::Signal)?);
 
     Ok(RunningServer {
@@ -170,13 +159,61 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         updater,
         initial_load,
         forwarders: Some(forwarders),
-        admin_addr: admin.as_ref().map(AdminServer::local_addr),
+        admin_addr,
         metrics,
-        admin,
-        dns: Some(dns),
+        listeners,
         _watch: watch,
         tasks,
     })
+}
+
+/// The admin API on `listen` (None: "off"); when it cannot start, the DNS
+/// listeners stop too.
+async fn start_admin(
+    listen: Option<SocketAddr>,
+    state: AdminState,
+    dns: DnsServer,
+) -> Result<(Option<AdminServer>, DnsServer), StartError> {
+    let Some(listen) = listen else {
+        return Ok((None, dns));
+    };
+    match AdminServer::start(listen, state).await {
+        Ok(admin) => Ok((Some(admin), dns)),
+        Err(source) => {
+            let _ = tokio::task::spawn_blocking(move || dns.shutdown()).await;
+            Err(StartError::AdminListen {
+                addr: listen,
+                source,
+            })
+        }
+    }
+}
+
+/// The file watch, when `[reload] watch` is on.
+fn start_watch(
+    config: &ServerConfig,
+    updater: &UpdaterHandle,
+) -> Result<Option<FileWatch>, StartError> {
+    if !config.reload.watch {
+        return Ok(None);
+    }
+    triggers::watch(
+        &config.dns.zones_dir,
+        config.path.as_deref(),
+        config.reload.debounce,
+        updater.clone(),
+    )
+    .map(Some)
+    .map_err(|source| StartError::Watch {
+        path: config.dns.zones_dir.clone(),
+        source,
+    })
+}
+
+/// The admin API's source of forwarder rows.
+fn forwarder_rows(forwarders: &Supervisor) -> crate::admin::ForwarderStatsSource {
+    let view = forwarders.view().clone();
+    Arc::new(move || view.metric_rows())
 }
 
 /// The DNS listeners (UDP threads and TCP), answering from `store`.
@@ -197,16 +234,7 @@ fn start_dns(
         config.dns.tcp_idle_timeout,
         config.dns.udp_threads,
     )
-    .map_err(|source| StartError::DnsListen {
-        addr: config
-            .dns
-            .listen
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-        source,
-    })
+    .map_err(StartError::DnsListen)
 }
 
 /// The errors of every forwarder that could not start, on one line.

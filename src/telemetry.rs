@@ -26,7 +26,9 @@ pub fn init(verbose: u8, quiet: u8, format: LogFormat) {
     };
     let filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.trim().is_empty() => EnvFilter::new(spec),
-        _ => EnvFilter::new(format!("{level},hickory_server=warn,hickory_proto=warn")),
+        _ => EnvFilter::new(format!(
+            "{level},hickory_server=warn,hickory_proto=warn,notify=error"
+        )),
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

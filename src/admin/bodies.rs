@@ -46,6 +46,8 @@ pub struct ReloadJson {
     pub changed: Vec<String>,
     pub removed: Vec<String>,
     pub unchanged: Vec<String>,
+    /// Keys of `alwayson.toml` that changed but wait for a restart.
+    pub needs_restart: Vec<String>,
     /// Every problem with its position (`line` and `col` are null for a
     /// problem of a whole file or folder).
     pub errors: Vec<ErrorJson>,
@@ -65,6 +67,7 @@ impl From<&ReloadOutcome> for ReloadJson {
             changed: names(&o.changed),
             removed: names(&o.removed),
             unchanged: names(&o.unchanged),
+            needs_restart: o.needs_restart.clone(),
             errors: o
                 .errors
                 .iter()

@@ -54,6 +54,8 @@ pub struct AdminState {
     /// `[geoip] use_ecs`: whether the explain API accepts `ecs=`.
     pub use_ecs: bool,
     pub forwarders: ForwarderStatsSource,
+    /// Keys of `alwayson.toml` changed since start that wait for a restart.
+    pub needs_restart: tokio::sync::watch::Receiver<Vec<String>>,
 }
 
 impl AdminState {
@@ -76,7 +78,15 @@ impl AdminServer {
     /// the address is not loopback and no token protects the mutating
     /// endpoints.
     pub async fn start(listen: SocketAddr, state: AdminState) -> io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(listen).await?;
+        Self::bind(listen, state)
+    }
+
+    /// Like [`AdminServer::start`], without waiting (a reload moving the
+    /// API calls it from the updater). Must run inside a tokio runtime.
+    pub fn bind(listen: SocketAddr, state: AdminState) -> io::Result<Self> {
+        let listener = std::net::TcpListener::bind(listen)?;
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
         let addr = listener.local_addr()?;
         if !addr.ip().is_loopback() && state.token.is_none() {
             tracing::warn!(

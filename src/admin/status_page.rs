@@ -24,11 +24,13 @@ pub async fn page(State(state): State<AdminState>) -> Html<String> {
     let snapshot = state.store.load_full();
     let health = state.updater.health().await.unwrap_or_default();
     let forwarders = (state.forwarders)();
+    let needs_restart = state.needs_restart.borrow().clone();
     Html(render(
         &snapshot.zones.files,
         &health,
         &forwarders,
         snapshot.version,
+        &needs_restart,
     ))
 }
 
@@ -38,6 +40,7 @@ pub fn render(
     health: &HealthReport,
     forwarders: &[ForwarderBackendStats],
     version: u64,
+    needs_restart: &[String],
 ) -> String {
     let mut w = String::with_capacity(8192);
     let _ = write!(
@@ -62,12 +65,26 @@ pre {{ margin: 0; white-space: pre-wrap; }}
 "#,
         escape(env!("CARGO_PKG_VERSION"))
     );
+    restart_line(&mut w, needs_restart);
     zones_section(&mut w, zones);
     checks_section(&mut w, health);
     flips_section(&mut w, health);
     forwarders_section(&mut w, forwarders);
     w.push_str("</body></html>\n");
     w
+}
+
+/// The keys of `alwayson.toml` that changed but wait for a restart.
+fn restart_line(w: &mut String, keys: &[String]) {
+    if keys.is_empty() {
+        return;
+    }
+    let keys: Vec<String> = keys.iter().map(|k| escape(k)).collect();
+    let _ = writeln!(
+        w,
+        "<p id=\"needs-restart\" class=\"error\">needs restart: {} changed in the config file and take effect at the next restart</p>",
+        keys.join(", ")
+    );
 }
 
 fn zones_section(w: &mut String, zones: &[ZoneFileReport]) {
@@ -252,8 +269,22 @@ mod tests {
             backend: evil.to_string(),
             ..Default::default()
         }];
-        let page = render(&zones, &health, &rows, 1);
+        let page = render(&zones, &health, &rows, 1, &[]);
         assert!(!page.contains("<script>"), "{page}");
         assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"));
+    }
+
+    #[test]
+    fn keys_waiting_for_a_restart_are_shown_only_when_there_are_some() {
+        let health = HealthReport::default();
+        let page = render(
+            &[],
+            &health,
+            &[],
+            1,
+            &["dns.udp_threads".into(), "admin.token".into()],
+        );
+        assert!(page.contains("<p id=\"needs-restart\" class=\"error\">needs restart: dns.udp_threads, admin.token changed"), "{page}");
+        assert!(!render(&[], &health, &[], 1, &[]).contains("needs restart"));
     }
 }

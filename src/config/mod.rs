@@ -35,6 +35,9 @@ pub struct ServerConfig {
     /// `[[forwarder]]` sections.
     pub forwarders: Vec<ForwarderConfig>,
     pub health_checks: Vec<(HealthCheckSpec, Position)>,
+    /// The command line's values over the file's, kept so that a reload,
+    /// which re-reads the file, applies them again.
+    pub overrides: Overrides,
 }
 
 #[derive(Clone, Debug)]
@@ -93,6 +96,7 @@ impl Default for ServerConfig {
             },
             forwarders: Vec::new(),
             health_checks: Vec::new(),
+            overrides: Overrides::default(),
         }
     }
 }
@@ -124,8 +128,10 @@ pub struct Overrides {
 }
 
 impl Overrides {
-    /// Writes every given value over `config`.
+    /// Writes every given value over `config`, and keeps them in it for
+    /// the reloads to come.
     pub fn apply(&self, config: &mut ServerConfig) {
+        config.overrides = self.clone();
         if !self.dns_listen.is_empty() {
             config.dns.listen.clone_from(&self.dns_listen);
         }

@@ -3,13 +3,16 @@
 //! failed file keeps its previous version), the GeoIP source, the health
 //! book and the prober, re-reads `alwayson.toml` at reload and tells the
 //! forwarder supervisor about `[[forwarder]]` changes; file watch and SIGHUP
-//! triggers only ask it to reload.
+//! triggers only ask it to reload. A changed listen address is applied
+//! through `listen::Rebind`; other keys bound at start are reported as
+//! needing a restart.
 //!
 //! Invariant: only [`updater::Updater`] calls `SnapshotStore::publish`;
 //! everything else sends it a command and waits for the reply.
 
 mod geo_source;
 pub mod handle;
+pub mod listen;
 mod memory;
 pub mod outcome;
 pub mod state;

@@ -22,6 +22,9 @@ pub struct ReloadOutcome {
     pub changed: Vec<ZoneRef>,
     pub removed: Vec<ZoneRef>,
     pub unchanged: Vec<ZoneRef>,
+    /// Keys of `alwayson.toml` that changed but take effect only at the
+    /// next restart (such as `dns.udp_threads`).
+    pub needs_restart: Vec<String>,
     /// One entry per input that failed (a file with several problems is one
     /// entry); whatever failed keeps its previous version.
     pub errors: Vec<ReloadError>,
@@ -60,6 +63,15 @@ pub enum ReloadError {
         forwarder: String,
         backend: SocketAddr,
         check: String,
+    },
+    /// A changed `[dns] listen` or `[admin] listen` could not be bound; the
+    /// old addresses keep serving.
+    #[error("{}: {key}: {message}; the old addresses keep serving", config.display())]
+    Listen {
+        config: PathBuf,
+        /// `dns.listen` or `admin.listen`.
+        key: String,
+        message: String,
     },
 }
 
@@ -128,6 +140,14 @@ impl ReloadError {
                 format!(
                     "forwarder {forwarder:?} backend {backend} names unknown health check {check:?}; it counts as healthy"
                 ),
+            )],
+            ReloadError::Listen {
+                config,
+                key,
+                message,
+            } => vec![whole(
+                config,
+                format!("{key}: {message}; the old addresses keep serving"),
             )],
         }
     }

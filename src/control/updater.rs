@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 use crate::config::ServerConfig;
 use crate::control::geo_source::GeoSource;
 use crate::control::handle::{Command, FlipRecord, HealthReport, UpdaterHandle};
+use crate::control::listen::{Rebind, StartupKeys};
 use crate::control::memory::release_freed_memory;
 use crate::control::outcome::{ReloadError, ReloadOutcome};
 use crate::control::state::Keeper;
@@ -43,6 +44,7 @@ pub struct Updater {
     metrics: Arc<Metrics>,
     /// Overrides and serials kept across restarts.
     state: Keeper,
+    startup: StartupKeys,
 }
 
 impl Updater {
@@ -83,6 +85,7 @@ impl Updater {
             forwarders,
             metrics,
             state,
+            startup: StartupKeys::default(),
         };
         let outcome = updater.reload();
         Ok((updater, outcome))
@@ -91,6 +94,16 @@ impl Updater {
     /// The `[[forwarder]]` sections, updated by every reload that changes them.
     pub fn forwarder_configs(&self) -> watch::Receiver<Vec<ForwarderConfig>> {
         self.forwarders.subscribe()
+    }
+
+    /// Reloads move the DNS and admin listeners through `rebind`.
+    pub fn set_rebind(&mut self, rebind: Arc<dyn Rebind>) {
+        self.startup.set_rebind(rebind);
+    }
+
+    /// The keys of `alwayson.toml` that wait for a restart, after every reload.
+    pub fn needs_restart(&self) -> watch::Receiver<Vec<String>> {
+        self.startup.needs_restart()
     }
 
     /// Runs the command loop on the current runtime.
@@ -200,7 +213,7 @@ impl Updater {
     /// Whatever fails keeps its previous version and is reported.
     fn reload(&mut self) -> ReloadOutcome {
         let mut outcome = ReloadOutcome::default();
-        self.reread_config(&mut outcome.errors);
+        self.reread_config(&mut outcome);
         self.reload_zones(&mut outcome);
 
         // Health checks: the server config's and every loaded zone's.
@@ -240,21 +253,25 @@ impl Updater {
         outcome
     }
 
-    /// The parts of `alwayson.toml` a reload applies, and the GeoIP database.
-    fn reread_config(&mut self, errors: &mut Vec<ReloadError>) {
+    /// The parts of `alwayson.toml` a reload applies (listen addresses
+    /// included), the keys that need a restart, and the GeoIP database.
+    fn reread_config(&mut self, outcome: &mut ReloadOutcome) {
         if let Some(path) = self.config.path.clone() {
             match crate::config::load(Some(&path)) {
-                Ok(config) => {
+                Ok(mut config) => {
+                    // `serve --listen` and friends win over the file at every reload.
+                    self.config.overrides.clone().apply(&mut config);
+                    self.startup.apply(&mut self.config, &config, outcome);
                     self.config.health_checks = config.health_checks;
                     self.config.forwarders = config.forwarders;
                     self.config.geoip.database = config.geoip.database;
                 }
-                Err(diags) => errors.push(ReloadError::Invalid(diags)),
+                Err(diags) => outcome.errors.push(ReloadError::Invalid(diags)),
             }
         }
         let database = self.config.geoip.database.clone();
         if let Err(e) = self.geo.refresh(database.as_deref()) {
-            errors.push(ReloadError::GeoIp {
+            outcome.errors.push(ReloadError::GeoIp {
                 file: database.unwrap_or_default(),
                 message: e.to_string(),
             });

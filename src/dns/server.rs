@@ -4,6 +4,10 @@
 //! listener served by hickory's `Server` on a thread with a current-thread
 //! runtime. With port 0 every socket of an address shares the port the
 //! first one got.
+//!
+//! [`DnsServer::rebind`] moves the listeners when a reload changes
+//! `[dns] listen`: kept addresses keep their sockets and threads, new ones
+//! serve before removed ones close.
 
 use std::io;
 use std::net::SocketAddr;
@@ -24,10 +28,30 @@ const TCP_RESPONSE_QUEUE: usize = 32;
 /// The running DNS listeners; dropping it does not stop them, [`DnsServer::shutdown`] does.
 #[derive(Debug)]
 pub struct DnsServer {
+    handler: DnsHandler,
+    tcp_idle_timeout: Duration,
+    per_address: usize,
+    /// In the order of the listen addresses.
+    listeners: Vec<AddressListener>,
+}
+
+/// The sockets and threads of one listen address.
+#[derive(Debug)]
+struct AddressListener {
+    /// As configured (port 0 stays 0, so an unchanged address compares equal).
+    configured: SocketAddr,
+    bound: SocketAddr,
     threads: Vec<JoinHandle<()>>,
-    stop: watch::Sender<bool>,
+    stop_tcp: watch::Sender<bool>,
     stop_udp: Arc<AtomicBool>,
-    local_addrs: Vec<SocketAddr>,
+}
+
+/// A listen address that could not be bound.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen for DNS on {addr}: {source}")]
+pub struct ListenError {
+    pub addr: SocketAddr,
+    pub source: io::Error,
 }
 
 impl DnsServer {
@@ -37,88 +61,161 @@ impl DnsServer {
         handler: DnsHandler,
         tcp_idle_timeout: Duration,
         threads_per_address: usize,
-    ) -> io::Result<Self> {
-        let (stop, stop_rx) = watch::channel(false);
-        let stop_udp = Arc::new(AtomicBool::new(false));
-        let mut threads = Vec::new();
-        let mut local_addrs = Vec::new();
-        let per_address = threads_per_address.max(1);
+    ) -> Result<Self, ListenError> {
+        let mut server = Self {
+            handler,
+            tcp_idle_timeout,
+            per_address: threads_per_address.max(1),
+            listeners: Vec::new(),
+        };
+        server.rebind(listen)?;
+        Ok(server)
+    }
+
+    /// Moves to `listen`: addresses kept keep their sockets, new addresses
+    /// are bound and serving before removed ones close (a removed address
+    /// answers the queries it already received). When a new address cannot
+    /// be bound, nothing changes.
+    pub fn rebind(&mut self, listen: &[SocketAddr]) -> Result<(), ListenError> {
+        let mut started = Vec::new();
         for &addr in listen {
-            let (udp, tcp, bound) = bind_address(addr, per_address)?;
-            local_addrs.push(bound);
-            for (i, socket) in udp.into_iter().enumerate() {
-                let handler = handler.clone();
-                let stop = stop_udp.clone();
-                threads.push(
-                    std::thread::Builder::new()
-                        .name(format!("dns-udp-{bound}-{i}"))
-                        .spawn(move || crate::dns::udp::serve(socket, &handler, &stop))?,
-                );
+            if self.listeners.iter().any(|l| l.configured == addr)
+                || started
+                    .iter()
+                    .any(|l: &AddressListener| l.configured == addr)
+            {
+                continue;
             }
-            let handler = handler.clone();
-            let mut stop_rx = stop_rx.clone();
-            threads.push(
-                std::thread::Builder::new()
-                    .name(format!("dns-tcp-{bound}"))
-                    .spawn(move || {
-                        let runtime = match tokio::runtime::Builder::new_current_thread()
-                            .enable_all()
-                            .build()
-                        {
-                            Ok(rt) => rt,
-                            Err(e) => {
-                                tracing::error!(error = %e, "cannot start the DNS TCP runtime");
-                                return;
-                            }
-                        };
-                        runtime.block_on(async move {
-                            // TCP stays with hickory's server: connection handling,
-                            // idle timeout and pipelining are its strengths.
-                            let mut server = Server::new(handler);
-                            match tokio::net::TcpListener::from_std(tcp) {
-                                Ok(l) => server.register_listener(
-                                    l,
-                                    tcp_idle_timeout,
-                                    TCP_RESPONSE_QUEUE,
-                                ),
-                                Err(e) => {
-                                    tracing::error!(error = %e, "cannot register a TCP listener");
-                                }
-                            }
-                            tokio::select! {
-                                result = server.block_until_done() => {
-                                    if let Err(e) = result {
-                                        tracing::error!(error = %e, "DNS TCP listener stopped");
-                                    }
-                                }
-                                _ = stop_rx.wait_for(|stopped| *stopped) => {}
-                            }
-                            let _ = server.shutdown_gracefully().await;
-                        });
-                    })?,
-            );
+            match self.start_address(addr) {
+                Ok(listener) => started.push(listener),
+                Err(source) => {
+                    for listener in started {
+                        let _ = listener.stop();
+                    }
+                    return Err(ListenError { addr, source });
+                }
+            }
         }
-        Ok(Self {
-            threads,
-            stop,
-            stop_udp,
-            local_addrs,
-        })
+        let mut old = std::mem::take(&mut self.listeners);
+        for &addr in listen {
+            let from = |l: &AddressListener| l.configured == addr;
+            if let Some(i) = old.iter().position(from) {
+                self.listeners.push(old.swap_remove(i));
+            } else if let Some(i) = started.iter().position(from) {
+                self.listeners.push(started.swap_remove(i));
+            }
+        }
+        // Removed addresses: their threads end on their own within moments.
+        for listener in old {
+            let _ = listener.stop();
+        }
+        Ok(())
     }
 
     /// The bound address of each listen address (ports resolved).
-    pub fn local_addrs(&self) -> &[SocketAddr] {
-        &self.local_addrs
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners.iter().map(|l| l.bound).collect()
     }
 
     /// Stops every listener and waits for the threads.
     pub fn shutdown(self) {
-        self.stop_udp.store(true, Ordering::Relaxed);
-        let _ = self.stop.send(true);
-        for thread in self.threads {
+        let threads: Vec<_> = self
+            .listeners
+            .into_iter()
+            .flat_map(AddressListener::stop)
+            .collect();
+        for thread in threads {
             let _ = thread.join();
         }
     }
+
+    /// Binds `addr` and starts its UDP threads and its TCP thread.
+    fn start_address(&self, addr: SocketAddr) -> io::Result<AddressListener> {
+        let (udp, tcp, bound) = bind_address(addr, self.per_address)?;
+        let (stop_tcp, stop_rx) = watch::channel(false);
+        let mut listener = AddressListener {
+            configured: addr,
+            bound,
+            threads: Vec::new(),
+            stop_tcp,
+            stop_udp: Arc::new(AtomicBool::new(false)),
+        };
+        for (i, socket) in udp.into_iter().enumerate() {
+            let handler = self.handler.clone();
+            let stop = listener.stop_udp.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("dns-udp-{bound}-{i}"))
+                .spawn(move || crate::dns::udp::serve(socket, &handler, &stop));
+            match thread {
+                Ok(thread) => listener.threads.push(thread),
+                Err(e) => {
+                    listener.stop();
+                    return Err(e);
+                }
+            }
+        }
+        let handler = self.handler.clone();
+        let idle = self.tcp_idle_timeout;
+        let thread = std::thread::Builder::new()
+            .name(format!("dns-tcp-{bound}"))
+            .spawn(move || serve_tcp(tcp, handler, idle, stop_rx));
+        match thread {
+            Ok(thread) => listener.threads.push(thread),
+            Err(e) => {
+                listener.stop();
+                return Err(e);
+            }
+        }
+        Ok(listener)
+    }
+}
+
+impl AddressListener {
+    /// Tells every thread to stop; returns them to be joined (or not).
+    fn stop(self) -> Vec<JoinHandle<()>> {
+        self.stop_udp.store(true, Ordering::Relaxed);
+        let _ = self.stop_tcp.send(true);
+        self.threads
+    }
+}
+
+/// The TCP thread of one address: hickory's server on a current-thread runtime.
+fn serve_tcp(
+    tcp: std::net::TcpListener,
+    handler: DnsHandler,
+    tcp_idle_timeout: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the DNS TCP runtime");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        // TCP stays with hickory's server: connection handling, idle
+        // timeout and pipelining are its strengths.
+        let mut server = Server::new(handler);
+        match tokio::net::TcpListener::from_std(tcp) {
+            Ok(l) => server.register_listener(l, tcp_idle_timeout, TCP_RESPONSE_QUEUE),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot register a TCP listener");
+            }
+        }
+        tokio::select! {
+            result = server.block_until_done() => {
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "DNS TCP listener stopped");
+                }
+            }
+            _ = stop.wait_for(|stopped| *stopped) => {}
+        }
+        let _ = server.shutdown_gracefully().await;
+    });
 }
 
 /// Binds `count` UDP sockets and one TCP listener on the same port.
@@ -127,11 +224,15 @@ fn bind_address(
     count: usize,
 ) -> io::Result<(Vec<std::net::UdpSocket>, std::net::TcpListener, SocketAddr)> {
     let mut last_error = None;
+    // A fixed port is shared with SO_REUSEPORT, so that a reload can bind
+    // 0.0.0.0:53 while 127.0.0.1:53 still serves (the kernel gives each
+    // query to the most specific socket).
+    let fixed = addr.port() != 0;
     // With port 0 the TCP port may be taken by someone else: try a few ports.
     for _ in 0..8 {
-        let first = udp_socket(addr, count > 1)?;
+        let first = udp_socket(addr, count > 1 || fixed)?;
         let bound = first.local_addr()?;
-        let tcp = match tcp_listener(bound) {
+        let tcp = match tcp_listener(bound, fixed) {
             Ok(l) => l,
             Err(e) if addr.port() == 0 => {
                 last_error = Some(e);
@@ -167,7 +268,7 @@ fn udp_socket(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::UdpSoc
     Ok(socket.into())
 }
 
-fn tcp_listener(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+fn tcp_listener(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::TcpListener> {
     let socket = Socket::new(
         Domain::for_address(addr),
         Type::STREAM,
@@ -177,6 +278,9 @@ fn tcp_listener(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
         socket.set_only_v6(true)?;
     }
     socket.set_reuse_address(true)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     socket.listen(1024)?;

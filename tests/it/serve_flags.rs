@@ -148,10 +148,38 @@ async fn serve_flags_win_over_the_config_file() {
     .iter()
     .map(ToString::to_string)
     .collect();
-    let _server = serve(dir.path(), &args);
+    let server = serve(dir.path(), &args);
 
     let reply = answer_when_up(from_flag, "www.flags.test.", dir.path()).await;
     assert_eq!(a_values(&reply), ["192.0.2.2"], "the --zones-dir folder");
+    flags_hold(from_file, admin).await;
+
+    // A reload re-reads the file; the flags still win over it.
+    let status = Command::new("kill")
+        .args(["-HUP", &server.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let log = dir.path().join("stderr.log");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .matches("zones reloaded")
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "no reload after SIGHUP");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let reply = answer_when_up(from_flag, "www.flags.test.", dir.path()).await;
+    assert_eq!(a_values(&reply), ["192.0.2.2"], "after a reload");
+    flags_hold(from_file, admin).await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains("next restart"), "{text}");
+}
+
+/// The file's `[dns] listen` and `[admin] listen` are not bound.
+async fn flags_hold(from_file: SocketAddr, admin: SocketAddr) {
     let bytes = query("www.flags.test.", RecordType::A).to_vec().unwrap();
     assert!(
         udp_raw_within(from_file, &bytes, Duration::from_millis(300))
