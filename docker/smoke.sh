@@ -44,6 +44,7 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 install_missing() {
   local need=()
@@ -124,6 +125,7 @@ say "building $tag"
 timeout 300 docker/build.sh "$tag"
 
 read -r dns_port admin_port < <(free_ports 2)
+[ -n "${admin_port:-}" ] || fail "no free loopback ports found"
 # Port 53 on a loopback address of its own shows the non-root process binds
 # a privileged port through its file capability; skipped when taken.
 low_addr=127.53.0.1
@@ -150,7 +152,7 @@ timeout 60 docker run -d --name "$name" --network host --read-only \
 q() { timeout 10 dig @"$1" -p "$2" +time=2 +tries=1 "${@:3}"; }
 
 for _ in $(seq 1 30); do
-  [ "$(docker inspect -f '{{.State.Running}}' "$name")" = true ] || fail "the container stopped"
+  [ "$(timeout 10 docker inspect -f '{{.State.Running}}' "$name")" = true ] || fail "the container stopped"
   [ "$(q 127.0.0.1 "$dns_port" +short mail.example.com A 2>/dev/null)" = 192.0.2.25 ] && break
   sleep 1
 done
@@ -172,7 +174,7 @@ got=$(timeout 10 curl -fsS "http://127.0.0.1:$admin_port/healthz")
 [ "$got" = ok ] || fail "admin /healthz: got '$got', want ok"
 timeout 10 curl -fsS "http://127.0.0.1:$admin_port/api/v1/zones" | grep -q '"example.com."' \
   || fail "admin /api/v1/zones does not list example.com."
-pid=$(docker inspect -f '{{.State.Pid}}' "$name")
+pid=$(timeout 10 docker inspect -f '{{.State.Pid}}' "$name")
 got=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
 [ "$got" = "$uid" ] || fail "the server runs as uid $got, want $uid"
 
