@@ -81,7 +81,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
                 SetData::Alias { .. } => 1,
             })
             .sum::<usize>();
-        let content = content(sets, &addresses);
+        let content = content(sets, &addresses, &negative_soa);
         nodes[n].rrsets.push(Rrset {
             rtype: *rtype,
             ttl: sets[0].ttl,
@@ -117,7 +117,11 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     }
 }
 
-fn content(sets: &[&RecordSet], addresses: &HashMap<Name, Vec<Record>>) -> RrsetContent {
+fn content(
+    sets: &[&RecordSet],
+    addresses: &HashMap<Name, Vec<Record>>,
+    negative_soa: &Record,
+) -> RrsetContent {
     if let [set] = sets
         && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
     {
@@ -152,7 +156,17 @@ fn content(sets: &[&RecordSet], addresses: &HashMap<Name, Vec<Record>>) -> Rrset
             routing: sets.iter().map(|s| s.routing.clone()).collect(),
         },
         sets: compiled.into_boxed_slice(),
+        nodata_soa: nodata_soa(negative_soa, sets),
     })
+}
+
+/// The negative SOA of a routed group's NODATA: its TTL is at most the
+/// shortest TTL of the group's sets.
+fn nodata_soa(negative_soa: &Record, sets: &[&RecordSet]) -> Record {
+    let shortest = sets.iter().map(|s| s.ttl).min().unwrap_or(negative_soa.ttl);
+    let mut soa = negative_soa.clone();
+    soa.ttl = soa.ttl.min(shortest);
+    soa
 }
 
 /// The target of a node's static DNAME, so a query substitutes without
