@@ -16,7 +16,7 @@ use crate::zone::groups::{Broken, check_groups};
 use crate::zone::model::{Position, RecordSet, SetData, Soa, WhenAllDown, Zone};
 use crate::zone::names::{parse_name, parse_owner};
 use crate::zone::raw::{RawRecordSet, RawSoa, RawZoneFile};
-use crate::zone::rdata::{SUPPORTED_TYPES, parse_rdata};
+use crate::zone::rdata::{SUPPORTED_TYPES, parse_rdata, parse_type};
 use crate::zone::routing::parse_routing;
 
 /// The largest TTL RFC 2181 allows.
@@ -241,24 +241,21 @@ impl Context<'_> {
     }
 
     fn record_type(&mut self, text: &Spanned<String>) -> Option<RecordType> {
-        let upper = text.get_ref().trim().to_ascii_uppercase();
-        let parsed = upper.parse::<RecordType>().ok();
-        match parsed {
-            Some(t) if SUPPORTED_TYPES.contains(&t) => Some(t),
-            Some(RecordType::SOA) => {
+        match parse_type(text.get_ref()) {
+            Ok(RecordType::SOA) => {
                 self.error(
                     &text.span(),
                     "the SOA comes from the [zone] soa table, not from a [[record]]",
                 );
                 None
             }
-            _ => {
+            Ok(rtype) => Some(rtype),
+            Err(e) => {
                 let list: Vec<String> = SUPPORTED_TYPES.iter().map(ToString::to_string).collect();
                 self.error(
                     &text.span(),
                     format!(
-                        "unsupported record type {:?}; supported: {}",
-                        text.get_ref(),
+                        "{e}; supported: {}, and any other type as TYPEnnn with generic \\# data",
                         list.join(", ")
                     ),
                 );

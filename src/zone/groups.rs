@@ -63,6 +63,7 @@ pub fn check_groups(
     }
     for (name, at_name) in &types_at {
         check_cname(name, origin, at_name, &mut report);
+        check_ds(name, origin, at_name, &mut report);
     }
     check_aliases(&groups, broken, &mut report);
 }
@@ -102,6 +103,28 @@ fn check_cname(
     }
 }
 
+/// DS records sit at a delegation: a name below the apex with NS records
+/// (RFC 4035 §2.4; the child zone's own DS lives in its parent).
+fn check_ds(
+    name: &Name,
+    origin: &Name,
+    at_name: &[&RecordSet],
+    report: &mut dyn FnMut(Position, String),
+) {
+    let Some(ds) = at_name.iter().find(|s| s.rtype == RecordType::DS) else {
+        return;
+    };
+    let delegation = name != origin && at_name.iter().any(|s| s.rtype == RecordType::NS);
+    if !delegation {
+        report(
+            ds.position,
+            format!(
+                "DS records belong at a delegation (a name below the apex with NS records); {name} is none"
+            ),
+        );
+    }
+}
+
 /// The sets of one name and type: one simple set, or sets of one policy
 /// with unique set ids that meet the policy's own rules.
 fn check_group(
@@ -119,11 +142,13 @@ fn check_group(
         }
         return;
     }
-    if rtype == RecordType::NS {
+    if matches!(rtype, RecordType::NS | RecordType::DS) {
         for set in group.iter().skip(usize::from(kind == PolicyKind::Simple)) {
             report(
                 set.position,
-                format!("NS record sets cannot use a routing policy or repeat ({name} NS)"),
+                format!(
+                    "{rtype} record sets cannot use a routing policy or repeat ({name} {rtype})"
+                ),
             );
         }
         return;

@@ -20,6 +20,7 @@ mod layering;
 mod logs;
 mod metrics;
 mod packets;
+mod record_types;
 mod reload;
 mod status_page;
 mod zone_files;
