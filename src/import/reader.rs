@@ -124,7 +124,12 @@ impl Reader {
         let at = located(source, &record_span);
 
         let rtype = match type_of(type_token) {
-            Ok(rtype) if rdata::SUPPORTED.contains(&rtype) => rtype,
+            Ok(rtype)
+                if rdata::SUPPORTED.contains(&rtype)
+                    || rdata::zone_form::accepts(rtype, rdata_tokens) =>
+            {
+                rtype
+            }
             Ok(rtype) => {
                 self.note_ttl(explicit_ttl);
                 self.zone.skipped.push(SkippedRecord {
