@@ -10,6 +10,28 @@
 use crate::diag::Span;
 use crate::import::lexer::{Entry, Token};
 
+/// What is wrong with a `$GENERATE` range or a `${...}` modifier.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum GenerateError {
+    /// Not `start-stop[/step]`.
+    #[error("'{0}' is not a range such as 1-100 or 0-254/2")]
+    Range(String),
+    /// start > stop, or a step of 0.
+    #[error("range '{0}' is empty: it needs start <= stop and a step of 1 or more")]
+    Empty(String),
+    /// More than [`MAX_RECORDS`] records.
+    #[error("range '{0}' makes more than {MAX_RECORDS} records")]
+    TooMany(String),
+    /// A `${...}` that is not `offset[,width[,base]]`, or makes the value negative.
+    #[error("${{{spec}}}: {why} (write ${{offset,width,base}}, e.g. ${{0,3,d}})")]
+    Modifier {
+        /// The text between the braces.
+        spec: String,
+        /// What is wrong.
+        why: &'static str,
+    },
+}
+
 /// More records than any real `$GENERATE` needs; a typo such as
 /// `1-1000000000` stops here.
 const MAX_RECORDS: u64 = 65_536;
@@ -24,13 +46,13 @@ pub(super) fn expand(tokens: &[Token]) -> Result<Vec<Entry>, (Span, String)> {
         ));
     };
     let (start, stop, step) =
-        parse_range(&range.text).map_err(|message| (range.span.clone(), message))?;
+        parse_range(&range.text).map_err(|e| (range.span.clone(), e.to_string()))?;
     let mut entries = Vec::new();
     let mut i = start;
     while i <= stop {
         let mut record = Vec::with_capacity(tokens.len() - 2);
         for t in &tokens[2..] {
-            let text = substitute(&t.text, i).map_err(|message| (t.span.clone(), message))?;
+            let text = substitute(&t.text, i).map_err(|e| (t.span.clone(), e.to_string()))?;
             record.push(Token {
                 text,
                 quoted: t.quoted,
@@ -47,8 +69,8 @@ pub(super) fn expand(tokens: &[Token]) -> Result<Vec<Entry>, (Span, String)> {
 }
 
 /// `start-stop[/step]`.
-fn parse_range(text: &str) -> Result<(u64, u64, u64), String> {
-    let bad = || format!("'{text}' is not a range such as 1-100 or 0-254/2");
+fn parse_range(text: &str) -> Result<(u64, u64, u64), GenerateError> {
+    let bad = || GenerateError::Range(text.to_owned());
     let (range, step) = match text.split_once('/') {
         Some((r, s)) => (r, s.parse::<u64>().map_err(|_| bad())?),
         None => (text, 1),
@@ -59,20 +81,16 @@ fn parse_range(text: &str) -> Result<(u64, u64, u64), String> {
         stop.parse::<u64>().map_err(|_| bad())?,
     );
     if step == 0 || start > stop {
-        return Err(format!(
-            "range '{text}' is empty: it needs start <= stop and a step of 1 or more"
-        ));
+        return Err(GenerateError::Empty(text.to_owned()));
     }
     if (stop - start) / step + 1 > MAX_RECORDS {
-        return Err(format!(
-            "range '{text}' makes more than {MAX_RECORDS} records"
-        ));
+        return Err(GenerateError::TooMany(text.to_owned()));
     }
     Ok((start, stop, step))
 }
 
 /// `template` with every `$` and `${...}` replaced by `i`.
-fn substitute(template: &str, i: u64) -> Result<String, String> {
+fn substitute(template: &str, i: u64) -> Result<String, GenerateError> {
     let mut out = String::with_capacity(template.len() + 8);
     let mut chars = template.chars().peekable();
     while let Some(c) = chars.next() {
@@ -98,9 +116,11 @@ fn substitute(template: &str, i: u64) -> Result<String, String> {
 }
 
 /// `offset[,width[,base]]` applied to `i`.
-fn modifier(spec: &str, i: u64) -> Result<String, String> {
-    let bad =
-        |why: &str| format!("${{{spec}}}: {why} (write ${{offset,width,base}}, e.g. ${{0,3,d}})");
+fn modifier(spec: &str, i: u64) -> Result<String, GenerateError> {
+    let bad = |why: &'static str| GenerateError::Modifier {
+        spec: spec.to_owned(),
+        why,
+    };
     let mut parts = spec.split(',');
     let offset: i64 = parts
         .next()

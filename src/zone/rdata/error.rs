@@ -115,12 +115,12 @@ pub enum RdataError {
         problem: String,
     },
     /// A malformed SVCB or HTTPS value (RFC 9460).
-    #[error("{rtype}: {message}")]
+    #[error("{rtype}: {problem}")]
     Svcb {
         /// SVCB or HTTPS.
         rtype: RecordType,
         /// What is wrong, with the parameter it is about.
-        message: String,
+        problem: super::svcb::SvcbError,
     },
     /// A malformed RFC 3597 generic value (`\# LENGTH HEX`).
     #[error("generic RDATA \"{text}\": {message}")]

@@ -26,6 +26,7 @@ mod txt;
 pub use error::RdataError;
 pub use generic::{parse_type, type_name};
 pub use present::present;
+pub use svcb::SvcbError;
 pub use txt::parse_txt;
 
 /// Record types a zone file may hold in `[[record]]` with their text form

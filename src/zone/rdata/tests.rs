@@ -127,7 +127,10 @@ fn malformed_svcb_parameters_are_named() {
             "1 . no-default-alpn",
             "no-default-alpn needs alpn beside it",
         ),
-        ("1 . ipv4hint=2001:db8::1", "is not an IPv4 address"),
+        (
+            "1 . ipv4hint=2001:db8::1",
+            "is not a list of IPv4 addresses",
+        ),
         ("1 . ech=***", "is not base64"),
         ("1 . alpn", "alpn: needs a value"),
         ("0 . alpn=h2", "AliasMode"),
