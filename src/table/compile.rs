@@ -162,9 +162,9 @@ fn content(
 
 /// The negative SOA of a routed group's NODATA: its TTL is at most the
 /// shortest TTL of the group's sets.
-fn nodata_soa(negative_soa: &Record, sets: &[&RecordSet]) -> Record {
+fn nodata_soa(negative_soa: &Record, sets: &[&RecordSet]) -> Box<Record> {
     let shortest = sets.iter().map(|s| s.ttl).min().unwrap_or(negative_soa.ttl);
-    let mut soa = negative_soa.clone();
+    let mut soa = Box::new(negative_soa.clone());
     soa.ttl = soa.ttl.min(shortest);
     soa
 }

@@ -128,7 +128,7 @@ pub struct RoutedGroup {
     /// no set chosen): the zone's negative SOA with its TTL capped at the
     /// group's shortest TTL, so resolvers ask again as soon as they would
     /// have for the records themselves.
-    pub nodata_soa: Record,
+    pub nodata_soa: Box<Record>,
 }
 
 #[derive(Debug)]

@@ -114,7 +114,7 @@ fn param(key: u16, value: &[u8]) -> Option<String> {
         6 => 16,
         _ => 1,
     };
-    if value.len() % width != 0 {
+    if !value.len().is_multiple_of(width) {
         return None;
     }
     match key {
