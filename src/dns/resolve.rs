@@ -189,7 +189,7 @@ fn answer_at<'a>(
     }
     if let Some(rrset) = node.rrset(qtype) {
         if !add_rrset(res, q, rrset, name, rename, 0) {
-            res.soa = Some(&zone.negative_soa);
+            res.soa = Some(nodata_soa(zone, rrset));
         }
         return None;
     }
@@ -201,11 +201,23 @@ fn answer_at<'a>(
         return None;
     };
     let before = res.answers.len();
-    add_rrset(res, q, cname, name, rename, 0);
+    if !add_rrset(res, q, cname, name, rename, 0) {
+        res.soa = Some(nodata_soa(zone, cname));
+        return None;
+    }
     res.answers[before..].iter().find_map(|r| match &r.data {
         RData::CNAME(c) => Some(c.0.clone()),
         _ => None,
     })
+}
+
+/// The SOA of a NODATA from `rrset`: a routed group's own (its TTL capped
+/// at the group's TTL), else the zone's.
+fn nodata_soa<'a>(zone: &'a CompiledZone, rrset: &'a Rrset) -> &'a Record {
+    match &rrset.content {
+        RrsetContent::Routed(group) => &group.nodata_soa,
+        RrsetContent::Static(_) => &zone.negative_soa,
+    }
 }
 
 /// Whether `name` already owns a CNAME in the answer (names compare

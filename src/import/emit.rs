@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use hickory_proto::rr::{Name, RecordType};
 
 use super::rdata::{SUPPORTED, Soa};
+use crate::zone::rdata::type_name;
 
 /// The zone header, from the SOA.
 pub struct Header {
@@ -93,7 +94,7 @@ fn record_set(out: &mut String, set: &RecordSet, header: &Header) {
         "name = {}",
         string(&relative_name(&set.owner, &header.origin))
     );
-    let _ = writeln!(out, "type = {}", string(&set.rtype.to_string()));
+    let _ = writeln!(out, "type = {}", string(&type_name(set.rtype)));
     if ttl != header.ttl {
         let _ = writeln!(out, "ttl = {ttl}");
     }

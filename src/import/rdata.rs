@@ -60,7 +60,7 @@ pub struct RdataError {
 }
 
 /// Parses the RDATA `tokens` of a record of type `rtype` (one of
-/// [`SUPPORTED`]); relative names are completed with `origin`. `record` is the
+/// [`SUPPORTED`], or one [`zone_form`] accepts); relative names are completed with `origin`. `record` is the
 /// span of the whole record, used when tokens are missing.
 pub fn parse(
     rtype: RecordType,
@@ -74,13 +74,8 @@ pub fn parse(
         record: record.clone(),
         rtype,
     };
-    if let Some(first) = tokens.first().filter(|t| !t.quoted && t.text == "\\#") {
-        return Err(RdataError {
-            span: first.span.clone(),
-            message: format!(
-                "generic RDATA (\\#) is not supported for {rtype}; write it in its usual text form"
-            ),
-        });
+    if zone_form::accepts(rtype, tokens) {
+        return zone_form::parse(rtype, tokens, origin, record);
     }
     let data = match rtype {
         RecordType::A => RecordData::Value(fields.address::<Ipv4Addr>("an IPv4 address")?),
@@ -378,6 +373,8 @@ impl<'a> Fields<'a> {
         }
     }
 }
+
+pub mod zone_form;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 //! Reads a BIND zone file and the files it `$INCLUDE`s into a flat list of
-//! records: directives (`$ORIGIN`, `$TTL`, `$INCLUDE`), owner, TTL and class
+//! records: directives (`$ORIGIN`, `$TTL`, `$INCLUDE`, `$GENERATE`), owner, TTL and class
 //! defaulting, and type dispatch.
 //!
 //! Invariant: every record and every problem carries the file, line and
@@ -16,6 +16,7 @@ use super::rdata::{self, RecordData};
 use crate::diag::{Diagnostic, Source, Span};
 use head::{RecordHead, skip_reason, ttl_class_and_type, type_name, type_of};
 
+mod generate;
 mod head;
 
 /// How deep `$INCLUDE` may nest; deeper is almost surely a loop.
@@ -124,7 +125,12 @@ impl Reader {
         let at = located(source, &record_span);
 
         let rtype = match type_of(type_token) {
-            Ok(rtype) if rdata::SUPPORTED.contains(&rtype) => rtype,
+            Ok(rtype)
+                if rdata::SUPPORTED.contains(&rtype)
+                    || rdata::zone_form::accepts(rtype, rdata_tokens) =>
+            {
+                rtype
+            }
             Ok(rtype) => {
                 self.note_ttl(explicit_ttl);
                 self.zone.skipped.push(SkippedRecord {
@@ -236,17 +242,18 @@ impl Reader {
                 2
             }
             "$GENERATE" => {
-                return Err((
-                    tokens[0].span.clone(),
-                    "$GENERATE is BIND-specific and not supported: expand it (e.g. with named-compilezone) first"
-                        .to_string(),
-                ));
+                for generated in generate::expand(tokens)? {
+                    if let Err((span, message)) = self.entry(source, &generated) {
+                        return Err((span, format!("in $GENERATE: {message}")));
+                    }
+                }
+                return Ok(());
             }
             _ => {
                 return Err((
                     tokens[0].span.clone(),
                     format!(
-                        "unknown directive {}: expected $ORIGIN, $TTL or $INCLUDE",
+                        "unknown directive {}: expected $ORIGIN, $TTL, $INCLUDE or $GENERATE",
                         tokens[0].text
                     ),
                 ));

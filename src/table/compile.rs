@@ -35,7 +35,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         tree.nodes[n].rrsets.push(Rrset {
             rtype: *rtype,
             ttl: sets[0].ttl,
-            content: content(sets, &addresses),
+            content: content(sets, &addresses, &negative_soa),
         });
     }
     for node in &mut tree.nodes {
@@ -162,7 +162,11 @@ fn finish_node(node: &mut Node, origin: &Name) {
     }
 }
 
-fn content(sets: &[&RecordSet], addresses: &HashMap<Name, Vec<Record>>) -> RrsetContent {
+fn content(
+    sets: &[&RecordSet],
+    addresses: &HashMap<Name, Vec<Record>>,
+    negative_soa: &Record,
+) -> RrsetContent {
     if let [set] = sets
         && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
     {
@@ -197,7 +201,17 @@ fn content(sets: &[&RecordSet], addresses: &HashMap<Name, Vec<Record>>) -> Rrset
             routing: sets.iter().map(|s| s.routing.clone()).collect(),
         },
         sets: compiled.into_boxed_slice(),
+        nodata_soa: nodata_soa(negative_soa, sets),
     })
+}
+
+/// The negative SOA of a routed group's NODATA: its TTL is at most the
+/// shortest TTL of the group's sets.
+fn nodata_soa(negative_soa: &Record, sets: &[&RecordSet]) -> Box<Record> {
+    let shortest = sets.iter().map(|s| s.ttl).min().unwrap_or(negative_soa.ttl);
+    let mut soa = Box::new(negative_soa.clone());
+    soa.ttl = soa.ttl.min(shortest);
+    soa
 }
 
 /// The target of a node's static DNAME, so a query substitutes without

@@ -124,6 +124,11 @@ pub struct RoutedGroup {
     pub rules: GroupRules,
     /// Indexed like `rules.routing`.
     pub sets: Box<[CompiledSet]>,
+    /// The SOA of this group's NODATA (all sets down and fail closed, or
+    /// no set chosen): the zone's negative SOA with its TTL capped at the
+    /// group's shortest TTL, so resolvers ask again as soon as they would
+    /// have for the records themselves.
+    pub nodata_soa: Box<Record>,
 }
 
 #[derive(Debug)]

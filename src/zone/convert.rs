@@ -12,11 +12,11 @@ use toml::Spanned;
 
 use crate::diag::{Diagnostic, Source, Span};
 use crate::health::spec;
-use crate::zone::groups::check_groups;
+use crate::zone::groups::{Broken, check_groups};
 use crate::zone::model::{Position, RecordSet, SetData, Soa, WhenAllDown, Zone};
 use crate::zone::names::{parse_name, parse_owner};
 use crate::zone::raw::{RawRecordSet, RawSoa, RawZoneFile};
-use crate::zone::rdata::{SUPPORTED_TYPES, parse_rdata};
+use crate::zone::rdata::{SUPPORTED_TYPES, parse_rdata, parse_type};
 use crate::zone::routing::parse_routing;
 
 /// The largest TTL RFC 2181 allows.
@@ -28,6 +28,7 @@ pub fn convert(src: &Source) -> Result<Zone, Vec<Diagnostic>> {
     let mut cx = Context {
         src,
         diags: Vec::new(),
+        broken: Broken::default(),
     };
     let header = raw.zone.get_ref();
     let origin = cx.origin(&header.origin);
@@ -41,7 +42,7 @@ pub fn convert(src: &Source) -> Result<Zone, Vec<Diagnostic>> {
                 record_sets.push(set);
             }
         }
-        check_groups(&record_sets, origin, src, &mut cx.diags);
+        check_groups(&record_sets, &cx.broken, origin, src, &mut cx.diags);
     }
 
     let mut health_checks = Vec::new();
@@ -71,6 +72,8 @@ pub fn convert(src: &Source) -> Result<Zone, Vec<Diagnostic>> {
 struct Context<'a> {
     src: &'a Source,
     diags: Vec<Diagnostic>,
+    /// Record sets that failed, so that group rules do not report them twice.
+    broken: Broken,
 }
 
 impl Context<'_> {
@@ -218,6 +221,10 @@ impl Context<'_> {
             },
         };
         if self.diags.len() > errors_before {
+            match (name, rtype) {
+                (Some(name), Some(rtype)) => _ = self.broken.sets.insert((name, rtype)),
+                _ => self.broken.unknown = true,
+            }
             return None;
         }
         Some(RecordSet {
@@ -234,24 +241,21 @@ impl Context<'_> {
     }
 
     fn record_type(&mut self, text: &Spanned<String>) -> Option<RecordType> {
-        let upper = text.get_ref().trim().to_ascii_uppercase();
-        let parsed = upper.parse::<RecordType>().ok();
-        match parsed {
-            Some(t) if SUPPORTED_TYPES.contains(&t) => Some(t),
-            Some(RecordType::SOA) => {
+        match parse_type(text.get_ref()) {
+            Ok(RecordType::SOA) => {
                 self.error(
                     &text.span(),
                     "the SOA comes from the [zone] soa table, not from a [[record]]",
                 );
                 None
             }
-            _ => {
+            Ok(rtype) => Some(rtype),
+            Err(e) => {
                 let list: Vec<String> = SUPPORTED_TYPES.iter().map(ToString::to_string).collect();
                 self.error(
                     &text.span(),
                     format!(
-                        "unsupported record type {:?}; supported: {}",
-                        text.get_ref(),
+                        "{e}; supported: {}, and any other type as TYPEnnn with generic \\# data",
                         list.join(", ")
                     ),
                 );

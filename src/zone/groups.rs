@@ -6,7 +6,10 @@
 //! attaches the positions.
 //!
 //! Invariant: every problem is reported at the position of the set that
-//! causes it; nothing stops at the first.
+//! causes it; nothing stops at the first. A set that failed conversion
+//! (a bad TTL, say) is [`Broken`]: the rules that need the whole group
+//! (one primary, an alias target) are not checked for its name and type,
+//! so its one error is not followed by false ones.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -16,8 +19,31 @@ use crate::diag::{Diagnostic, Source};
 use crate::policy::{self, PolicyKind, SetRule};
 use crate::zone::model::{Position, RecordSet, SetData};
 
+/// The record sets that failed conversion and so are missing from the groups.
+#[derive(Debug, Default)]
+pub struct Broken {
+    /// Name and type of each failed set whose name and type were valid.
+    pub sets: HashSet<(Name, RecordType)>,
+    /// A failed set whose name or type itself was invalid: any group may
+    /// be missing it.
+    pub unknown: bool,
+}
+
+impl Broken {
+    /// Whether the group of `name` and `rtype` may be missing a set.
+    fn affects(&self, name: &Name, rtype: RecordType) -> bool {
+        self.unknown || self.sets.contains(&(name.clone(), rtype))
+    }
+}
+
 /// Checks the rules that span several record sets of a zone.
-pub fn check_groups(sets: &[RecordSet], origin: &Name, src: &Source, diags: &mut Vec<Diagnostic>) {
+pub fn check_groups(
+    sets: &[RecordSet],
+    broken: &Broken,
+    origin: &Name,
+    src: &Source,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut report = |pos: Position, message: String| {
         diags.push(Diagnostic {
             file: src.path().to_path_buf(),
@@ -33,12 +59,13 @@ pub fn check_groups(sets: &[RecordSet], origin: &Name, src: &Source, diags: &mut
         types_at.entry(&set.name).or_default().push(set);
     }
     for ((name, rtype), group) in &groups {
-        check_group(name, *rtype, group, &mut report);
+        check_group(name, *rtype, group, broken, &mut report);
     }
     for (name, at_name) in &types_at {
         check_cname(name, origin, at_name, &mut report);
+        check_ds(name, origin, at_name, &mut report);
     }
-    check_aliases(&groups, &mut report);
+    check_aliases(&groups, broken, &mut report);
 }
 
 /// A CNAME stands alone, and never at the apex.
@@ -58,11 +85,41 @@ fn check_cname(
                 .into(),
         );
     } else if let Some(other) = at_name.iter().find(|s| s.rtype != RecordType::CNAME) {
+        let (at, other_at) = (cname.position, other.position);
         report(
-            other.position,
+            other_at,
             format!(
-                "{name} has a CNAME, so it cannot have other data ({} here)",
-                other.rtype
+                "{name} has a CNAME (line {}:{}), so it cannot have other data ({} here)",
+                at.line, at.col, other.rtype
+            ),
+        );
+        report(
+            at,
+            format!(
+                "this CNAME cannot have other data beside it ({name} {} at line {}:{}); a CNAME stands alone",
+                other.rtype, other_at.line, other_at.col
+            ),
+        );
+    }
+}
+
+/// DS records sit at a delegation: a name below the apex with NS records
+/// (RFC 4035 §2.4; the child zone's own DS lives in its parent).
+fn check_ds(
+    name: &Name,
+    origin: &Name,
+    at_name: &[&RecordSet],
+    report: &mut dyn FnMut(Position, String),
+) {
+    let Some(ds) = at_name.iter().find(|s| s.rtype == RecordType::DS) else {
+        return;
+    };
+    let delegation = name != origin && at_name.iter().any(|s| s.rtype == RecordType::NS);
+    if !delegation {
+        report(
+            ds.position,
+            format!(
+                "DS records belong at a delegation (a name below the apex with NS records); {name} is none"
             ),
         );
     }
@@ -74,6 +131,7 @@ fn check_group(
     name: &Name,
     rtype: RecordType,
     group: &[&RecordSet],
+    broken: &Broken,
     report: &mut dyn FnMut(Position, String),
 ) {
     let first = group[0];
@@ -84,16 +142,21 @@ fn check_group(
         }
         return;
     }
-    if rtype == RecordType::NS {
+    if matches!(rtype, RecordType::NS | RecordType::DS) {
         for set in group.iter().skip(usize::from(kind == PolicyKind::Simple)) {
             report(
                 set.position,
-                format!("NS record sets cannot use a routing policy or repeat ({name} NS)"),
+                format!(
+                    "{rtype} record sets cannot use a routing policy or repeat ({name} {rtype})"
+                ),
             );
         }
         return;
     }
     check_members(name, rtype, kind, group, report);
+    if broken.affects(name, rtype) {
+        return;
+    }
     let rules: Vec<SetRule<'_>> = group
         .iter()
         .map(|s| SetRule {
@@ -161,12 +224,16 @@ fn check_members(
 /// Alias targets must exist with the same type, and aliases must not loop.
 fn check_aliases(
     groups: &BTreeMap<(&Name, RecordType), Vec<&RecordSet>>,
+    broken: &Broken,
     report: &mut dyn FnMut(Position, String),
 ) {
     let mut edges: BTreeMap<(&Name, RecordType), Vec<(&Name, Position)>> = BTreeMap::new();
     for ((name, rtype), group) in groups {
         for set in group {
             if let SetData::Alias { target, .. } = &set.data {
+                if broken.affects(target, *rtype) && !groups.contains_key(&(target, *rtype)) {
+                    continue;
+                }
                 if !groups.contains_key(&(target, *rtype)) {
                     report(
                         set.position,

@@ -199,3 +199,67 @@ async fn an_override_flips_the_answer_at_once_and_clearing_it_restores() {
     drop(primary);
     server.stop().await;
 }
+
+/// `when_all_down = "nodata"`: with every set down the name answers NODATA,
+/// and the SOA's TTL (the negative TTL) is no longer than the record set's
+/// own, so resolvers ask again as soon as a backend may be back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fail_closed_nodata_is_cached_no_longer_than_the_records() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up = listener.local_addr().unwrap();
+    let records = |name: &str, ttl: u32| {
+        format!(
+            r#"
+[[record]]
+name = "{name}"
+type = "A"
+ttl = {ttl}
+set = "a"
+failover = "primary"
+health_check = "down-1"
+when_all_down = "nodata"
+values = ["192.0.2.10"]
+
+[[record]]
+name = "{name}"
+type = "A"
+ttl = {ttl}
+set = "b"
+failover = "secondary"
+health_check = "down-2"
+values = ["198.51.100.10"]
+"#
+        )
+    };
+    let checks = format!(
+        "[health_check.down-1]\ntype = \"tcp\"\naddress = \"{up}\"\n\n[health_check.down-2]\ntype = \"tcp\"\naddress = \"{up}\"\n"
+    );
+    let text = format!("{}{}{checks}", records("short", 20), records("long", 900));
+    let server = TestServer::start(&[zone("example.com.", None, &text)]).await;
+    let updater = server.server.updater.clone();
+    let down = Override {
+        healthy: false,
+        until: None,
+    };
+    for id in ["down-1", "down-2"] {
+        updater.set_override(id, Some(down)).await.unwrap().unwrap();
+    }
+    // (name, negative TTL): the set's 20 s; the zone's 300 s below a 900 s set.
+    for (name, ttl) in [("short.example.com.", 20), ("long.example.com.", 300)] {
+        let answer = udp(server.addr(), &query(name, RecordType::A)).await;
+        assert_eq!(answer.metadata.response_code, ResponseCode::NoError);
+        assert!(answer.answers.is_empty(), "{name}: {:?}", answer.answers);
+        let soa: Vec<_> = answer
+            .authorities
+            .iter()
+            .filter(|r| r.record_type() == RecordType::SOA)
+            .map(|r| r.ttl)
+            .collect();
+        assert_eq!(soa, [ttl], "{name}: the negative TTL");
+    }
+    // A NODATA for a type the name does not have keeps the zone's TTL.
+    let mx = udp(server.addr(), &query("short.example.com.", RecordType::MX)).await;
+    assert_eq!(mx.authorities.first().map(|r| r.ttl), Some(300));
+    drop(listener);
+    server.stop().await;
+}

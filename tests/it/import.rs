@@ -113,3 +113,56 @@ fn import_reports_bad_files_with_locations_and_exit_code_2() {
         "{stderr}"
     );
 }
+
+/// `$GENERATE`, the RFC 9460/6698/4255/3403 types, DS and generic data come
+/// through the real binary as zone TOML that `alwayson check` accepts.
+#[test]
+fn import_expands_generate_and_converts_the_newer_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let zone = dir.path().join("db.example.com");
+    std::fs::write(
+        &zone,
+        "$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n\
+$GENERATE 1-3/2 host${0,2,d} A 192.0.2.$\n\
+@ HTTPS 1 . alpn=\"h2,h3\" port=8443\n\
+_443._tcp.www TLSA 3 1 1 ( 0123456789abcdef )\n\
+www SSHFP 4 2 9a8b\n\
+sip NAPTR 100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp\n\
+sub NS ns.other.net.\nsub DS 12345 13 2 49fd46e6\n\
+www TYPE65534 \\# 2 0102\n",
+    )
+    .unwrap();
+    let out = import(&[zone.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.is_empty(), "no warnings: {stderr}");
+    let toml_text = String::from_utf8(out.stdout).unwrap();
+    let doc: toml::Table = toml::from_str(&toml_text).unwrap();
+    let sets = record_sets(&doc);
+    for want in [
+        "host01 A 192.0.2.1",
+        "host03 A 192.0.2.3",
+        "@ HTTPS 1 . alpn=\"h2,h3\" port=8443",
+        "_443._tcp.www TLSA 3 1 1 0123456789ABCDEF",
+        "www SSHFP 4 2 9A8B",
+        "sip NAPTR 100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.com.",
+        "sub DS 12345 13 2 49FD46E6",
+        "www TYPE65534 \\# 2 0102",
+    ] {
+        assert!(sets.iter().any(|s| s == want), "{want} not in {sets:#?}");
+    }
+    assert!(!sets.iter().any(|s| s.starts_with("host02")), "{sets:#?}");
+    let zones = dir.path().join("zones");
+    std::fs::create_dir_all(&zones).unwrap();
+    let converted = zones.join("example.com.toml");
+    std::fs::write(&converted, &toml_text).unwrap();
+    let check = Command::new(env!("CARGO_BIN_EXE_alwayson"))
+        .args(["check", converted.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}

@@ -118,6 +118,42 @@ fn errors_point_at_the_faulty_token() {
     assert!(e.message.contains("missing a domain name"), "{}", e.message);
     let e = rdata(RecordType::SRV, "0 5 99999 sip").unwrap_err();
     assert_eq!(e.span, 4..9);
-    let e = rdata(RecordType::A, "\\# 4 c0000201").unwrap_err();
-    assert!(e.message.contains("generic RDATA"), "{}", e.message);
+    let e = rdata(RecordType::A, "\\# 4 c00002").unwrap_err();
+    assert_eq!(e.span, 0..11);
+    assert!(
+        e.message.contains("the length says 4 bytes"),
+        "{}",
+        e.message
+    );
+    let e = rdata(RecordType::TLSA, "3 1 1 abc").unwrap_err();
+    assert!(
+        e.message.contains("odd number of hex digits"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn converts_the_types_the_zone_parser_reads() {
+    assert_eq!(
+        value(RecordType::HTTPS, "1 . alpn=\"h2,h3\" port=8443"),
+        "1 . alpn=\"h2,h3\" port=8443"
+    );
+    assert_eq!(value(RecordType::SVCB, "0 svc"), "0 svc.example.com.");
+    assert_eq!(
+        value(RecordType::TLSA, "3 1 1 ( 0123 abcd )"),
+        "3 1 1 0123ABCD"
+    );
+    assert_eq!(value(RecordType::SSHFP, "4 2 9a8b"), "4 2 9A8B");
+    assert_eq!(value(RecordType::DS, "12345 13 2 49fd"), "12345 13 2 49FD");
+    assert_eq!(
+        value(RecordType::NAPTR, "100 10 S SIP+D2U \"\" _sip._udp"),
+        "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.example.com."
+    );
+    assert_eq!(
+        value(RecordType::Unknown(65534), "\\# 2 0102"),
+        "\\# 2 0102"
+    );
+    assert_eq!(value(RecordType::HINFO, "\\# 3 01 41 00"), "\\# 3 014100");
+    assert_eq!(value(RecordType::A, "\\# 4 c0000201"), "192.0.2.1");
 }

@@ -115,9 +115,11 @@ fn skips_unserved_and_dnssec_types() {
         .iter()
         .map(|s| format!("{} {}:{}", s.rtype, s.at.line, s.at.col))
         .collect();
-    assert_eq!(skipped, ["HINFO 2:1", "DNSKEY 3:1", "TYPE65280 4:1"]);
+    assert_eq!(skipped, ["HINFO 2:1", "DNSKEY 3:1"]);
     assert!(zone.skipped[1].reason.contains("DNSSEC"));
-    assert_eq!(zone.records.len(), 1);
+    // Generic data of a type known only by number is served as it is.
+    let types: Vec<_> = zone.records.iter().map(|r| r.rtype).collect();
+    assert_eq!(types, [RecordType::Unknown(65280), RecordType::A]);
 }
 
 #[test]
@@ -193,4 +195,44 @@ fn refuses_include_loops_and_missing_origin_and_ttl() {
     );
     let errors = read_text(&[("z.zone", "  A 192.0.2.1\n")], Some("a.")).unwrap_err();
     assert!(errors[0].starts_with("z.zone:1:3: this record starts with a blank"));
+}
+
+#[test]
+fn generate_expands_ranges_with_modifiers() {
+    let zone = read_text(
+        &[(
+            "z.zone",
+            "$ORIGIN example.com.\n$TTL 60\n$GENERATE 1-3 host$ A 192.0.2.$\n$GENERATE 10-14/2 ${0,3,d}.rev 120 IN PTR host${-9,2,x}\n",
+        )],
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        summary(&zone),
+        [
+            "host1.example.com. 60 A 192.0.2.1",
+            "host2.example.com. 60 A 192.0.2.2",
+            "host3.example.com. 60 A 192.0.2.3",
+            "010.rev.example.com. 120 PTR host01.example.com.",
+            "012.rev.example.com. 120 PTR host03.example.com.",
+            "014.rev.example.com. 120 PTR host05.example.com.",
+        ]
+    );
+    let errors = read_text(
+        &[(
+            "z.zone",
+            "$ORIGIN example.com.\n$TTL 60\n$GENERATE 5-1 h$ A 192.0.2.$\n$GENERATE 1-2 h$ A 192.0.2.${300}\n",
+        )],
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].starts_with("z.zone:3:11: range '5-1' is empty"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].starts_with("z.zone:4:20: in $GENERATE: ") && errors[1].contains("192.0.2.301"),
+        "{errors:?}"
+    );
 }

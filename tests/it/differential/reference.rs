@@ -58,6 +58,10 @@ impl Reference {
     logfile: "{d}/nsd.log"
     hide-version: yes
     verbosity: 1
+    # Response rate limiting (on in Debian's build) would truncate a
+    # corpus of several hundred queries from one address.
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
 remote-control:
     control-enable: no
 zone:

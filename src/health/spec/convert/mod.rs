@@ -19,7 +19,8 @@ mod kind;
 use kind::check_kind;
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The timeout when none is given is the smaller of this and half the interval.
+const MAX_DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 const DEFAULT_THRESHOLD: u32 = 3;
 const THRESHOLDS: Range<i64> = 1..11;
 
@@ -164,14 +165,22 @@ fn check_type<'r>(
     }
 }
 
-/// `interval` and `timeout`, defaulted; the timeout must be the shorter.
+/// The timeout of a check that gives none: the smaller of 2 s and half the
+/// interval, so that a fast check (`interval = "1s"`) is valid as written.
+fn default_timeout(interval: Duration) -> Duration {
+    MAX_DEFAULT_TIMEOUT.min(interval / 2)
+}
+
+/// `interval` and `timeout`, defaulted (the timeout follows the interval);
+/// the timeout must be the shorter.
 fn timing(
     r: &RawHealthCheck,
     header: &Span,
     report: &mut Report<'_>,
 ) -> (Option<Duration>, Option<Duration>) {
     let interval = duration(&r.interval, "interval", DEFAULT_INTERVAL, report);
-    let timeout = duration(&r.timeout, "timeout", DEFAULT_TIMEOUT, report);
+    let default = default_timeout(interval.unwrap_or(DEFAULT_INTERVAL));
+    let timeout = duration(&r.timeout, "timeout", default, report);
     if let (Some(interval), Some(timeout)) = (interval, timeout)
         && timeout >= interval
     {

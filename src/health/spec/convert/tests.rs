@@ -191,11 +191,27 @@ fn timeout_not_shorter_than_interval() {
         ),
         ["zones/example.com.toml:5:11: timeout (5s) must be shorter than interval (5s)"]
     );
-    // With the default timeout, the interval is what the user must fix.
+}
+
+#[test]
+fn default_timeout_follows_a_short_interval() {
+    let spec = |interval: &str| {
+        let text = format!(
+            "[health_check.a]\ntype = \"tcp\"\naddress = \"192.0.2.1:22\"\ninterval = \"{interval}\"\n"
+        );
+        let (mut specs, errors) = run(&text);
+        assert!(errors.is_empty(), "{interval}: {errors:?}");
+        specs.remove(0)
+    };
+    let fast = spec("1s");
     assert_eq!(
-        errors("[health_check.a]\ntype = \"tcp\"\naddress = \"192.0.2.1:22\"\ninterval = \"1s\"\n"),
-        ["zones/example.com.toml:4:12: timeout (2s) must be shorter than interval (1s)"]
+        (fast.interval, fast.timeout),
+        (Duration::from_secs(1), Duration::from_millis(500))
     );
+    let slow = spec("30s");
+    assert_eq!(slow.timeout, Duration::from_secs(2));
+    let tiny = spec("10ms");
+    assert_eq!(tiny.timeout, Duration::from_millis(5));
 }
 
 #[test]
