@@ -3,7 +3,7 @@
 //! the CH TXT names `id.server.`/`hostname.bind.` and
 //! `version.server.`/`version.bind.` answered only when their value is set
 //! (REFUSED otherwise, and for every other CH query), over UDP and TCP,
-//! and `dig +nsid` reading it all.
+//! `dig +nsid` reading it all, and `check` pointing at a bad value.
 
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -219,4 +219,36 @@ async fn dig_reads_the_nsid_and_the_chaos_answers() {
         assert_eq!(out.trim(), format!("\"{want}\""), "{name}");
     }
     server.stop().await;
+}
+
+#[test]
+fn check_points_at_an_nsid_that_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("zones")).unwrap();
+    let config = dir.path().join("alwayson.toml");
+    let text = format!(
+        "[dns]\nzones_dir = \"zones\"\nnsid = \"{}\"\nversion = \"v\\u0007\"\n",
+        "n".repeat(300)
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alwayson"))
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let path = config.display();
+    assert!(
+        stderr.contains(&format!(
+            "{path}:3:8: nsid is 300 bytes long; at most 255 fit a TXT string"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{path}:4:11: version must not contain control characters"
+        )),
+        "{stderr}"
+    );
 }
