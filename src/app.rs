@@ -227,6 +227,7 @@ fn start_dns(
         config.dns.max_udp_payload,
         config.geoip.use_ecs,
     )
+    .with_identity(config.dns.nsid.as_deref(), config.dns.version.as_deref())
     .with_metrics(metrics.clone());
     DnsServer::start(
         &config.dns.listen,

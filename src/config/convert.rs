@@ -16,6 +16,9 @@ use crate::duration::parse_duration;
 use crate::health::spec;
 use crate::zone::model::Position;
 
+/// The longest `dns.nsid`/`dns.version`, in bytes: one TXT string.
+const MAX_IDENTITY_LEN: usize = 255;
+
 /// Converts the text of a config file; every problem is reported.
 pub fn convert(src: &Source) -> Result<ServerConfig, Vec<Diagnostic>> {
     let raw: RawServerConfig = toml::from_str(src.text()).map_err(|e| vec![src.toml_error(&e)])?;
@@ -122,6 +125,34 @@ impl<'a> Converter<'a> {
                 ),
             }
         }
+        if let Some(nsid) = &dns.nsid {
+            config.nsid = self.identity_text("nsid", nsid);
+        }
+        if let Some(version) = &dns.version {
+            config.version = self.identity_text("version", version);
+        }
+    }
+
+    /// `dns.nsid` or `dns.version`: `""` is unset; otherwise text without
+    /// control characters that fits one TXT string (255 bytes).
+    fn identity_text(&mut self, key: &str, value: &Spanned<String>) -> Option<String> {
+        let text = value.get_ref();
+        if text.len() > MAX_IDENTITY_LEN {
+            let len = text.len();
+            self.err(
+                value.span(),
+                format!("{key} is {len} bytes long; at most {MAX_IDENTITY_LEN} fit a TXT string"),
+            );
+            return None;
+        }
+        if text.chars().any(char::is_control) {
+            self.err(
+                value.span(),
+                format!("{key} must not contain control characters"),
+            );
+            return None;
+        }
+        Some(text.clone()).filter(|t| !t.is_empty())
     }
 
     /// `dns.listen`: the addresses that parse; an empty list is an error.
@@ -250,6 +281,29 @@ mod tests {
             "{}",
             errors[5]
         );
+    }
+
+    #[test]
+    fn nsid_and_version_are_checked_and_empty_means_unset() {
+        let long = "x".repeat(256);
+        let text = format!("[dns]\nnsid = \"{long}\"\nversion = \"a\\tb\"\n");
+        assert_eq!(
+            errors(&text),
+            [
+                "etc/alwayson.toml:2:8: nsid is 256 bytes long; at most 255 fit a TXT string",
+                "etc/alwayson.toml:3:11: version must not contain control characters",
+            ]
+        );
+        let dns = |text: &str| convert(&Source::new("a.toml", text)).unwrap().dns;
+        let set = dns(&format!(
+            "[dns]\nnsid = \"{}\"\nversion = \"1.0\"\n",
+            &long[1..]
+        ));
+        assert_eq!(set.nsid.as_deref(), Some(&long[1..]));
+        assert_eq!(set.version.as_deref(), Some("1.0"));
+        let unset = dns("[dns]\nnsid = \"\"\nversion = \"\"\n");
+        assert_eq!((unset.nsid, unset.version), (None, None));
+        assert_eq!(dns("").nsid, None);
     }
 
     #[test]

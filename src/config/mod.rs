@@ -47,6 +47,10 @@ pub struct DnsConfig {
     pub tcp_idle_timeout: Duration,
     pub max_udp_payload: u16,
     pub udp_threads: usize,
+    /// The NSID option and CH TXT `id.server.`/`hostname.bind.` (None: off).
+    pub nsid: Option<String>,
+    /// CH TXT `version.server.`/`version.bind.` (None: REFUSED).
+    pub version: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -81,6 +85,8 @@ impl Default for ServerConfig {
                 tcp_idle_timeout: Duration::from_secs(10),
                 max_udp_payload: 1232,
                 udp_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+                nsid: None,
+                version: None,
             },
             geoip: GeoipConfig {
                 database: None,

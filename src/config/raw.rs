@@ -31,6 +31,10 @@ pub struct RawDns {
     pub max_udp_payload: Option<Spanned<i64>>,
     /// UDP sockets (and threads) per listen address; default: the number of cores.
     pub udp_threads: Option<Spanned<i64>>,
+    /// This instance's name server identifier (NSID, `id.server.`).
+    pub nsid: Option<Spanned<String>>,
+    /// What `version.server.`/`version.bind.` answer.
+    pub version: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,21 +1,25 @@
 //! EDNS(0) negotiation for one request: the OPT we answer with (payload
 //! clamped to what we promise, version 0, DO clear, unknown options
-//! dropped), BADVERS for versions above 0, and ECS (RFC 7871): the client
+//! dropped), BADVERS for versions above 0, ECS (RFC 7871): the client
 //! subnet masked to its source prefix and echoed with the scope the answer
-//! used.
+//! used, and NSID (RFC 5001): our identity, for a query with an empty NSID
+//! option, when one is configured.
 //!
 //! Everything here is plain values on the stack: the query path allocates
-//! nothing for it beyond hickory's own `Edns`.
+//! nothing for it beyond hickory's own `Edns` (and the NSID payload, only
+//! for a query that asked for it).
 
 use std::net::IpAddr;
 
 use hickory_proto::op::Edns;
-use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption};
+use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption, NSIDPayload};
 
 /// Fixed size of an OPT record with no options.
 const OPT_SIZE: usize = 11;
 /// An ECS option with a full IPv6 address.
 const ECS_OPTION_SIZE: usize = 4 + 4 + 16;
+/// An option's code and length, before its data.
+const OPTION_HEADER_SIZE: usize = 4;
 
 /// The smallest UDP payload every resolver accepts (RFC 1035 §2.3.4).
 const MIN_UDP_PAYLOAD: u16 = 512;
@@ -39,18 +43,23 @@ pub struct Negotiated {
     pub ecs: Option<ClientSubnet>,
     /// The most bytes the response may take.
     pub limit: usize,
+    /// The encoded size of the NSID option in `response` (0: none).
+    nsid_size: usize,
 }
 
 /// Negotiates EDNS for a request that carried `request` (its OPT, if any).
+/// `nsid` is our identity, sent to a request with an empty NSID option.
 /// `Err` holds the OPT of a BADVERS answer, for a version we do not speak.
 pub fn negotiate(
     request: Option<&Edns>,
     udp: bool,
     settings: EdnsSettings,
+    nsid: Option<&NSIDPayload>,
 ) -> Result<Negotiated, Edns> {
     let mut negotiated = Negotiated {
         response: None,
         ecs: None,
+        nsid_size: 0,
         limit: if udp {
             usize::from(MIN_UDP_PAYLOAD)
         } else {
@@ -78,6 +87,13 @@ pub fn negotiate(
     {
         negotiated.ecs = Some(masked(*subnet));
     }
+    if let Some(nsid) = nsid
+        && let Some(EdnsOption::NSID(asked)) = edns.option(EdnsCode::NSID)
+        && asked.as_ref().is_empty()
+    {
+        negotiated.nsid_size = OPTION_HEADER_SIZE + nsid.as_ref().len();
+        ours.options_mut().insert(EdnsOption::NSID(nsid.clone()));
+    }
     negotiated.response = Some(ours);
     Ok(negotiated)
 }
@@ -98,9 +114,9 @@ impl Negotiated {
 
     /// An upper bound of the OPT record's encoded size.
     pub fn opt_size_bound(&self) -> usize {
-        self.response
-            .as_ref()
-            .map_or(0, |_| OPT_SIZE + self.ecs.map_or(0, |_| ECS_OPTION_SIZE))
+        self.response.as_ref().map_or(0, |_| {
+            OPT_SIZE + self.ecs.map_or(0, |_| ECS_OPTION_SIZE) + self.nsid_size
+        })
     }
 }
 

@@ -1,7 +1,8 @@
 //! hickory's `RequestHandler` over the snapshot. `respond` is the query
 //! path as a sequence of steps: header rules (AA, RD copied, RA never,
-//! NOTIMP, FORMERR, REFUSED) → EDNS negotiation (`dns::edns`) → find
-//! the zone → resolve → fit a UDP answer (`dns::fit`) → send.
+//! NOTIMP, FORMERR, REFUSED) → EDNS negotiation (`dns::edns`, NSID
+//! included) → CH-class identity queries (`dns::identity`) → find the
+//! zone → resolve → fit a UDP answer (`dns::fit`) → send.
 //!
 //! The query path loads the snapshot once and allocates only what hickory
 //! and the answer vector need; counting it in [`Metrics`] is a few atomic
@@ -13,7 +14,7 @@ use std::time::Instant;
 
 use hickory_proto::op::{Edns, Header, HeaderCounts, LowerQuery, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::opt::ClientSubnet;
-use hickory_proto::rr::{DNSClass, RecordType};
+use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_server::net::runtime::Time;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
@@ -21,6 +22,7 @@ use hickory_server::zone_handler::MessageResponseBuilder;
 
 use super::edns::{EdnsSettings, Negotiated, negotiate};
 use super::fit::fit_udp;
+use super::identity::Identity;
 use crate::dns::resolve::{Resolution, resolve};
 use crate::geo::GeoDb;
 use crate::metrics::{Metrics, Transport};
@@ -33,6 +35,7 @@ use crate::table::zone_table::ZoneId;
 pub struct DnsHandler {
     store: Arc<SnapshotStore>,
     edns: EdnsSettings,
+    identity: Arc<Identity>,
     metrics: Arc<Metrics>,
 }
 
@@ -44,8 +47,16 @@ impl DnsHandler {
                 max_udp_payload: max_udp_payload.max(512),
                 use_ecs,
             },
+            identity: Arc::new(Identity::default()),
             metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    /// Answers NSID and the CH TXT identity names with `nsid`, and
+    /// `version.server.`/`version.bind.` with `version` (each: when set).
+    pub fn with_identity(mut self, nsid: Option<&str>, version: Option<&str>) -> Self {
+        self.identity = Arc::new(Identity::new(nsid, version));
+        self
     }
 
     /// Counts queries into `metrics` instead of a private set.
@@ -106,7 +117,8 @@ impl DnsHandler {
         metadata.authoritative = false;
         let udp = request.protocol() == Protocol::Udp;
 
-        let mut edns = match negotiate(request.edns.as_ref(), udp, self.edns) {
+        let nsid = self.identity.nsid();
+        let mut edns = match negotiate(request.edns.as_ref(), udp, self.edns, nsid) {
             Ok(edns) => edns,
             Err(badvers) => {
                 metadata.response_code = ResponseCode::BADVERS;
@@ -121,6 +133,11 @@ impl DnsHandler {
                     .await;
             }
         };
+        if query.query_class() == DNSClass::CH {
+            return self
+                .chaos(request, response_handle, metadata, &edns, query)
+                .await;
+        }
 
         let snapshot = self.store.load_full();
         let Some((zone, _)) = snapshot.zones.find(&WireName::new(query.name())) else {
@@ -141,19 +158,47 @@ impl DnsHandler {
         }
         send_answer(request, response_handle, metadata, &edns, &res).await
     }
+
+    /// A CH-class query: the identity TXT for a name that has one set,
+    /// authoritative; REFUSED otherwise. The answer (one TXT string of at
+    /// most 255 bytes) always fits 512 bytes, so nothing is truncated.
+    async fn chaos<R: ResponseHandler>(
+        &self,
+        request: &Request,
+        mut response_handle: R,
+        mut metadata: Metadata,
+        edns: &Negotiated,
+        query: &LowerQuery,
+    ) -> ResponseInfo {
+        let Some(record) = self.identity.chaos_answer(query) else {
+            metadata.response_code = ResponseCode::Refused;
+            return send_empty(request, response_handle, metadata, edns.response.as_ref()).await;
+        };
+        metadata.authoritative = true;
+        let mut builder = MessageResponseBuilder::from_message_request(request);
+        if let Some(edns) = &edns.response {
+            builder.edns(edns);
+        }
+        let none = || None::<&Record>;
+        let response = builder.build(metadata, Some(record), none(), none(), none());
+        response_handle
+            .send_response(response)
+            .await
+            .unwrap_or_else(|_| header_only(metadata))
+    }
 }
 
-/// The header and question rules: a single IN query we serve, or the
-/// RCODE that refuses it (NOTIMP for other opcodes, FORMERR for a bad
-/// question section or a query for OPT, REFUSED for other classes and for
-/// zone transfers).
+/// The header and question rules: a single IN (or CH, for the identity
+/// names) query we serve, or the RCODE that refuses it (NOTIMP for other
+/// opcodes, FORMERR for a bad question section or a query for OPT,
+/// REFUSED for other classes and for zone transfers).
 fn answerable_query(request: &Request) -> Result<&LowerQuery, ResponseCode> {
     if request.metadata.op_code != OpCode::Query {
         return Err(ResponseCode::NotImp);
     }
     let info = request.request_info().map_err(|_| ResponseCode::FormErr)?;
     let qtype = info.query.query_type();
-    if info.query.query_class() != DNSClass::IN
+    if !matches!(info.query.query_class(), DNSClass::IN | DNSClass::CH)
         || matches!(qtype, RecordType::AXFR | RecordType::IXFR)
     {
         return Err(ResponseCode::Refused);

@@ -1,8 +1,9 @@
 //! DNS protocol conformance (SPEC §4) over real UDP and TCP sockets against
 //! the in-process server: AA, REFUSED, zone choice and negative answers
 //! here; CNAME, wildcard and DNAME in [`synthesis`]; referrals, additional
-//! data and ANY in [`referral`]; header rules in [`header`]; EDNS,
-//! truncation and TCP in [`transport`].
+//! data and ANY in [`referral`]; header rules in [`header`]; NSID and the
+//! CH TXT identity names in [`identity`]; EDNS, truncation and TCP in
+//! [`transport`].
 //!
 //! Every test serves [`example_zone`] and [`sub_zone`] (a separate zone
 //! below it), so the zone choice is exercised by every query.
@@ -15,6 +16,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use crate::harness::{TestServer, query, tcp, udp, zone};
 
 mod header;
+mod identity;
 mod referral;
 mod synthesis;
 mod transport;
