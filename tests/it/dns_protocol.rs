@@ -14,6 +14,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use crate::harness::{TestServer, query, tcp, udp, zone};
 
+mod apex_dname;
 mod header;
 mod referral;
 mod synthesis;
