@@ -1,8 +1,9 @@
 //! hickory's `RequestHandler` over the snapshot. `respond` is the query
-//! path as a sequence of steps: header rules (AA, RD copied, RA never,
-//! NOTIMP, FORMERR, REFUSED) → EDNS negotiation (`dns::edns`, NSID
-//! included) → CH-class identity queries (`dns::identity`) → find the
-//! zone → resolve → fit a UDP answer (`dns::fit`) → send.
+//! path as a sequence of steps: header rules (AA, RD and CD copied for
+//! QUERY only, RA never, NOTIMP, FORMERR, REFUSED) → EDNS negotiation
+//! (`dns::edns`, NSID included) → CH-class identity queries
+//! (`dns::identity`) → find the zone → resolve → fit a UDP answer
+//! (`dns::fit`) → send.
 //!
 //! The query path loads the snapshot once and allocates only what hickory
 //! and the answer vector need; counting it in [`Metrics`] is a few atomic
@@ -112,9 +113,7 @@ impl DnsHandler {
         response_handle: R,
         zone_id: &mut Option<ZoneId>,
     ) -> ResponseInfo {
-        let mut metadata = Metadata::response_from_request(&request.metadata);
-        metadata.recursion_available = false;
-        metadata.authoritative = false;
+        let mut metadata = response_header(&request.metadata);
         let udp = request.protocol() == Protocol::Udp;
 
         let nsid = self.identity.nsid();
@@ -186,6 +185,21 @@ impl DnsHandler {
             .await
             .unwrap_or_else(|_| header_only(metadata))
     }
+}
+
+/// The response header: id and opcode echoed, AA and RA clear; RD and CD
+/// copied for QUERY only. For any other opcode every flag defined only for
+/// QUERY is clear (RFC 8906 §3.1.4, as NSD does).
+fn response_header(request: &Metadata) -> Metadata {
+    let mut metadata = Metadata::response_from_request(request);
+    metadata.recursion_available = false;
+    metadata.authoritative = false;
+    metadata.authentic_data = false;
+    if request.op_code != OpCode::Query {
+        metadata.recursion_desired = false;
+        metadata.checking_disabled = false;
+    }
+    metadata
 }
 
 /// The header and question rules: a single IN (or CH, for the identity

@@ -148,7 +148,11 @@ fn follow_dname<'a>(
         .rrset(RecordType::DNAME)
         .and_then(|r| static_answer(r))?;
     let record = dname.records.first()?;
-    push(res, Cow::Borrowed(record));
+    // A target below the same DNAME meets it again: the DNAME is answered
+    // once, the CNAMEs it synthesizes chain on.
+    if !res.answers.iter().any(|r| std::ptr::eq(r.as_ref(), record)) {
+        push(res, Cow::Borrowed(record));
+    }
     let target = node.dname_target.as_ref()?;
     let Ok(new_name) =
         Name::from_labels(name.iter().take(skip)).and_then(|prefix| prefix.append_domain(target))
@@ -228,8 +232,16 @@ fn already_answered(res: &Resolution<'_>, name: &Name) -> bool {
         .any(|r| r.record_type() == RecordType::CNAME && r.name == *name)
 }
 
+/// Walks `wire` down from the apex: a DNAME at the apex or at any ancestor
+/// of the name redirects it (RFC 6672 §2.3: only the owner keeps its data).
 fn lookup<'z>(zone: &'z CompiledZone, wire: &WireName, qtype: RecordType) -> Lookup<'z> {
     let below = wire.labels().saturating_sub(zone.origin_labels);
+    let apex = zone.node(wire.suffix(below));
+    if below > 0
+        && let Some(apex) = apex.filter(|a| a.rrset(RecordType::DNAME).is_some())
+    {
+        return Lookup::Dname(apex, below);
+    }
     for depth in 1..=below {
         let skip = below - depth;
         let Some(node) = zone.node(wire.suffix(skip)) else {
@@ -252,7 +264,7 @@ fn lookup<'z>(zone: &'z CompiledZone, wire: &WireName, qtype: RecordType) -> Loo
             return Lookup::Found(node);
         }
     }
-    match zone.node(wire.suffix(below)) {
+    match apex {
         Some(apex) => Lookup::Found(apex),
         None => Lookup::NxDomain,
     }

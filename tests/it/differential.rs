@@ -1,7 +1,8 @@
-//! Differential test of DNS answers: NSD and Knot DNS serve
-//! `tests/fixtures/differential/example.com.zone` on loopback and must agree
-//! with each other on every query of the corpus (so the corpus and the
-//! comparison are sound); alwayson, serving the same zone converted by
+//! Differential test of DNS answers: NSD and Knot DNS serve the zones of
+//! `tests/fixtures/differential/` ([`ZONES`]: `example.com.`, and
+//! `mybankcard.example.` with a DNAME at its apex) on loopback and must
+//! agree with each other on every query of the corpus (so the corpus and the
+//! comparison are sound); alwayson, serving the same zones converted by
 //! `alwayson import`, must then agree with them.
 //!
 //! Compared per query: rcode, AA, the answer section, the SOA in the
@@ -26,11 +27,23 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinDecodable;
 use tokio::net::UdpSocket;
 
+mod corpus;
 mod reference;
 
+use corpus::corpus;
 use reference::Reference;
 
-pub const ZONE_FIXTURE: &str = "tests/fixtures/differential/example.com.zone";
+/// The zones every server loads: origin and fixture.
+pub const ZONES: [(&str, &str); 2] = [
+    (
+        "example.com.",
+        "tests/fixtures/differential/example.com.zone",
+    ),
+    (
+        "mybankcard.example.",
+        "tests/fixtures/differential/mybankcard.example.zone",
+    ),
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nsd_and_knot_agree_on_the_corpus() {
@@ -63,7 +76,13 @@ async fn alwayson_agrees_with_nsd_and_knot() {
     let dir = tempfile::tempdir().expect("tempdir");
     let nsd = Reference::nsd(dir.path()).await;
     let knot = Reference::knot(dir.path()).await;
-    import_zone(dir.path());
+    for (origin, fixture) in ZONES {
+        let (_, warnings) = import_zone(dir.path(), origin, fixture);
+        assert!(
+            warnings.is_empty(),
+            "import warnings for {origin}: {warnings:?}"
+        );
+    }
     let config = alwayson::config::ServerConfig::for_tests(&dir.path().join("zones"));
     let server = alwayson::app::start(config).await.expect("start alwayson");
     assert!(
@@ -91,7 +110,8 @@ async fn alwayson_agrees_with_nsd_and_knot() {
 #[test]
 fn the_differential_zone_imports_whole() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (toml_path, warnings) = import_zone(dir.path());
+    let (origin, fixture) = ZONES[0];
+    let (toml_path, warnings) = import_zone(dir.path(), origin, fixture);
     assert!(warnings.is_empty(), "import warnings: {warnings:?}");
     let text = std::fs::read_to_string(toml_path).expect("read imported zone");
     let doc: toml::Table = toml::from_str(&text).expect("imported zone is TOML");
@@ -104,124 +124,18 @@ fn the_differential_zone_imports_whole() {
     assert_eq!((sets.len(), values), (45, 54));
 }
 
-/// Converts the fixture with `alwayson import` into `<base>/zones/`, where
+/// Converts `fixture` with `alwayson import` into `<base>/zones/`, where
 /// alwayson's default config looks for zones.
-fn import_zone(base: &Path) -> (PathBuf, Vec<String>) {
+fn import_zone(base: &Path, origin: &str, fixture: &str) -> (PathBuf, Vec<String>) {
     let zones = base.join("zones");
     std::fs::create_dir_all(&zones).expect("create zones dir");
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(ZONE_FIXTURE);
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
     let imported = alwayson::import::convert(&source, None)
-        .unwrap_or_else(|e| panic!("import {ZONE_FIXTURE}:\n{e}"));
-    let path = zones.join("example.com.toml");
+        .unwrap_or_else(|e| panic!("import {fixture}:\n{e}"));
+    let path = zones.join(format!("{origin}toml"));
     std::fs::write(&path, imported.toml).expect("write imported zone");
     let warnings = imported.warnings.iter().map(ToString::to_string).collect();
     (path, warnings)
-}
-
-/// The queries: every name of the zone (and nonexistent, empty, wildcard,
-/// occluded and out-of-zone names) with every served type, plus ANY and
-/// case variants.
-fn corpus() -> Vec<(String, RecordType)> {
-    let names = [
-        "example.com.",
-        "ns1.example.com.",
-        "ns2.example.com.",
-        "www.example.com.",
-        "mail.example.com.",
-        "ftp.example.com.",
-        "alias.example.com.",
-        "chain3.example.com.",
-        "dangling.example.com.",
-        "external.example.com.",
-        "deep.example.com.",
-        "c.deep.example.com.",
-        "b.c.deep.example.com.",
-        "a.b.c.deep.example.com.",
-        "x.a.b.c.deep.example.com.",
-        "quote.example.com.",
-        "multi.example.com.",
-        "_sip._tcp.example.com.",
-        "_sip._udp.example.com.",
-        "_tcp.example.com.",
-        "sip.example.com.",
-        "wild.example.com.",
-        "*.wild.example.com.",
-        "anything.wild.example.com.",
-        "two.labels.wild.example.com.",
-        "host.wild.example.com.",
-        "sub.example.com.",
-        "ns.sub.example.com.",
-        "occluded.sub.example.com.",
-        "deeper.below.sub.example.com.",
-        "old.example.com.",
-        "x.old.example.com.",
-        "redir.example.com.",
-        "x.redir.example.com.",
-        "y.redir.example.com.",
-        "none.redir.example.com.",
-        "target.example.com.",
-        "x.target.example.com.",
-        "1.ptr.example.com.",
-        "ptr.example.com.",
-        "nope.example.com.",
-        "nope.nope.example.com.",
-        "svc.example.com.",
-        "_dns.example.com.",
-        "_443._tcp.www.example.com.",
-        "_tcp.www.example.com.",
-    ];
-    let types = [
-        RecordType::A,
-        RecordType::AAAA,
-        RecordType::CNAME,
-        RecordType::DNAME,
-        RecordType::MX,
-        RecordType::NS,
-        RecordType::TXT,
-        RecordType::SRV,
-        RecordType::CAA,
-        RecordType::PTR,
-        RecordType::SOA,
-        RecordType::HTTPS,
-        RecordType::SVCB,
-        RecordType::TLSA,
-        RecordType::SSHFP,
-        RecordType::DS,
-        RecordType::NAPTR,
-        RecordType::Unknown(65534),
-    ];
-    let mut corpus = Vec::new();
-    for name in names {
-        for t in types {
-            corpus.push((name.to_string(), t));
-        }
-    }
-    for name in [
-        "example.com.",
-        "www.example.com.",
-        "nope.example.com.",
-        "anything.wild.example.com.",
-        "ns.sub.example.com.",
-    ] {
-        corpus.push((name.to_string(), RecordType::ANY));
-    }
-    for (name, t) in [
-        ("WwW.ExAmPlE.CoM.", RecordType::A),
-        ("EXAMPLE.COM.", RecordType::MX),
-        ("Ftp.Example.Com.", RecordType::A),
-        ("NOPE.example.com.", RecordType::A),
-        ("Deep.Example.Com.", RecordType::A),
-        ("AnyThing.WILD.example.com.", RecordType::A),
-        ("NS.SUB.example.com.", RecordType::A),
-        ("X.Redir.Example.Com.", RecordType::A),
-        ("Quote.Example.COM.", RecordType::TXT),
-        ("example.net.", RecordType::A),
-        ("com.", RecordType::SOA),
-        ("notexample.com.", RecordType::A),
-    ] {
-        corpus.push((name.to_string(), t));
-    }
-    corpus
 }
 
 /// What a response means, in comparable form.

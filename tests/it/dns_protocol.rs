@@ -15,6 +15,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use crate::harness::{TestServer, query, tcp, udp, zone};
 
+mod apex_dname;
 mod header;
 mod identity;
 mod referral;

@@ -1,8 +1,8 @@
 //! NSD and Knot DNS as reference servers: generated configs in a tempdir,
 //! free loopback ports, processes killed on drop.
 //!
-//! Invariant: a `Reference` is only returned once it answers the zone's SOA
-//! authoritatively, so every query of the corpus reaches a loaded zone.
+//! Invariant: a `Reference` is only returned once it answers every zone's
+//! SOA authoritatively, so every query of the corpus reaches a loaded zone.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use hickory_proto::op::{Message, Query};
 use hickory_proto::rr::{Name, RecordType};
 use tokio::net::UdpSocket;
 
-use super::ZONE_FIXTURE;
+use super::ZONES;
 
 const NSD: &str = "/usr/sbin/nsd";
 const KNOTD: &str = "/usr/sbin/knotd";
@@ -39,9 +39,16 @@ impl Reference {
         require(NSD, "NSD");
         let dir = base.join("nsd");
         std::fs::create_dir_all(&dir).expect("create nsd dir");
-        copy_zone(&dir);
+        copy_zones(&dir);
         let port = free_port();
         let d = dir.display();
+        let zones: String = ZONES
+            .iter()
+            .map(|(origin, _)| {
+                let name = origin.trim_end_matches('.');
+                format!("zone:\n    name: \"{name}\"\n    zonefile: \"{d}/{origin}zone\"\n")
+            })
+            .collect();
         let config = format!(
             r#"server:
     ip-address: 127.0.0.1@{port}
@@ -64,10 +71,7 @@ impl Reference {
     rrl-whitelist-ratelimit: 0
 remote-control:
     control-enable: no
-zone:
-    name: "example.com"
-    zonefile: "{d}/example.com.zone"
-"#
+{zones}"#
         );
         let conf = dir.join("nsd.conf");
         std::fs::write(&conf, config).expect("write nsd.conf");
@@ -80,9 +84,13 @@ zone:
         require(KNOTD, "Knot DNS");
         let dir = base.join("knot");
         std::fs::create_dir_all(&dir).expect("create knot dir");
-        copy_zone(&dir);
+        copy_zones(&dir);
         let port = free_port();
         let d = dir.display();
+        let zones: String = ZONES
+            .iter()
+            .map(|(origin, _)| format!("  - domain: {origin}\n    file: \"{d}/{origin}zone\"\n"))
+            .collect();
         let config = format!(
             r#"server:
     rundir: "{d}"
@@ -102,9 +110,7 @@ template:
     zonefile-load: whole
     journal-content: none
 zone:
-  - domain: example.com.
-    file: "{d}/example.com.zone"
-"#
+{zones}"#
         );
         let conf = dir.join("knot.conf");
         std::fs::write(&conf, config).expect("write knot.conf");
@@ -113,7 +119,7 @@ zone:
         Self::ready("Knot", child, port, log).await
     }
 
-    /// Waits until the server answers the zone's SOA authoritatively.
+    /// Waits until the server answers every zone's SOA authoritatively.
     async fn ready(name: &'static str, child: Child, port: u16, log: PathBuf) -> Self {
         let mut server = Self {
             name,
@@ -129,28 +135,33 @@ zone:
                     std::fs::read_to_string(&server.log).unwrap_or_default()
                 );
             }
-            if let Some(response) = probe(server.addr).await
-                && response.metadata.authoritative
-            {
+            if serves_every_zone(server.addr).await {
                 return server;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let _ = server.child.kill();
         panic!(
-            "{} did not serve example.com within 10s:\n{}",
+            "{} did not serve every zone within 10s:\n{}",
             server.name,
             std::fs::read_to_string(&server.log).unwrap_or_default()
         );
     }
 }
 
-async fn probe(server: SocketAddr) -> Option<Message> {
+async fn serves_every_zone(server: SocketAddr) -> bool {
+    for (origin, _) in ZONES {
+        match probe(server, origin).await {
+            Some(response) if response.metadata.authoritative => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+async fn probe(server: SocketAddr, origin: &str) -> Option<Message> {
     let mut query = Message::query();
-    query.add_query(Query::query(
-        Name::from_str("example.com.").ok()?,
-        RecordType::SOA,
-    ));
+    query.add_query(Query::query(Name::from_str(origin).ok()?, RecordType::SOA));
     let socket = UdpSocket::bind("127.0.0.1:0").await.ok()?;
     socket.send_to(&query.to_vec().ok()?, server).await.ok()?;
     let mut buf = vec![0u8; 4096];
@@ -168,9 +179,12 @@ fn require(binary: &str, what: &str) {
     );
 }
 
-fn copy_zone(dir: &Path) {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(ZONE_FIXTURE);
-    std::fs::copy(source, dir.join("example.com.zone")).expect("copy zone fixture");
+/// Copies every fixture into `dir` as `<origin>zone`.
+fn copy_zones(dir: &Path) {
+    for (origin, fixture) in ZONES {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
+        std::fs::copy(source, dir.join(format!("{origin}zone"))).expect("copy zone fixture");
+    }
 }
 
 fn spawn(binary: &str, args: &[&str], conf: &Path, log: &Path) -> Child {

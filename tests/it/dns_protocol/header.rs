@@ -1,6 +1,7 @@
-//! Header rules: NOTIMP for opcodes other than QUERY, FORMERR for anything
-//! but exactly one question, RD copied and RA never set, and names matched
-//! without case while the question is echoed byte for byte.
+//! Header rules: NOTIMP for opcodes other than QUERY (with every flag
+//! defined only for QUERY clear), FORMERR for anything but exactly one
+//! question, RD copied and RA never set, and names matched without case
+//! while the question is echoed byte for byte.
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -35,6 +36,51 @@ async fn opcodes_other_than_query_get_notimp() {
             assert!(!response.metadata.authoritative, "no AA for {op_code}");
             assert!(response.answers.is_empty(), "{op_code}");
         }
+    }
+    server.stop().await;
+}
+
+/// RFC 8906 §3.1.4 (and NSD): RD, CD, AD and Z are defined for QUERY only,
+/// so a NOTIMP reply to another opcode clears them all.
+#[tokio::test]
+async fn notimp_clears_the_flags_defined_only_for_query() {
+    let server = serve().await;
+    // Opcode 3 (unassigned) with RD, and Z, AD, CD set; one question.
+    let question = question("www.example.com.", RecordType::SOA);
+    for opcode in [2u8, 3, 4, 5, 15] {
+        let mut bytes = header(0x1313, [(opcode << 3) | 0x01, 0x70], [1, 0, 0, 0]);
+        bytes.extend_from_slice(&question);
+        let mut reply = None;
+        for _ in 0..5 {
+            reply = udp_raw_within(server.addr(), &bytes, Duration::from_secs(1)).await;
+            if reply.is_some() {
+                break;
+            }
+        }
+        let reply = reply.expect("a NOTIMP reply");
+        assert_eq!(reply.get(..2), Some(&[0x13, 0x13][..]), "id echoed");
+        // QR and the opcode; AA, TC, RD clear.
+        assert_eq!(
+            reply.get(2),
+            Some(&(0x80 | (opcode << 3))),
+            "opcode {opcode}"
+        );
+        // RA, Z, AD, CD clear; RCODE 4 (NOTIMP).
+        assert_eq!(reply.get(3), Some(&0x04), "opcode {opcode}");
+    }
+    // The same over TCP, with hickory's messages.
+    let mut conn = TcpClient::connect(server.addr()).await;
+    for op_code in [OpCode::Notify, OpCode::Update, OpCode::Unknown(3)] {
+        let mut q = query("www.example.com.", RecordType::SOA);
+        q.metadata.op_code = op_code;
+        q.metadata.recursion_desired = true;
+        q.metadata.checking_disabled = true;
+        q.metadata.authentic_data = true;
+        let response = conn.exchange(&q).await;
+        assert_eq!(response.metadata.response_code, ResponseCode::NotImp);
+        assert!(!response.metadata.recursion_desired, "RD for {op_code}");
+        assert!(!response.metadata.checking_disabled, "CD for {op_code}");
+        assert!(!response.metadata.authentic_data, "AD for {op_code}");
     }
     server.stop().await;
 }

@@ -1,7 +1,7 @@
 //! Answers built from other records: CNAME chains followed inside the zone
 //! (loops end without repeating), wildcards per RFC 4592 (the asked name as
 //! owner, NODATA for other types, never for names that exist), and DNAME
-//! substitution with its synthesized CNAME.
+//! substitution with its synthesized CNAME (at the apex: [`apex_dname`]).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
