@@ -133,6 +133,7 @@ fn changed_keys(running: &ServerConfig, read: &ServerConfig) -> Vec<&'static str
         ("admin.token", a.admin.token != b.admin.token),
         ("reload.watch", a.reload.watch != b.reload.watch),
         ("reload.debounce", a.reload.debounce != b.reload.debounce),
+        ("process", a.process != b.process),
     ]
     .into_iter()
     .filter_map(|(key, changed)| changed.then_some(key))
