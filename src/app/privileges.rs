@@ -19,7 +19,7 @@ pub struct PrivilegeError {
 }
 
 /// Becomes `[process] user` when it is set; nothing otherwise.
-pub fn drop_privileges(config: &ServerConfig) -> Result<(), PrivilegeError> {
+pub fn drop_privileges(config: &ServerConfig) -> Result<(), Box<PrivilegeError>> {
     let Some(target) = &config.process.run_as else {
         return Ok(());
     };
@@ -32,11 +32,11 @@ pub fn drop_privileges(config: &ServerConfig) -> Result<(), PrivilegeError> {
             tracing::info!(run_as = %target, started_as, "dropped privileges");
         }
         Err(source) => {
-            return Err(PrivilegeError {
+            return Err(Box::new(PrivilegeError {
                 target: target.clone(),
                 started_as,
                 source,
-            });
+            }));
         }
     }
     warn_unusable(config, target);
