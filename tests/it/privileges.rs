@@ -1,9 +1,10 @@
 //! `[process] user` through the real binary: started as root, `serve`
 //! binds everything, becomes the user (every thread's real, effective and
-//! saved ids, and its groups, in /proc), still answers and still reloads
-//! zones; an unknown user is a `file:line:col` error at start and at
-//! `check`; a drop that fails stops `serve` with exit 1. The tests that
-//! need root skip themselves (with a note) when not run as root.
+//! saved ids, and its groups, in /proc), still answers DNS over UDP and
+//! TCP, still forwards, and still reloads zones; paths the user cannot use
+//! are warned about; an unknown user is a `file:line:col` error at start
+//! and at `check`; a drop that fails stops `serve` with exit 1. The tests
+//! that need root skip themselves (with a note) when not run as root.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use hickory_proto::rr::{RData, RecordType};
 use nix::unistd::{Uid, User};
 use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::admin_client::AdminClient;
 use crate::harness::{query, tcp, udp, zone};
@@ -155,12 +157,50 @@ fn a_values(reply: &hickory_proto::op::Message) -> Vec<String> {
         .collect()
 }
 
+/// A TCP backend that answers `echo:` and what it read.
+async fn echo() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 64];
+                if let Ok(n) = stream.read(&mut buf).await {
+                    let _ = stream.write_all(b"echo:").await;
+                    let _ = stream.write_all(&buf[..n]).await;
+                }
+            });
+        }
+    });
+    (addr, task)
+}
+
+/// What `forwarder` relays back for `ping`.
+async fn through(forwarder: SocketAddr) -> String {
+    let mut stream = tokio::net::TcpStream::connect(forwarder).await.unwrap();
+    stream.write_all(b"ping").await.unwrap();
+    stream.shutdown().await.unwrap();
+    let mut reply = String::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut reply))
+        .await
+        .expect("reply in time")
+        .unwrap();
+    reply
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_started_as_root_runs_as_nobody_and_still_answers_and_reloads() {
     let Some(nobody) = root_and_nobody() else {
         return;
     };
-    let dir = layout("192.0.2.1", "[process]\nuser = \"nobody\"\n");
+    let (backend, _echo) = echo().await;
+    let dir = layout(
+        "192.0.2.1",
+        &format!(
+            "[process]\nuser = \"nobody\"\n[[forwarder]]\nname = \"web\"\n\
+             listen = \"127.0.0.1:0\"\nbackends = [{{ address = \"{backend}\" }}]\n"
+        ),
+    );
     let mut serve = Serve::start(serve_command(&dir.path().join("alwayson.toml")));
     let admin: SocketAddr = serve.wait_for("admin API listening")["addr"]
         .as_str()
@@ -176,6 +216,12 @@ async fn serve_started_as_root_runs_as_nobody_and_still_answers_and_reloads() {
     assert_eq!(state_warning["level"], "WARN");
     let serving = serve.wait_for("alwayson serving");
     let dns: SocketAddr = serving["dns"].as_str().unwrap().parse().unwrap();
+    let forwarder: SocketAddr = serving["forwarders"]
+        .as_str()
+        .and_then(|f| f.strip_prefix("web="))
+        .unwrap()
+        .parse()
+        .unwrap();
 
     let (uid, gid) = (nobody.uid.as_raw(), nobody.gid.as_raw());
     let threads = thread_ids(serve.child.id());
@@ -198,6 +244,12 @@ async fn serve_started_as_root_runs_as_nobody_and_still_answers_and_reloads() {
     assert_eq!(a_values(&reply), ["192.0.2.1"], "UDP after the drop");
     let reply = tcp(dns, &query("www.priv.test.", RecordType::A)).await;
     assert_eq!(a_values(&reply), ["192.0.2.1"], "TCP after the drop");
+
+    assert_eq!(
+        through(forwarder).await,
+        "echo:ping",
+        "forwarder after the drop"
+    );
 
     // The zone files are readable by nobody, so a reload still works.
     write_zone(dir.path(), "192.0.2.2");
@@ -261,4 +313,39 @@ fn an_unknown_user_is_an_error_with_its_position_at_start_and_at_check() {
         assert_eq!(out.status.code(), Some(2), "{subcommand}: {stderr}");
         assert!(stderr.contains(&expected), "{subcommand}: {stderr}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_the_user_cannot_use_are_warned_about_and_serving_goes_on() {
+    let Some(nobody) = root_and_nobody() else {
+        return;
+    };
+    let dir = layout("192.0.2.1", "[process]\nuser = \"nobody\"\n");
+    // The state folder belongs to nobody; the zones folder is root's alone.
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    nix::unistd::chown(&state, Some(nobody.uid), Some(nobody.gid)).unwrap();
+    let zones = dir.path().join("zones");
+    std::fs::set_permissions(&zones, std::fs::Permissions::from_mode(0o700)).unwrap();
+
+    let mut serve = Serve::start(serve_command(&dir.path().join("alwayson.toml")));
+    let warning = serve
+        .wait_for("dns.zones_dir is not readable by process.user: reloads will fail to read it");
+    assert_eq!(warning["level"], "WARN");
+    assert_eq!(warning["path"], zones.display().to_string());
+    let serving = serve.wait_for("alwayson serving");
+    let dns: SocketAddr = serving["dns"].as_str().unwrap().parse().unwrap();
+    let reply = udp(dns, &query("www.priv.test.", RecordType::A)).await;
+    assert_eq!(a_values(&reply), ["192.0.2.1"], "loaded before the drop");
+    let state_warnings: Vec<_> = serve
+        .seen
+        .iter()
+        .filter(|v| {
+            v["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("state_dir")
+        })
+        .collect();
+    assert!(state_warnings.is_empty(), "{state_warnings:#?}");
 }
