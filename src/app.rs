@@ -1,7 +1,8 @@
 //! Wiring: load the config, start the control plane (the updater), the
 //! forwarder supervisor, DNS listeners, reload triggers and the admin API;
-//! `check` validates the same inputs without serving. [`start`] is also the
-//! tests' entry point.
+//! `check` validates the same inputs without serving; `serve` drops to
+//! `[process] user` once everything is bound (`privileges.rs`). [`start`]
+//! is also the tests' entry point.
 //!
 //! Invariant: nothing here holds state of its own; each part owns what it
 //! runs and this file only connects them. The one exception is
@@ -9,6 +10,7 @@
 //! reload changes a listen address) and shutdown.
 
 mod listeners;
+mod privileges;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -281,6 +283,11 @@ pub fn serve(config_path: Option<&Path>, overrides: &config::Overrides) -> ExitC
                 return ExitCode::from(1);
             }
         };
+        if let Err(e) = privileges::drop_privileges(&config) {
+            tracing::error!("{e}");
+            server.shutdown().await;
+            return ExitCode::from(1);
+        }
         let zones = server.store.load().zones.zones().len();
         let forwarders = server.forwarder_addrs().await;
         tracing::info!(

@@ -21,6 +21,7 @@ pub mod health;
 pub mod import;
 pub mod metrics;
 pub mod policy;
+pub mod process;
 pub mod table;
 pub mod telemetry;
 pub mod zone;

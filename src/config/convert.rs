@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{RawAdmin, RawDns, RawGeoip, RawReload, RawServerConfig};
+use super::raw::{RawAdmin, RawDns, RawGeoip, RawProcess, RawReload, RawServerConfig};
 use super::{AdminConfig, DnsConfig, GeoipConfig, ReloadConfig, ServerConfig};
 use crate::diag::{Diagnostic, Source, Span};
 use crate::duration::parse_duration;
 use crate::health::spec;
+use crate::process::{self, RunAs};
 use crate::zone::model::Position;
 
 /// The longest `dns.nsid`/`dns.version`, in bytes: one TXT string.
@@ -44,6 +45,9 @@ pub fn convert(src: &Source) -> Result<ServerConfig, Vec<Diagnostic>> {
     }
     if let Some(reload) = &raw.reload {
         cx.reload(reload.get_ref(), &mut config.reload);
+    }
+    if let Some(process) = &raw.process {
+        config.process.run_as = cx.process(process.get_ref());
     }
     config.forwarders = crate::forwarder::config::convert_all(&raw.forwarder, src, &mut cx.diags);
     config.health_checks = cx.health_checks(&raw);
@@ -222,6 +226,51 @@ impl<'a> Converter<'a> {
         }
     }
 
+    /// `[process]`: the user (and group, by default the user's primary
+    /// group) looked up now, so that an unknown name is reported here.
+    fn process(&mut self, process: &RawProcess) -> Option<RunAs> {
+        let named = |v: &Option<Spanned<String>>| {
+            v.as_ref()
+                .filter(|s| !s.get_ref().trim().is_empty())
+                .map(|s| (s.get_ref().trim().to_string(), s.span()))
+        };
+        let group = named(&process.group);
+        let Some((user, user_span)) = named(&process.user) else {
+            if let Some((_, span)) = group {
+                self.err(span, "process.group needs process.user");
+            }
+            return None;
+        };
+        let entry = match process::lookup_user(&user) {
+            Ok(entry) => entry,
+            Err(e) => {
+                self.err(user_span, e.to_string());
+                return None;
+            }
+        };
+        let (group, gid) = match (group, entry.primary_gid) {
+            (Some((name, span)), _) => match process::lookup_group(&name) {
+                Ok(found) => found,
+                Err(e) => {
+                    self.err(span, e.to_string());
+                    return None;
+                }
+            },
+            (None, Some(gid)) => (process::group_name(gid), gid),
+            (None, None) => {
+                let e = process::LookupError::NoPrimaryGroup(user);
+                self.err(user_span, e.to_string());
+                return None;
+            }
+        };
+        Some(RunAs {
+            user: entry.name,
+            uid: entry.uid,
+            group,
+            gid,
+        })
+    }
+
     /// `[health_check.<id>]` sections, each with the position of its table.
     fn health_checks(&mut self, raw: &RawServerConfig) -> Vec<(spec::HealthCheckSpec, Position)> {
         let mut checks = Vec::new();
@@ -330,5 +379,38 @@ mod tests {
             Some(PathBuf::from("/var/lib/alwayson"))
         );
         assert_eq!(state("state_dir = \"off\"\n"), None);
+    }
+
+    #[test]
+    fn process_user_is_looked_up_with_its_position() {
+        let run_as = |text| {
+            convert(&Source::new("etc/alwayson.toml", text))
+                .unwrap()
+                .process
+                .run_as
+        };
+        let root = run_as("[process]\nuser = \"root\"\n").unwrap();
+        assert_eq!((root.uid, root.gid, root.group.as_str()), (0, 0, "root"));
+        let grouped = run_as("[process]\nuser = \"root\"\ngroup = \"0\"\n").unwrap();
+        assert_eq!(grouped.gid, 0);
+        assert_eq!(run_as("[process]\nuser = \"\"\n"), None);
+        assert_eq!(
+            errors("[process]\nuser = \"no-such-user-alwayson\"\n"),
+            [
+                "etc/alwayson.toml:2:8: unknown user \"no-such-user-alwayson\": \
+              no such user on this system"
+            ]
+        );
+        assert_eq!(
+            errors("[process]\nuser = \"root\"\ngroup = \"no-such-group-alwayson\"\n"),
+            [
+                "etc/alwayson.toml:3:9: unknown group \"no-such-group-alwayson\": \
+              no such group on this system"
+            ]
+        );
+        assert_eq!(
+            errors("[process]\ngroup = \"root\"\n"),
+            ["etc/alwayson.toml:2:9: process.group needs process.user"]
+        );
     }
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::diag::{Diagnostics, Source};
 use crate::forwarder::config::ForwarderConfig;
 use crate::health::spec::HealthCheckSpec;
+use crate::process::RunAs;
 use crate::zone::model::Position;
 
 pub use convert::convert;
@@ -32,6 +33,8 @@ pub struct ServerConfig {
     pub geoip: GeoipConfig,
     pub admin: AdminConfig,
     pub reload: ReloadConfig,
+    /// `[process]`: who `serve` runs as after binding its sockets.
+    pub process: ProcessConfig,
     /// `[[forwarder]]` sections.
     pub forwarders: Vec<ForwarderConfig>,
     pub health_checks: Vec<(HealthCheckSpec, Position)>,
@@ -67,6 +70,13 @@ pub struct AdminConfig {
     pub token: Option<String>,
 }
 
+/// `[process]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProcessConfig {
+    /// The user and group to drop to (None: keep the identity started with).
+    pub run_as: Option<RunAs>,
+}
+
 #[derive(Clone, Debug)]
 pub struct ReloadConfig {
     pub watch: bool,
@@ -100,6 +110,7 @@ impl Default for ServerConfig {
                 watch: true,
                 debounce: Duration::from_millis(100),
             },
+            process: ProcessConfig::default(),
             forwarders: Vec::new(),
             health_checks: Vec::new(),
             overrides: Overrides::default(),

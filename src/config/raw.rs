@@ -16,6 +16,7 @@ pub struct RawServerConfig {
     pub geoip: Option<Spanned<RawGeoip>>,
     pub admin: Option<Spanned<RawAdmin>>,
     pub reload: Option<Spanned<RawReload>>,
+    pub process: Option<Spanned<RawProcess>>,
     #[serde(default)]
     pub forwarder: Vec<Spanned<crate::forwarder::config::RawForwarder>>,
     #[serde(default)]
@@ -56,4 +57,13 @@ pub struct RawAdmin {
 pub struct RawReload {
     pub watch: Option<Spanned<bool>>,
     pub debounce: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProcess {
+    /// The user `serve` drops to after binding its sockets, when started as root.
+    pub user: Option<Spanned<String>>,
+    /// Its group; default: the user's primary group.
+    pub group: Option<Spanned<String>>,
 }

@@ -135,10 +135,20 @@ fn changed_keys(running: &ServerConfig, read: &ServerConfig) -> Vec<&'static str
         ("admin.token", a.admin.token != b.admin.token),
         ("reload.watch", a.reload.watch != b.reload.watch),
         ("reload.debounce", a.reload.debounce != b.reload.debounce),
+        ("process.user", run_as(a, |r| r.uid) != run_as(b, |r| r.uid)),
+        (
+            "process.group",
+            run_as(a, |r| r.gid) != run_as(b, |r| r.gid),
+        ),
     ]
     .into_iter()
     .filter_map(|(key, changed)| changed.then_some(key))
     .collect()
+}
+
+/// A field of `[process]`'s user and group, when set.
+fn run_as(config: &ServerConfig, field: impl Fn(&crate::process::RunAs) -> u32) -> Option<u32> {
+    config.process.run_as.as_ref().map(field)
 }
 
 #[cfg(test)]
@@ -152,12 +162,24 @@ mod tests {
         read.dns.listen = vec![SocketAddr::from(([127, 0, 0, 1], 53))];
         read.dns.udp_threads += 1;
         read.admin.token = Some("secret".into());
+        read.process.run_as = Some(crate::process::RunAs {
+            user: "nobody".into(),
+            uid: 65534,
+            group: "root".into(),
+            gid: 0,
+        });
         let mut outcome = ReloadOutcome::default();
         let keys = StartupKeys::default();
         keys.apply(&mut running, &read, &mut outcome);
         assert_eq!(
             outcome.needs_restart,
-            ["dns.listen", "dns.udp_threads", "admin.token"]
+            [
+                "dns.listen",
+                "dns.udp_threads",
+                "admin.token",
+                "process.user",
+                "process.group"
+            ]
         );
         assert_eq!(*keys.needs_restart().borrow(), outcome.needs_restart);
         assert_ne!(running.dns.listen, read.dns.listen, "not applied");

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// Bottom first. A module may import from any module of a lower layer and
 /// from no module of its own layer or above.
 const LAYERS: &[&[&str]] = &[
-    &["diag", "duration", "telemetry"],
+    &["diag", "duration", "process", "telemetry"],
     &["geo", "health"],
     &["policy"],
     &["zone"],

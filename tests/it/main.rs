@@ -21,6 +21,7 @@ mod listen_reload;
 mod logs;
 mod metrics;
 mod packets;
+mod privileges;
 mod record_types;
 mod reference;
 mod reload;
