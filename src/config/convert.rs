@@ -122,6 +122,13 @@ impl<'a> Converter<'a> {
                 ),
             }
         }
+        if let Some(rrl) = &dns.rrl {
+            config.rrl = Some(super::guard::rrl(rrl.get_ref(), self.src, &mut self.diags));
+        }
+        if let Some(cookies) = &dns.cookies {
+            let cookies = super::guard::cookies(cookies.get_ref(), self.src, &mut self.diags);
+            config.cookies = Some(cookies);
+        }
     }
 
     /// `dns.listen`: the addresses that parse; an empty list is an error.

@@ -3,6 +3,7 @@
 //! optional; relative paths are relative to the config file's folder.
 
 mod convert;
+mod guard;
 pub mod raw;
 
 use std::net::SocketAddr;
@@ -10,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::diag::{Diagnostics, Source};
+use crate::dns::cookie::CookieSettings;
+use crate::dns::rrl::RrlSettings;
 use crate::forwarder::config::ForwarderConfig;
 use crate::health::spec::HealthCheckSpec;
 use crate::zone::model::Position;
@@ -47,6 +50,10 @@ pub struct DnsConfig {
     pub tcp_idle_timeout: Duration,
     pub max_udp_payload: u16,
     pub udp_threads: usize,
+    /// `[dns.rrl]` (None: no rate limiting).
+    pub rrl: Option<RrlSettings>,
+    /// `[dns.cookies]` (None: COOKIE options are ignored).
+    pub cookies: Option<CookieSettings>,
 }
 
 #[derive(Clone, Debug)]
@@ -81,6 +88,8 @@ impl Default for ServerConfig {
                 tcp_idle_timeout: Duration::from_secs(10),
                 max_udp_payload: 1232,
                 udp_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+                rrl: None,
+                cookies: None,
             },
             geoip: GeoipConfig {
                 database: None,

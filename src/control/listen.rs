@@ -129,6 +129,8 @@ fn changed_keys(running: &ServerConfig, read: &ServerConfig) -> Vec<&'static str
             a.dns.max_udp_payload != b.dns.max_udp_payload,
         ),
         ("dns.udp_threads", a.dns.udp_threads != b.dns.udp_threads),
+        ("dns.rrl", a.dns.rrl != b.dns.rrl),
+        ("dns.cookies", a.dns.cookies != b.dns.cookies),
         ("geoip.use_ecs", a.geoip.use_ecs != b.geoip.use_ecs),
         ("admin.token", a.admin.token != b.admin.token),
         ("reload.watch", a.reload.watch != b.reload.watch),

@@ -29,7 +29,9 @@ const CLOCK_SKEW: u32 = 300;
 /// `[dns.cookies]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CookieSettings {
-    pub secret: [u8; 16],
+    /// None: a random secret chosen at start (cookies then survive no
+    /// restart and are not shared with other instances).
+    pub secret: Option<[u8; 16]>,
     /// The secret before the last rotation, still accepted.
     pub previous_secret: Option<[u8; 16]>,
 }
@@ -62,12 +64,16 @@ impl CookieCheck {
 /// The server side of cookies.
 #[derive(Debug)]
 pub struct Cookies {
-    settings: CookieSettings,
+    secret: [u8; 16],
+    previous_secret: Option<[u8; 16]>,
 }
 
 impl Cookies {
-    pub fn new(settings: CookieSettings) -> Self {
-        Self { settings }
+    pub fn new(settings: &CookieSettings) -> Self {
+        Self {
+            secret: settings.secret.unwrap_or_else(rand::random),
+            previous_secret: settings.previous_secret,
+        }
     }
 
     /// Reads the COOKIE option of a request from `client`, now.
@@ -109,7 +115,7 @@ impl Cookies {
         let header: [u8; 8] = [
             server[0], server[1], server[2], server[3], server[4], server[5], server[6], server[7],
         ];
-        let secrets = std::iter::once(&self.settings.secret).chain(&self.settings.previous_secret);
+        let secrets = std::iter::once(&self.secret).chain(&self.previous_secret);
         secrets
             .into_iter()
             .any(|secret| hash(secret, cc, &header, client) == server[8..])
@@ -128,7 +134,7 @@ impl Cookies {
         let mut data = Vec::with_capacity(CLIENT_LEN + SERVER_LEN);
         data.extend_from_slice(cc);
         data.extend_from_slice(&header);
-        data.extend_from_slice(&hash(&self.settings.secret, cc, &header, client));
+        data.extend_from_slice(&hash(&self.secret, cc, &header, client));
         EdnsOption::Unknown(COOKIE, data)
     }
 }
@@ -165,8 +171,8 @@ mod tests {
 
     fn cookies() -> Cookies {
         let secret: [u8; 16] = hex("e5e973e5a6b2a43f48e7dc849e37bfcf").try_into().unwrap();
-        Cookies::new(CookieSettings {
-            secret,
+        Cookies::new(&CookieSettings {
+            secret: Some(secret),
             previous_secret: None,
         })
     }
@@ -208,9 +214,9 @@ mod tests {
         assert_eq!(check(issued.clone(), ip, now + 3601), CookieCheck::Invalid(cc));
         assert_eq!(check(issued.clone(), ip, now - 301), CookieCheck::Invalid(cc));
         // After a rotation the old secret is still accepted.
-        let rotated = Cookies::new(CookieSettings {
-            secret: [9; 16],
-            previous_secret: Some(c.settings.secret),
+        let rotated = Cookies::new(&CookieSettings {
+            secret: Some([9; 16]),
+            previous_secret: Some(c.secret),
         });
         let check = |data: Vec<u8>| rotated.check_at(Some(&edns_with(data)), ip, now);
         assert_eq!(check(issued), CookieCheck::Valid(cc));
