@@ -24,6 +24,7 @@ mod packets;
 mod record_types;
 mod reference;
 mod reload;
+mod rrl;
 mod serve_flags;
 mod state;
 mod status_page;
