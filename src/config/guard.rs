@@ -29,7 +29,12 @@ pub fn rrl(raw: &RawRrl, src: &Source, diags: &mut Vec<Diagnostic>) -> RrlSettin
         }
     };
     // The casts below hold: each value was checked against a range that fits.
-    if let Some(n) = int(&raw.responses_per_second, "responses_per_second", 1, 100_000) {
+    if let Some(n) = int(
+        &raw.responses_per_second,
+        "responses_per_second",
+        1,
+        100_000,
+    ) {
         settings.responses_per_second = n as u32;
     }
     if let Some(n) = int(&raw.slip, "slip", 0, 10) {
@@ -120,7 +125,10 @@ mod tests {
         )
         .unwrap();
         let rrl = config.dns.rrl.unwrap();
-        assert_eq!((rrl.responses_per_second, rrl.slip, rrl.ipv4_prefix), (5, 0, 24));
+        assert_eq!(
+            (rrl.responses_per_second, rrl.slip, rrl.ipv4_prefix),
+            (5, 0, 24)
+        );
         assert_eq!(rrl.window.as_secs(), 5);
         assert_eq!(rrl.whitelist, ["10.0.0.0/8".parse().unwrap()]);
         let cookies = config.dns.cookies.unwrap();

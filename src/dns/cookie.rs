@@ -190,7 +190,10 @@ mod tests {
         let EdnsOption::Unknown(10, data) = cookies().option_at(&cc, ip, 1_559_731_985) else {
             panic!("not a cookie")
         };
-        assert_eq!(data, hex("2464c4abcf10c957010000005cf79f111f8130c3eee29480"));
+        assert_eq!(
+            data,
+            hex("2464c4abcf10c957010000005cf79f111f8130c3eee29480")
+        );
     }
 
     #[test]
@@ -211,8 +214,14 @@ mod tests {
         assert_eq!(check(issued.clone(), ip, now + 100), CookieCheck::Valid(cc));
         let other: IpAddr = "192.0.2.2".parse().unwrap();
         assert_eq!(check(issued.clone(), other, now), CookieCheck::Invalid(cc));
-        assert_eq!(check(issued.clone(), ip, now + 3601), CookieCheck::Invalid(cc));
-        assert_eq!(check(issued.clone(), ip, now - 301), CookieCheck::Invalid(cc));
+        assert_eq!(
+            check(issued.clone(), ip, now + 3601),
+            CookieCheck::Invalid(cc)
+        );
+        assert_eq!(
+            check(issued.clone(), ip, now - 301),
+            CookieCheck::Invalid(cc)
+        );
         // After a rotation the old secret is still accepted.
         let rotated = Cookies::new(&CookieSettings {
             secret: Some([9; 16]),

@@ -120,11 +120,17 @@ async fn a_burst_from_one_network_is_limited_with_the_slip_ratio() {
     // Another /24 has its own buckets; a whitelisted one has none.
     assert_eq!(
         burst(server.addr(), "127.0.1.1", &www(None), 5).await,
-        Burst { full: 5, truncated: 0 }
+        Burst {
+            full: 5,
+            truncated: 0
+        }
     );
     assert_eq!(
         burst(server.addr(), "127.0.2.1", &www(None), 40).await,
-        Burst { full: 40, truncated: 0 }
+        Burst {
+            full: 40,
+            truncated: 0
+        }
     );
     // TCP is never limited.
     let reply = tcp(server.addr(), &www(None)).await;
@@ -147,7 +153,13 @@ async fn a_client_with_a_valid_server_cookie_is_exempt() {
     // That cookie from the same address: never limited. The harness's
     // `udp` sent from 127.0.0.1 too.
     let exempt = burst(server.addr(), "127.0.0.1", &www(Some(&cookie)), 30).await;
-    assert_eq!(exempt, Burst { full: 30, truncated: 0 });
+    assert_eq!(
+        exempt,
+        Burst {
+            full: 30,
+            truncated: 0
+        }
+    );
     // Without it, the same network is limited.
     let limited = burst(server.addr(), "127.0.0.1", &www(Some(b"clientck")), 30).await;
     assert!(limited.full < 30 && limited.truncated > 0, "{limited:?}");
@@ -176,7 +188,11 @@ async fn bad_server_cookies_get_badcookie_and_malformed_ones_formerr() {
 
     for bad in [&b"short"[..], &[7u8; 12], &[7u8; 41]] {
         let reply = udp(server.addr(), &www(Some(bad))).await;
-        assert_eq!(reply.metadata.response_code, ResponseCode::FormErr, "{bad:?}");
+        assert_eq!(
+            reply.metadata.response_code,
+            ResponseCode::FormErr,
+            "{bad:?}"
+        );
         assert!(reply.answers.is_empty());
     }
     let page = alwayson::metrics::render(

@@ -118,7 +118,12 @@ impl Rrl {
     }
 
     fn check_at(&self, client: IpAddr, kind: ResponseKind<'_>, now: u16) -> Verdict {
-        if self.settings.whitelist.iter().any(|net| net.contains(&client)) {
+        if self
+            .settings
+            .whitelist
+            .iter()
+            .any(|net| net.contains(&client))
+        {
             return Verdict::Send;
         }
         let mut hasher = self.hasher.build_hasher();
@@ -172,7 +177,10 @@ mod tests {
     #[test]
     fn networks_are_masked_to_their_prefix() {
         let rrl = rrl(&[]);
-        assert_eq!(rrl.network("10.1.2.3".parse().unwrap()), "10.1.2.0".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            rrl.network("10.1.2.3".parse().unwrap()),
+            "10.1.2.0".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(
             rrl.network("2001:db8:1:2ff:1::1".parse().unwrap()),
             "2001:db8:1:200::".parse::<IpAddr>().unwrap()
@@ -189,7 +197,10 @@ mod tests {
         assert_eq!(burst(&rrl, "10.0.0.200", answer, 3), [0, 1, 2]);
         // Another /24, another kind, a whitelisted network: not.
         assert_eq!(burst(&rrl, "10.0.1.1", answer, 4), [4, 0, 0]);
-        assert_eq!(burst(&rrl, "10.0.0.1", ResponseKind::NxDomain(1), 4), [4, 0, 0]);
+        assert_eq!(
+            burst(&rrl, "10.0.0.1", ResponseKind::NxDomain(1), 4),
+            [4, 0, 0]
+        );
         assert_eq!(burst(&rrl, "192.0.2.9", answer, 100), [100, 0, 0]);
     }
 
