@@ -3,13 +3,14 @@
 //! built response (`dns::rrl`), each counted in [`Metrics`]. Both are off
 //! unless configured; off, each step is one `Option` test.
 
+use std::net::IpAddr;
+
 use hickory_proto::op::ResponseCode;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::server::Request;
 
 use super::cookie::{CookieCheck, Cookies};
 use super::edns::Negotiated;
-use super::handler::canonical;
 use super::rrl::{ResponseKind, Rrl, Verdict};
 use crate::dns::resolve::Resolution;
 use crate::metrics::Metrics;
@@ -97,5 +98,13 @@ pub fn kind_of<'a>(
         ResponseCode::NoError if res.answers.is_empty() => ResponseKind::NoData(zone.0),
         ResponseCode::NoError => ResponseKind::Answer(qname, qtype),
         _ => ResponseKind::Error,
+    }
+}
+
+/// IPv4-mapped IPv6 sources (dual-stack sockets) count as IPv4.
+pub(super) fn canonical(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
+        v4 => v4,
     }
 }

@@ -8,7 +8,6 @@
 //! and the answer vector need; counting it in [`Metrics`] is a few atomic
 //! increments.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,7 +21,7 @@ use hickory_server::zone_handler::MessageResponseBuilder;
 
 use super::edns::{EdnsSettings, Negotiated, negotiate};
 use super::fit::fit_udp;
-use super::guard::{Guard, kind_of};
+use super::guard::{Guard, canonical, kind_of};
 use super::rrl::{ResponseKind, Verdict};
 use crate::dns::resolve::{Resolution, resolve};
 use crate::geo::GeoDb;
@@ -273,12 +272,4 @@ async fn send_empty<R: ResponseHandler>(
         .send_response(response)
         .await
         .unwrap_or_else(|_| header_only(metadata))
-}
-
-/// IPv4-mapped IPv6 sources (dual-stack sockets) count as IPv4.
-pub(super) fn canonical(addr: IpAddr) -> IpAddr {
-    match addr {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
-        v4 => v4,
-    }
 }
