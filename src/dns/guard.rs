@@ -87,7 +87,7 @@ impl Guard {
 /// The RRL kind of a resolved answer to `qname` (wire form, lowercase) and
 /// `qtype` in zone `zone`.
 pub fn kind_of<'a>(
-    res: &Resolution<'_>,
+    res: &Resolution<'a>,
     qname: &'a [u8],
     qtype: u16,
     zone: ZoneId,
@@ -96,7 +96,10 @@ pub fn kind_of<'a>(
         ResponseCode::NXDomain => ResponseKind::NxDomain(zone.0),
         ResponseCode::NoError if res.referral => ResponseKind::Referral(zone.0),
         ResponseCode::NoError if res.answers.is_empty() => ResponseKind::NoData(zone.0),
-        ResponseCode::NoError => ResponseKind::Answer(qname, qtype),
+        ResponseCode::NoError => match res.wildcard {
+            Some(wildcard) => ResponseKind::Wildcard(wildcard, qtype),
+            None => ResponseKind::Answer(qname, qtype),
+        },
         _ => ResponseKind::Error,
     }
 }

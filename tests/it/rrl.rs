@@ -1,6 +1,7 @@
 //! Response rate limiting and DNS cookies over real UDP: a burst from one
 //! /24 is limited with the slip ratio (TC=1, empty sections, for every
-//! `slip`th limited response), another /24 and a whitelisted one are not,
+//! `slip`th limited response), random names under a wildcard share its
+//! bucket, another /24 and a whitelisted one are not,
 //! a client with a valid server cookie is exempt, BADCOOKIE for a server
 //! cookie that is not ours, FORMERR for a malformed COOKIE option, and the
 //! counters `/metrics` renders. Sources are 127.x.y.z addresses, all on
@@ -17,7 +18,7 @@ use hickory_proto::rr::RecordType;
 use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use tokio::net::UdpSocket;
 
-use crate::harness::{TestServer, query, tcp, udp, zone};
+use crate::harness::{TestServer, query, tcp, udp, with_edns, zone};
 
 const SECRET: [u8; 16] = *b"0123456789abcdef";
 
@@ -25,7 +26,8 @@ fn www_zone() -> String {
     zone(
         "example.com.",
         None,
-        "[[record]]\nname = \"www\"\ntype = \"A\"\nvalues = [\"192.0.2.1\"]\n",
+        "[[record]]\nname = \"www\"\ntype = \"A\"\nvalues = [\"192.0.2.1\"]\n\
+         [[record]]\nname = \"*.wild\"\ntype = \"A\"\nvalues = [\"192.0.2.2\"]\n",
     )
 }
 
@@ -68,9 +70,19 @@ struct Burst {
 }
 
 async fn burst(server: SocketAddr, source: &str, q: &Message, n: u16) -> Burst {
+    burst_of(server, source, n, |_| q.clone()).await
+}
+
+/// The same for `n` queries made by `make` from their index.
+async fn burst_of(
+    server: SocketAddr,
+    source: &str,
+    n: u16,
+    make: impl Fn(u16) -> Message,
+) -> Burst {
     let socket = UdpSocket::bind(format!("{source}:0")).await.unwrap();
-    let mut q = q.clone();
     for id in 0..n {
+        let mut q = make(id);
         q.metadata.id = id;
         socket.send_to(&q.to_vec().unwrap(), server).await.unwrap();
     }
@@ -132,6 +144,15 @@ async fn a_burst_from_one_network_is_limited_with_the_slip_ratio() {
             truncated: 0
         }
     );
+    // Random names under a wildcard share the wildcard's bucket.
+    let wild = burst_of(server.addr(), "127.0.3.1", 40, |i| {
+        with_edns(
+            query(&format!("r{i}.wild.example.com."), RecordType::A),
+            1232,
+        )
+    })
+    .await;
+    assert!(wild.full == 5 || wild.full == 10, "{wild:?}");
     // TCP is never limited.
     let reply = tcp(server.addr(), &www(None)).await;
     assert_eq!(reply.answers.len(), 1);

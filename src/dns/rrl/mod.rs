@@ -1,7 +1,7 @@
 //! Response rate limiting (the Vixie/ISC RRL design, as Knot and NSD do
 //! it): UDP responses are charged to a token bucket per client network
 //! (`/24` IPv4, `/56` IPv6 by default) and per kind of response (an answer
-//! for one name and type, NXDOMAIN or NODATA for one zone, a referral, an
+//! for one name and type or one wildcard and type, NXDOMAIN or NODATA for one zone, a referral, an
 //! error). A bucket fills at `responses_per_second` and holds at most one
 //! second's worth; a response over the rate is limited, and every `slip`th
 //! limited response goes out truncated (TC=1, empty sections) so a real
@@ -18,6 +18,7 @@ use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use hickory_proto::rr::Name;
 use ipnet::IpNet;
 
 use table::{BucketTable, Outcome, Rate};
@@ -57,6 +58,9 @@ impl Default for RrlSettings {
 pub enum ResponseKind<'a> {
     /// A positive answer: per query name (lowercase wire form) and type.
     Answer(&'a [u8], u16),
+    /// A positive answer synthesized from a wildcard: per wildcard and
+    /// type (random names under it would each get a bucket otherwise).
+    Wildcard(&'a Name, u16),
     /// NXDOMAIN, per zone.
     NxDomain(u32),
     /// NODATA, per zone.
