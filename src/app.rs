@@ -23,7 +23,10 @@ use crate::control::triggers::{self, FileWatch};
 use crate::control::zone_set::{self, ZoneSet};
 use crate::control::{ReloadError, ReloadOutcome};
 use crate::control::{Updater, UpdaterHandle};
+use crate::dns::cookie::Cookies;
+use crate::dns::guard::Guard;
 use crate::dns::handler::DnsHandler;
+use crate::dns::rrl::Rrl;
 use crate::dns::server::{DnsServer, ListenError};
 use crate::forwarder::{ForwarderError, Forwarders, Supervisor};
 use crate::geo::GeoError;
@@ -230,7 +233,11 @@ fn start_dns(
         config.geoip.use_ecs,
     )
     .with_identity(config.dns.nsid.as_deref(), config.dns.version.as_deref())
-    .with_metrics(metrics.clone());
+    .with_metrics(metrics.clone())
+    .with_guard(Guard {
+        rrl: config.dns.rrl.clone().map(Rrl::new),
+        cookies: config.dns.cookies.as_ref().map(Cookies::new),
+    });
     DnsServer::start(
         &config.dns.listen,
         handler,

@@ -135,6 +135,13 @@ impl<'a> Converter<'a> {
         if let Some(version) = &dns.version {
             config.version = self.identity_text("version", version);
         }
+        if let Some(rrl) = &dns.rrl {
+            config.rrl = Some(super::guard::rrl(rrl.get_ref(), self.src, &mut self.diags));
+        }
+        if let Some(cookies) = &dns.cookies {
+            let cookies = super::guard::cookies(cookies.get_ref(), self.src, &mut self.diags);
+            config.cookies = Some(cookies);
+        }
     }
 
     /// `dns.nsid` or `dns.version`: `""` is unset; otherwise text without

@@ -3,6 +3,7 @@
 //! optional; relative paths are relative to the config file's folder.
 
 mod convert;
+mod guard;
 pub mod raw;
 
 use std::net::SocketAddr;
@@ -10,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::diag::{Diagnostics, Source};
+use crate::dns::cookie::CookieSettings;
+use crate::dns::rrl::RrlSettings;
 use crate::forwarder::config::ForwarderConfig;
 use crate::health::spec::HealthCheckSpec;
 use crate::process::RunAs;
@@ -54,6 +57,10 @@ pub struct DnsConfig {
     pub nsid: Option<String>,
     /// CH TXT `version.server.`/`version.bind.` (None: REFUSED).
     pub version: Option<String>,
+    /// `[dns.rrl]` (None: no rate limiting).
+    pub rrl: Option<RrlSettings>,
+    /// `[dns.cookies]` (None: COOKIE options are ignored).
+    pub cookies: Option<CookieSettings>,
 }
 
 #[derive(Clone, Debug)]
@@ -97,6 +104,8 @@ impl Default for ServerConfig {
                 udp_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
                 nsid: None,
                 version: None,
+                rrl: None,
+                cookies: None,
             },
             geoip: GeoipConfig {
                 database: None,

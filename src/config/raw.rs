@@ -36,6 +36,29 @@ pub struct RawDns {
     pub nsid: Option<Spanned<String>>,
     /// What `version.server.`/`version.bind.` answer.
     pub version: Option<Spanned<String>>,
+    /// `[dns.rrl]`: response rate limiting, on when present.
+    pub rrl: Option<Spanned<RawRrl>>,
+    /// `[dns.cookies]`: DNS cookies, on when present.
+    pub cookies: Option<Spanned<RawCookies>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRrl {
+    pub responses_per_second: Option<Spanned<i64>>,
+    pub slip: Option<Spanned<i64>>,
+    pub window: Option<Spanned<String>>,
+    pub ipv4_prefix: Option<Spanned<i64>>,
+    pub ipv6_prefix: Option<Spanned<i64>>,
+    pub whitelist: Option<Vec<Spanned<String>>>,
+    pub table_size: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCookies {
+    pub secret: Option<Spanned<String>>,
+    pub previous_secret: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

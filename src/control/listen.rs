@@ -131,6 +131,8 @@ fn changed_keys(running: &ServerConfig, read: &ServerConfig) -> Vec<&'static str
         ("dns.udp_threads", a.dns.udp_threads != b.dns.udp_threads),
         ("dns.nsid", a.dns.nsid != b.dns.nsid),
         ("dns.version", a.dns.version != b.dns.version),
+        ("dns.rrl", a.dns.rrl != b.dns.rrl),
+        ("dns.cookies", a.dns.cookies != b.dns.cookies),
         ("geoip.use_ecs", a.geoip.use_ecs != b.geoip.use_ecs),
         ("admin.token", a.admin.token != b.admin.token),
         ("reload.watch", a.reload.watch != b.reload.watch),

@@ -1,15 +1,15 @@
 //! hickory's `RequestHandler` over the snapshot. `respond` is the query
 //! path as a sequence of steps: header rules (AA, RD and CD copied for
 //! QUERY only, RA never, NOTIMP, FORMERR, REFUSED) → EDNS negotiation
-//! (`dns::edns`, NSID included) → CH-class identity queries
-//! (`dns::identity`) → find the zone → resolve → fit a UDP answer
-//! (`dns::fit`) → send.
+//! (`dns::edns`, NSID included) → DNS cookies (`dns::guard`) → CH-class
+//! identity queries (`dns::identity`) → find the zone → resolve → fit a
+//! UDP answer (`dns::fit`) → rate limiting of UDP responses (`dns::guard`)
+//! → send.
 //!
 //! The query path loads the snapshot once and allocates only what hickory
 //! and the answer vector need; counting it in [`Metrics`] is a few atomic
 //! increments.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,7 +23,9 @@ use hickory_server::zone_handler::MessageResponseBuilder;
 
 use super::edns::{EdnsSettings, Negotiated, negotiate};
 use super::fit::fit_udp;
+use super::guard::{Guard, canonical, kind_of};
 use super::identity::Identity;
+use super::rrl::{ResponseKind, Verdict};
 use crate::dns::resolve::{Resolution, resolve};
 use crate::geo::GeoDb;
 use crate::metrics::{Metrics, Transport};
@@ -38,6 +40,7 @@ pub struct DnsHandler {
     edns: EdnsSettings,
     identity: Arc<Identity>,
     metrics: Arc<Metrics>,
+    guard: Arc<Guard>,
 }
 
 impl DnsHandler {
@@ -50,6 +53,7 @@ impl DnsHandler {
             },
             identity: Arc::new(Identity::default()),
             metrics: Arc::new(Metrics::new()),
+            guard: Arc::default(),
         }
     }
 
@@ -63,6 +67,12 @@ impl DnsHandler {
     /// Counts queries into `metrics` instead of a private set.
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
         self.metrics = metrics;
+        self
+    }
+
+    /// Rate limiting and cookies (both off by default).
+    pub fn with_guard(mut self, guard: Guard) -> Self {
+        self.guard = Arc::new(guard);
         self
     }
 }
@@ -121,14 +131,28 @@ impl DnsHandler {
             Ok(edns) => edns,
             Err(badvers) => {
                 metadata.response_code = ResponseCode::BADVERS;
-                return send_empty(request, response_handle, metadata, Some(&badvers)).await;
+                return self
+                    .reply_empty(request, response_handle, metadata, Some(&badvers), false)
+                    .await;
+            }
+        };
+        let exempt = match self.guard.cookie(request, &mut edns, &self.metrics) {
+            Ok(exempt) => exempt,
+            Err(code) => {
+                metadata.response_code = code;
+                let edns = edns.response.as_ref();
+                return self
+                    .reply_empty(request, response_handle, metadata, edns, false)
+                    .await;
             }
         };
         let query = match answerable_query(request) {
             Ok(query) => query,
             Err(code) => {
                 metadata.response_code = code;
-                return send_empty(request, response_handle, metadata, edns.response.as_ref())
+                let edns = edns.response.as_ref();
+                return self
+                    .reply_empty(request, response_handle, metadata, edns, exempt)
                     .await;
             }
         };
@@ -139,9 +163,13 @@ impl DnsHandler {
         }
 
         let snapshot = self.store.load_full();
-        let Some((zone, _)) = snapshot.zones.find(&WireName::new(query.name())) else {
+        let wire = WireName::new(query.name());
+        let Some((zone, _)) = snapshot.zones.find(&wire) else {
             metadata.response_code = ResponseCode::Refused;
-            return send_empty(request, response_handle, metadata, edns.response.as_ref()).await;
+            let edns = edns.response.as_ref();
+            return self
+                .reply_empty(request, response_handle, metadata, edns, exempt)
+                .await;
         };
         *zone_id = Some(zone.id);
         let client = client_of(request, edns.ecs.as_ref(), snapshot.geo.as_deref());
@@ -155,7 +183,34 @@ impl DnsHandler {
             let soa_size = zone.negative_soa_size;
             fit_udp(request, &mut res, &mut metadata, &edns, soa_size);
         }
-        send_answer(request, response_handle, metadata, &edns, &res).await
+        let kind = kind_of(&res, wire.key(), u16::from(qtype), zone.id);
+        match self.guard.verdict(request, kind, exempt, &self.metrics) {
+            Verdict::Send => send_answer(request, response_handle, metadata, &edns, &res).await,
+            Verdict::Slip => {
+                metadata.truncation = true;
+                send_empty(request, response_handle, metadata, edns.response.as_ref()).await
+            }
+            Verdict::Drop => header_only(metadata),
+        }
+    }
+
+    /// An answer without records (an error, or a query we do not serve),
+    /// through the rate limiter like every UDP response.
+    async fn reply_empty<R: ResponseHandler>(
+        &self,
+        request: &Request,
+        response_handle: R,
+        mut metadata: Metadata,
+        edns: Option<&Edns>,
+        exempt: bool,
+    ) -> ResponseInfo {
+        let kind = ResponseKind::Error;
+        match self.guard.verdict(request, kind, exempt, &self.metrics) {
+            Verdict::Send => {}
+            Verdict::Slip => metadata.truncation = true,
+            Verdict::Drop => return header_only(metadata),
+        }
+        send_empty(request, response_handle, metadata, edns).await
     }
 
     /// A CH-class query: the identity TXT for a name that has one set,
@@ -276,12 +331,4 @@ async fn send_empty<R: ResponseHandler>(
         .send_response(response)
         .await
         .unwrap_or_else(|_| header_only(metadata))
-}
-
-/// IPv4-mapped IPv6 sources (dual-stack sockets) count as IPv4.
-fn canonical(addr: IpAddr) -> IpAddr {
-    match addr {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
-        v4 => v4,
-    }
 }

@@ -1,12 +1,17 @@
 //! The DNS front end: hickory's `RequestHandler` over the snapshot, the
-//! resolver, EDNS/ECS and size handling, the identity (NSID, CH TXT), the per-core UDP/TCP sockets, and
-//! the explanation of an answer for the admin API.
+//! resolver, EDNS/ECS and size handling, the identity (NSID, CH TXT), the
+//! per-core UDP/TCP sockets, and the explanation of an answer for the admin
+//! API; response rate limiting and DNS cookies on UDP (`guard`, `rrl`,
+//! `cookie`).
 
+pub mod cookie;
 mod edns;
 pub mod explain;
 mod fit;
+pub mod guard;
 pub mod handler;
 mod identity;
 pub mod resolve;
+pub mod rrl;
 pub mod server;
 pub mod udp;

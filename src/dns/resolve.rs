@@ -39,6 +39,9 @@ pub struct Resolution<'a> {
     /// The ECS scope prefix the answer depends on (0: not on location).
     pub ecs_scope: u8,
     pub referral: bool,
+    /// The wildcard (`*.…`) that answered, if one did: rate limiting keys
+    /// such answers by it, so random names under it share one bucket.
+    pub wildcard: Option<&'a Name>,
 }
 
 impl Resolution<'_> {
@@ -53,6 +56,7 @@ impl Resolution<'_> {
             size_bound: 0,
             ecs_scope: 0,
             referral: false,
+            wildcard: None,
         }
     }
 }
@@ -103,7 +107,9 @@ pub fn resolve<'a>(
                 return res;
             }
             Lookup::Dname(node, skip) => follow_dname(&mut res, node, &name, skip, qtype),
-            Lookup::Found(node) | Lookup::Wildcard(node) => {
+            Lookup::Found(node) => answer_at(&mut res, &q, node, &name, qtype, all_any),
+            Lookup::Wildcard(node) => {
+                res.wildcard = res.wildcard.or(Some(&node.name));
                 answer_at(&mut res, &q, node, &name, qtype, all_any)
             }
         };

@@ -11,6 +11,7 @@
 //! else (probe results, flips, reloads) is counted by the updater, off the
 //! query path, and all formatting happens in [`render`] on scrape.
 
+pub mod abuse;
 mod histogram;
 mod labels;
 pub mod render;
@@ -52,6 +53,8 @@ pub struct Metrics {
     zones: Mutex<ZoneIds>,
     latency: Histogram,
     truncated: [AtomicU64; TRANSPORTS],
+    /// Rate-limited responses and cookies (the UDP query path).
+    pub abuse: abuse::AbuseCounters,
     reloads: AtomicU64,
     reload_errors: AtomicU64,
     /// Written by the updater only; read on scrape.
@@ -90,6 +93,7 @@ impl Default for Metrics {
             zones: Mutex::default(),
             latency: Histogram::new(QUERY_LATENCY_BOUNDS),
             truncated: Default::default(),
+            abuse: abuse::AbuseCounters::default(),
             reloads: AtomicU64::new(0),
             reload_errors: AtomicU64::new(0),
             checks: Mutex::default(),

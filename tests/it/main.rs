@@ -25,6 +25,7 @@ mod privileges;
 mod record_types;
 mod reference;
 mod reload;
+mod rrl;
 mod serve_flags;
 mod state;
 mod status_page;

@@ -9,6 +9,7 @@
 //! with traffic (queries by zone × qtype × rcode × transport) are written
 //! only once non-zero; fixed series are always written.
 
+mod abuse;
 mod exposition;
 mod forwarder;
 mod health;
@@ -35,6 +36,7 @@ pub fn render(
     queries::queries(w, metrics);
     queries::truncated(w, metrics);
     queries::latency(w, metrics);
+    abuse::abuse(w, metrics);
     health::health(w, metrics, snapshot);
     reloads(w, metrics);
     zones::zones(w, snapshot);
