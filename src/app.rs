@@ -227,11 +227,12 @@ fn start_dns(
         config.dns.max_udp_payload,
         config.geoip.use_ecs,
     )
-    .with_metrics(metrics.clone());
+    .with_metrics(metrics.clone())
+    .with_tcp_keepalive(config.dns.tcp.idle_timeout);
     DnsServer::start(
         &config.dns.listen,
         handler,
-        config.dns.tcp_idle_timeout,
+        config.dns.tcp,
         config.dns.udp_threads,
     )
     .map_err(StartError::DnsListen)

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{RawAdmin, RawDns, RawGeoip, RawReload, RawServerConfig};
+use super::raw::{RawAdmin, RawDns, RawDnsTcp, RawGeoip, RawReload, RawServerConfig};
 use super::{AdminConfig, DnsConfig, GeoipConfig, ReloadConfig, ServerConfig};
 use crate::diag::{Diagnostic, Source, Span};
 use crate::duration::parse_duration;
@@ -95,11 +95,7 @@ impl<'a> Converter<'a> {
             config.zones_dir = self.relative(dir.get_ref());
         }
         if let Some(t) = &dns.tcp_idle_timeout {
-            match parse_duration(t.get_ref()) {
-                Ok(d) if d > Duration::ZERO => config.tcp_idle_timeout = d,
-                Ok(_) => self.err(t.span(), "tcp_idle_timeout must be above 0"),
-                Err(e) => self.err(t.span(), e.to_string()),
-            }
+            self.positive_duration(t, "tcp_idle_timeout", &mut config.tcp.idle_timeout);
         }
         if let Some(p) = &dns.max_udp_payload {
             match u16::try_from(*p.get_ref()) {
@@ -113,6 +109,9 @@ impl<'a> Converter<'a> {
                 ),
             }
         }
+        if let Some(tcp) = &dns.tcp {
+            self.dns_tcp(tcp.get_ref(), config);
+        }
         if let Some(n) = &dns.udp_threads {
             match usize::try_from(*n.get_ref()) {
                 Ok(v) if (1..=256).contains(&v) => config.udp_threads = v,
@@ -121,6 +120,53 @@ impl<'a> Converter<'a> {
                     format!("udp_threads must be in 1..=256, got {}", n.get_ref()),
                 ),
             }
+        }
+    }
+
+    /// `[dns.tcp]`.
+    fn dns_tcp(&mut self, tcp: &RawDnsTcp, config: &mut DnsConfig) {
+        let limits = &mut config.tcp;
+        if let Some(t) = &tcp.idle_timeout {
+            self.positive_duration(t, "idle_timeout", &mut limits.idle_timeout);
+        }
+        if let Some(t) = &tcp.frame_timeout {
+            self.positive_duration(t, "frame_timeout", &mut limits.frame_timeout);
+        }
+        let counts = [
+            (
+                &tcp.max_connections,
+                "max_connections",
+                &mut limits.max_connections,
+            ),
+            (
+                &tcp.max_connections_per_client,
+                "max_connections_per_client",
+                &mut limits.max_connections_per_client,
+            ),
+            (
+                &tcp.max_in_flight,
+                "max_in_flight",
+                &mut limits.max_in_flight,
+            ),
+        ];
+        for (value, key, into) in counts {
+            let Some(n) = value else { continue };
+            match usize::try_from(*n.get_ref()) {
+                Ok(v) if (1..=1_000_000).contains(&v) => *into = v,
+                _ => self.err(
+                    n.span(),
+                    format!("{key} must be in 1..=1000000, got {}", n.get_ref()),
+                ),
+            }
+        }
+    }
+
+    /// A duration above 0 into `into`, or an error at its position.
+    fn positive_duration(&mut self, t: &Spanned<String>, key: &str, into: &mut Duration) {
+        match parse_duration(t.get_ref()) {
+            Ok(d) if d > Duration::ZERO => *into = d,
+            Ok(_) => self.err(t.span(), format!("{key} must be above 0")),
+            Err(e) => self.err(t.span(), e.to_string()),
         }
     }
 

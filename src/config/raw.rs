@@ -31,6 +31,19 @@ pub struct RawDns {
     pub max_udp_payload: Option<Spanned<i64>>,
     /// UDP sockets (and threads) per listen address; default: the number of cores.
     pub udp_threads: Option<Spanned<i64>>,
+    /// `[dns.tcp]`: connection limits and timeouts.
+    pub tcp: Option<Spanned<RawDnsTcp>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDnsTcp {
+    pub max_connections: Option<Spanned<i64>>,
+    pub max_connections_per_client: Option<Spanned<i64>>,
+    /// Also settable as `[dns] tcp_idle_timeout` (this one wins).
+    pub idle_timeout: Option<Spanned<String>>,
+    pub frame_timeout: Option<Spanned<String>>,
+    pub max_in_flight: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

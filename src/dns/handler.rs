@@ -9,7 +9,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Edns, Header, HeaderCounts, LowerQuery, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::opt::ClientSubnet;
@@ -22,6 +22,7 @@ use hickory_server::zone_handler::MessageResponseBuilder;
 use super::edns::{EdnsSettings, Negotiated, negotiate};
 use super::fit::fit_udp;
 use crate::dns::resolve::{Resolution, resolve};
+use crate::dns::tcp::{TcpLimits, answer_keepalive};
 use crate::geo::GeoDb;
 use crate::metrics::{Metrics, Transport};
 use crate::policy::Client;
@@ -34,6 +35,8 @@ pub struct DnsHandler {
     store: Arc<SnapshotStore>,
     edns: EdnsSettings,
     metrics: Arc<Metrics>,
+    /// Advertised in the EDNS TCP keepalive option (RFC 7828).
+    tcp_keepalive: Duration,
 }
 
 impl DnsHandler {
@@ -45,7 +48,14 @@ impl DnsHandler {
                 use_ecs,
             },
             metrics: Arc::new(Metrics::new()),
+            tcp_keepalive: TcpLimits::default().idle_timeout,
         }
+    }
+
+    /// The TCP idle timeout to advertise to clients that ask (RFC 7828).
+    pub fn with_tcp_keepalive(mut self, idle: Duration) -> Self {
+        self.tcp_keepalive = idle;
+        self
     }
 
     /// Counts queries into `metrics` instead of a private set.
@@ -113,6 +123,13 @@ impl DnsHandler {
                 return send_empty(request, response_handle, metadata, Some(&badvers)).await;
             }
         };
+        if !udp {
+            answer_keepalive(
+                request.edns.as_ref(),
+                edns.response.as_mut(),
+                self.tcp_keepalive,
+            );
+        }
         let query = match answerable_query(request) {
             Ok(query) => query,
             Err(code) => {

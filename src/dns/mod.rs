@@ -8,4 +8,5 @@ mod fit;
 pub mod handler;
 pub mod resolve;
 pub mod server;
+pub mod tcp;
 pub mod udp;

@@ -85,7 +85,7 @@ fn run_to_completion<F: Future>(future: F) -> F::Output {
 
 /// A FORMERR reply to a query whose header parsed but whose body did not:
 /// the id, opcode and RD copied, no sections.
-fn format_error(query: &[u8]) -> Vec<u8> {
+pub(crate) fn format_error(query: &[u8]) -> Vec<u8> {
     let mut reply = vec![0u8; HEADER_LEN];
     reply[..2].copy_from_slice(&query[..2]);
     // QR=1, opcode and RD copied; AA, TC clear.
