@@ -17,6 +17,7 @@ use crate::harness::{TestServer, query, tcp, udp, zone};
 mod header;
 mod referral;
 mod synthesis;
+mod tcp_limits;
 mod transport;
 
 /// How many A records `big.example.com.` holds: far more than 1232 bytes.
