@@ -109,9 +109,6 @@ impl<'a> Converter<'a> {
                 ),
             }
         }
-        if let Some(tcp) = &dns.tcp {
-            self.dns_tcp(tcp.get_ref(), config);
-        }
         if let Some(n) = &dns.udp_threads {
             match usize::try_from(*n.get_ref()) {
                 Ok(v) if (1..=256).contains(&v) => config.udp_threads = v,
@@ -120,6 +117,9 @@ impl<'a> Converter<'a> {
                     format!("udp_threads must be in 1..=256, got {}", n.get_ref()),
                 ),
             }
+        }
+        if let Some(tcp) = &dns.tcp {
+            self.dns_tcp(tcp.get_ref(), config);
         }
     }
 
@@ -295,6 +295,44 @@ mod tests {
             errors[5].starts_with("etc/alwayson.toml:9:12: invalid duration \"soon\": "),
             "{}",
             errors[5]
+        );
+    }
+
+    #[test]
+    fn dns_tcp_is_read_and_tcp_idle_timeout_is_its_alias() {
+        let read = |text: &str| convert(&Source::new("a.toml", text)).unwrap().dns.tcp;
+        let tcp = read("[dns]\ntcp_idle_timeout = \"3s\"\n");
+        assert_eq!(tcp.idle_timeout, Duration::from_secs(3));
+        let tcp = read(
+            "[dns]\ntcp_idle_timeout = \"3s\"\n[dns.tcp]\nidle_timeout = \"4s\"\n\
+             frame_timeout = \"1s\"\nmax_connections = 5\n\
+             max_connections_per_client = 2\nmax_in_flight = 3\n",
+        );
+        assert_eq!(tcp.idle_timeout, Duration::from_secs(4), "[dns.tcp] wins");
+        assert_eq!(tcp.frame_timeout, Duration::from_secs(1));
+        assert_eq!(
+            (
+                tcp.max_connections,
+                tcp.max_connections_per_client,
+                tcp.max_in_flight
+            ),
+            (5, 2, 3)
+        );
+        let unknown = errors("[dns.tcp]\nnope = 1\n");
+        assert_eq!(unknown.len(), 1, "{unknown:#?}");
+        assert!(unknown[0].contains("unknown field `nope`"), "{unknown:#?}");
+        let errors = errors(
+            "[dns]\nudp_threads = 0\n[dns.tcp]\nframe_timeout = \"0s\"\n\
+             max_connections = 0\nmax_in_flight = -1\n",
+        );
+        assert_eq!(
+            errors,
+            [
+                "etc/alwayson.toml:2:15: udp_threads must be in 1..=256, got 0",
+                "etc/alwayson.toml:4:17: frame_timeout must be above 0",
+                "etc/alwayson.toml:5:19: max_connections must be in 1..=1000000, got 0",
+                "etc/alwayson.toml:6:17: max_in_flight must be in 1..=1000000, got -1",
+            ]
         );
     }
 
