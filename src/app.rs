@@ -115,6 +115,7 @@ impl RunningServer {
 
 /// Starts everything on the current tokio runtime.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    crate::control::bound_allocator();
     let store = Arc::new(SnapshotStore::new(Snapshot::default()));
     let metrics = Arc::new(Metrics::new());
     let (mut updater, initial_load) =

@@ -193,14 +193,19 @@ async fn read_frames(
             return;
         }
         let head = [frame[0], frame[1], frame[2]];
-        match Request::from_bytes(frame, peer, Protocol::Tcp) {
-            Ok(request) => {
+        let parsed = if crate::dns::udp::counts_fit(&frame) {
+            Request::from_bytes(frame, peer, Protocol::Tcp).ok()
+        } else {
+            None
+        };
+        match parsed {
+            Some(request) => {
                 let responder = TcpResponder { tx: tx.clone() };
                 handler
                     .handle_request::<_, TokioTime>(&request, responder)
                     .await;
             }
-            Err(_) => {
+            None => {
                 let mut query = [0u8; HEADER_LEN];
                 query[..3].copy_from_slice(&head);
                 let reply = crate::dns::udp::format_error(&query);
