@@ -21,8 +21,8 @@ use hickory_server::zone_handler::MessageResponseBuilder;
 
 use super::edns::{EdnsSettings, Negotiated, negotiate};
 use super::fit::fit_udp;
+use crate::dns::keepalive::{DEFAULT_IDLE_TIMEOUT, answer_keepalive};
 use crate::dns::resolve::{Resolution, resolve};
-use crate::dns::tcp::{TcpLimits, answer_keepalive};
 use crate::geo::GeoDb;
 use crate::metrics::{Metrics, Transport};
 use crate::policy::Client;
@@ -48,7 +48,7 @@ impl DnsHandler {
                 use_ecs,
             },
             metrics: Arc::new(Metrics::new()),
-            tcp_keepalive: TcpLimits::default().idle_timeout,
+            tcp_keepalive: DEFAULT_IDLE_TIMEOUT,
         }
     }
 

@@ -6,6 +6,7 @@ mod edns;
 pub mod explain;
 mod fit;
 pub mod handler;
+mod keepalive;
 pub mod resolve;
 pub mod server;
 pub mod tcp;

@@ -16,9 +16,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use hickory_proto::op::{Edns, Header, HeaderCounts, ResponseCode};
+use hickory_proto::op::{Header, HeaderCounts, ResponseCode};
 use hickory_proto::rr::Record;
-use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 use hickory_server::net::NetError;
 use hickory_server::net::runtime::TokioTime;
@@ -39,8 +38,6 @@ const HEADER_LEN: usize = 12;
 const FIRST_READ: usize = 512;
 /// How long accepting pauses after an error (out of file descriptors).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
-/// The EDNS TCP keepalive option (RFC 7828).
-const KEEPALIVE: u16 = 11;
 
 /// `[dns.tcp]`: what one client and all of them may hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +59,7 @@ impl Default for TcpLimits {
         Self {
             max_connections: 10_000,
             max_connections_per_client: 64,
-            idle_timeout: Duration::from_secs(10),
+            idle_timeout: crate::dns::keepalive::DEFAULT_IDLE_TIMEOUT,
             frame_timeout: Duration::from_secs(5),
             max_in_flight: 16,
         }
@@ -278,21 +275,6 @@ fn framed(message: &[u8]) -> Vec<u8> {
     out
 }
 
-/// RFC 7828 over TCP: when the query carries the keepalive option, the
-/// response's OPT carries it with our idle timeout (in units of 100 ms).
-pub fn answer_keepalive(query: Option<&Edns>, response: Option<&mut Edns>, idle: Duration) {
-    let (Some(query), Some(response)) = (query, response) else {
-        return;
-    };
-    if query.option(EdnsCode::Keepalive).is_none() {
-        return;
-    }
-    let units = u16::try_from(idle.as_millis() / 100).unwrap_or(u16::MAX);
-    response
-        .options_mut()
-        .insert(EdnsOption::Unknown(KEEPALIVE, units.to_be_bytes().to_vec()));
-}
-
 /// Encodes a response (at most 64 KiB) and queues it for the writer;
 /// waits while `max_in_flight` answers are queued.
 #[derive(Clone)]
@@ -363,21 +345,5 @@ mod tests {
         assert!(Slot::take(&table, b, &limits).is_none(), "in total");
         drop(first);
         assert!(Slot::take(&table, a, &limits).is_some());
-    }
-
-    #[test]
-    fn keepalive_is_answered_only_when_asked() {
-        let mut query = Edns::new();
-        let mut response = Edns::new();
-        answer_keepalive(Some(&query), Some(&mut response), Duration::from_secs(10));
-        assert!(response.option(EdnsCode::Keepalive).is_none());
-        query
-            .options_mut()
-            .insert(EdnsOption::Unknown(KEEPALIVE, Vec::new()));
-        answer_keepalive(Some(&query), Some(&mut response), Duration::from_secs(10));
-        assert_eq!(
-            response.option(EdnsCode::Keepalive),
-            Some(&EdnsOption::Unknown(KEEPALIVE, vec![0, 100]))
-        );
     }
 }

@@ -13,7 +13,7 @@ use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use tokio::io::AsyncWriteExt;
 
 use super::{example_zone, sub_zone};
-use crate::harness::{Received, TcpClient, TestServer, query, udp, with_edns};
+use crate::harness::{Received, TcpClient, TestServer, query, udp, udp_raw_within, with_edns};
 
 async fn serve_with(configure: impl FnOnce(&mut alwayson::config::ServerConfig)) -> TestServer {
     TestServer::start_with(&[example_zone(), sub_zone()], configure).await
@@ -196,6 +196,26 @@ async fn the_keepalive_option_is_answered_with_the_idle_timeout_over_tcp_only() 
         .as_ref()
         .and_then(|e| e.option(EdnsCode::Keepalive));
     assert_eq!(option, None, "ignored over UDP (RFC 7828 §3.2.1)");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_header_claiming_more_questions_than_fit_gets_formerr_over_udp_and_tcp() {
+    let server = serve().await;
+    // 65535 questions claimed, one root-name question present.
+    let packet = [
+        0x12, 0x34, 0x01, 0, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1,
+    ];
+    let reply = udp_raw_within(server.addr(), &packet, Duration::from_secs(2))
+        .await
+        .expect("a FORMERR over UDP");
+    let response = Message::from_vec(&reply).unwrap();
+    assert_eq!(response.metadata.id, 0x1234);
+    assert_eq!(response.metadata.response_code, ResponseCode::FormErr);
+    let mut conn = open(&server).await;
+    conn.send_raw(&packet).await;
+    let response = Message::from_vec(&conn.receive_raw().await.unwrap()).unwrap();
+    assert_eq!(response.metadata.response_code, ResponseCode::FormErr);
     server.stop().await;
 }
 
