@@ -120,6 +120,7 @@ impl RunningServer {
 
 /// Starts everything on the current tokio runtime.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    crate::control::bound_allocator();
     let store = Arc::new(SnapshotStore::new(Snapshot::default()));
     let metrics = Arc::new(Metrics::new());
     let (mut updater, initial_load) =
@@ -237,11 +238,12 @@ fn start_dns(
     .with_guard(Guard {
         rrl: config.dns.rrl.clone().map(Rrl::new),
         cookies: config.dns.cookies.as_ref().map(Cookies::new),
-    });
+    })
+    .with_tcp_keepalive(config.dns.tcp.idle_timeout);
     DnsServer::start(
         &config.dns.listen,
         handler,
-        config.dns.tcp_idle_timeout,
+        config.dns.tcp,
         config.dns.udp_threads,
     )
     .map_err(StartError::DnsListen)

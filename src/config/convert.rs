@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{RawAdmin, RawDns, RawGeoip, RawProcess, RawReload, RawServerConfig};
+use super::raw::{RawAdmin, RawDns, RawDnsTcp, RawGeoip, RawProcess, RawReload, RawServerConfig};
 use super::{AdminConfig, DnsConfig, GeoipConfig, ReloadConfig, ServerConfig};
 use crate::diag::{Diagnostic, Source, Span};
 use crate::duration::parse_duration;
@@ -102,11 +102,7 @@ impl<'a> Converter<'a> {
             config.zones_dir = self.relative(dir.get_ref());
         }
         if let Some(t) = &dns.tcp_idle_timeout {
-            match parse_duration(t.get_ref()) {
-                Ok(d) if d > Duration::ZERO => config.tcp_idle_timeout = d,
-                Ok(_) => self.err(t.span(), "tcp_idle_timeout must be above 0"),
-                Err(e) => self.err(t.span(), e.to_string()),
-            }
+            self.positive_duration(t, "tcp_idle_timeout", &mut config.tcp.idle_timeout);
         }
         if let Some(p) = &dns.max_udp_payload {
             match u16::try_from(*p.get_ref()) {
@@ -141,6 +137,56 @@ impl<'a> Converter<'a> {
         if let Some(cookies) = &dns.cookies {
             let cookies = super::guard::cookies(cookies.get_ref(), self.src, &mut self.diags);
             config.cookies = Some(cookies);
+        }
+        if let Some(tcp) = &dns.tcp {
+            self.dns_tcp(tcp.get_ref(), config);
+        }
+    }
+
+    /// `[dns.tcp]`.
+    fn dns_tcp(&mut self, tcp: &RawDnsTcp, config: &mut DnsConfig) {
+        let limits = &mut config.tcp;
+        if let Some(t) = &tcp.idle_timeout {
+            self.positive_duration(t, "idle_timeout", &mut limits.idle_timeout);
+        }
+        if let Some(t) = &tcp.frame_timeout {
+            self.positive_duration(t, "frame_timeout", &mut limits.frame_timeout);
+        }
+        let counts = [
+            (
+                &tcp.max_connections,
+                "max_connections",
+                &mut limits.max_connections,
+            ),
+            (
+                &tcp.max_connections_per_client,
+                "max_connections_per_client",
+                &mut limits.max_connections_per_client,
+            ),
+            (
+                &tcp.max_in_flight,
+                "max_in_flight",
+                &mut limits.max_in_flight,
+            ),
+        ];
+        for (value, key, into) in counts {
+            let Some(n) = value else { continue };
+            match usize::try_from(*n.get_ref()) {
+                Ok(v) if (1..=1_000_000).contains(&v) => *into = v,
+                _ => self.err(
+                    n.span(),
+                    format!("{key} must be in 1..=1000000, got {}", n.get_ref()),
+                ),
+            }
+        }
+    }
+
+    /// A duration above 0 into `into`, or an error at its position.
+    fn positive_duration(&mut self, t: &Spanned<String>, key: &str, into: &mut Duration) {
+        match parse_duration(t.get_ref()) {
+            Ok(d) if d > Duration::ZERO => *into = d,
+            Ok(_) => self.err(t.span(), format!("{key} must be above 0")),
+            Err(e) => self.err(t.span(), e.to_string()),
         }
     }
 
@@ -360,6 +406,44 @@ mod tests {
         let unset = dns("[dns]\nnsid = \"\"\nversion = \"\"\n");
         assert_eq!((unset.nsid, unset.version), (None, None));
         assert_eq!(dns("").nsid, None);
+    }
+
+    #[test]
+    fn dns_tcp_is_read_and_tcp_idle_timeout_is_its_alias() {
+        let read = |text: &str| convert(&Source::new("a.toml", text)).unwrap().dns.tcp;
+        let tcp = read("[dns]\ntcp_idle_timeout = \"3s\"\n");
+        assert_eq!(tcp.idle_timeout, Duration::from_secs(3));
+        let tcp = read(
+            "[dns]\ntcp_idle_timeout = \"3s\"\n[dns.tcp]\nidle_timeout = \"4s\"\n\
+             frame_timeout = \"1s\"\nmax_connections = 5\n\
+             max_connections_per_client = 2\nmax_in_flight = 3\n",
+        );
+        assert_eq!(tcp.idle_timeout, Duration::from_secs(4), "[dns.tcp] wins");
+        assert_eq!(tcp.frame_timeout, Duration::from_secs(1));
+        assert_eq!(
+            (
+                tcp.max_connections,
+                tcp.max_connections_per_client,
+                tcp.max_in_flight
+            ),
+            (5, 2, 3)
+        );
+        let unknown = errors("[dns.tcp]\nnope = 1\n");
+        assert_eq!(unknown.len(), 1, "{unknown:#?}");
+        assert!(unknown[0].contains("unknown field `nope`"), "{unknown:#?}");
+        let errors = errors(
+            "[dns]\nudp_threads = 0\n[dns.tcp]\nframe_timeout = \"0s\"\n\
+             max_connections = 0\nmax_in_flight = -1\n",
+        );
+        assert_eq!(
+            errors,
+            [
+                "etc/alwayson.toml:2:15: udp_threads must be in 1..=256, got 0",
+                "etc/alwayson.toml:4:17: frame_timeout must be above 0",
+                "etc/alwayson.toml:5:19: max_connections must be in 1..=1000000, got 0",
+                "etc/alwayson.toml:6:17: max_in_flight must be in 1..=1000000, got -1",
+            ]
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::diag::{Diagnostics, Source};
 use crate::dns::cookie::CookieSettings;
 use crate::dns::rrl::RrlSettings;
+use crate::dns::tcp::TcpLimits;
 use crate::forwarder::config::ForwarderConfig;
 use crate::health::spec::HealthCheckSpec;
 use crate::process::RunAs;
@@ -50,7 +51,8 @@ pub struct ServerConfig {
 pub struct DnsConfig {
     pub listen: Vec<SocketAddr>,
     pub zones_dir: PathBuf,
-    pub tcp_idle_timeout: Duration,
+    /// `[dns.tcp]` (its idle timeout also from `[dns] tcp_idle_timeout`).
+    pub tcp: TcpLimits,
     pub max_udp_payload: u16,
     pub udp_threads: usize,
     /// The NSID option and CH TXT `id.server.`/`hostname.bind.` (None: off).
@@ -99,7 +101,7 @@ impl Default for ServerConfig {
             dns: DnsConfig {
                 listen: vec![SocketAddr::from(([127, 0, 0, 1], 5300))],
                 zones_dir: PathBuf::from("zones"),
-                tcp_idle_timeout: Duration::from_secs(10),
+                tcp: TcpLimits::default(),
                 max_udp_payload: 1232,
                 udp_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
                 nsid: None,

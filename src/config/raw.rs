@@ -40,6 +40,8 @@ pub struct RawDns {
     pub rrl: Option<Spanned<RawRrl>>,
     /// `[dns.cookies]`: DNS cookies, on when present.
     pub cookies: Option<Spanned<RawCookies>>,
+    /// `[dns.tcp]`: connection limits and timeouts.
+    pub tcp: Option<Spanned<RawDnsTcp>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +61,17 @@ pub struct RawRrl {
 pub struct RawCookies {
     pub secret: Option<Spanned<String>>,
     pub previous_secret: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDnsTcp {
+    pub max_connections: Option<Spanned<i64>>,
+    pub max_connections_per_client: Option<Spanned<i64>>,
+    /// Also settable as `[dns] tcp_idle_timeout` (this one wins).
+    pub idle_timeout: Option<Spanned<String>>,
+    pub frame_timeout: Option<Spanned<String>>,
+    pub max_in_flight: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -122,7 +122,11 @@ fn changed_keys(running: &ServerConfig, read: &ServerConfig) -> Vec<&'static str
         ("dns.zones_dir", a.dns.zones_dir != b.dns.zones_dir),
         (
             "dns.tcp_idle_timeout",
-            a.dns.tcp_idle_timeout != b.dns.tcp_idle_timeout,
+            a.dns.tcp.idle_timeout != b.dns.tcp.idle_timeout,
+        ),
+        (
+            "dns.tcp",
+            a.dns.tcp.with_idle_timeout(b.dns.tcp.idle_timeout) != b.dns.tcp,
         ),
         (
             "dns.max_udp_payload",

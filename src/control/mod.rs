@@ -21,5 +21,6 @@ pub mod updater;
 pub mod zone_set;
 
 pub use handle::{Command, FlipRecord, HealthReport, UpdaterHandle};
+pub use memory::bound_allocator;
 pub use outcome::{Problem, ReloadError, ReloadOutcome, ZoneRef};
 pub use updater::Updater;

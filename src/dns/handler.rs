@@ -11,7 +11,7 @@
 //! increments.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Edns, Header, HeaderCounts, LowerQuery, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::opt::ClientSubnet;
@@ -26,6 +26,7 @@ use super::fit::fit_udp;
 use super::guard::{Guard, canonical, kind_of};
 use super::identity::Identity;
 use super::rrl::{ResponseKind, Verdict};
+use crate::dns::keepalive::{DEFAULT_IDLE_TIMEOUT, answer_keepalive};
 use crate::dns::resolve::{Resolution, resolve};
 use crate::geo::GeoDb;
 use crate::metrics::{Metrics, Transport};
@@ -41,6 +42,8 @@ pub struct DnsHandler {
     identity: Arc<Identity>,
     metrics: Arc<Metrics>,
     guard: Arc<Guard>,
+    /// Advertised in the EDNS TCP keepalive option (RFC 7828).
+    tcp_keepalive: Duration,
 }
 
 impl DnsHandler {
@@ -54,6 +57,7 @@ impl DnsHandler {
             identity: Arc::new(Identity::default()),
             metrics: Arc::new(Metrics::new()),
             guard: Arc::default(),
+            tcp_keepalive: DEFAULT_IDLE_TIMEOUT,
         }
     }
 
@@ -61,6 +65,12 @@ impl DnsHandler {
     /// `version.server.`/`version.bind.` with `version` (each: when set).
     pub fn with_identity(mut self, nsid: Option<&str>, version: Option<&str>) -> Self {
         self.identity = Arc::new(Identity::new(nsid, version));
+        self
+    }
+
+    /// The TCP idle timeout to advertise to clients that ask (RFC 7828).
+    pub fn with_tcp_keepalive(mut self, idle: Duration) -> Self {
+        self.tcp_keepalive = idle;
         self
     }
 
@@ -146,6 +156,13 @@ impl DnsHandler {
                     .await;
             }
         };
+        if !udp {
+            answer_keepalive(
+                request.edns.as_ref(),
+                edns.response.as_mut(),
+                self.tcp_keepalive,
+            );
+        }
         let query = match answerable_query(request) {
             Ok(query) => query,
             Err(code) => {

@@ -1,8 +1,8 @@
 //! Sockets and threads: on each listen address, one SO_REUSEPORT UDP socket
 //! per core, each served by its own thread with a blocking receive loop
 //! (`dns::udp`: two system calls per query, no event loop), plus one TCP
-//! listener served by hickory's `Server` on a thread with a current-thread
-//! runtime. With port 0 every socket of an address shares the port the
+//! listener served by our own loop (`dns::tcp`: connection limits,
+//! timeouts, bounded memory) on a thread with a current-thread runtime. With port 0 every socket of an address shares the port the
 //! first one got.
 //!
 //! [`DnsServer::rebind`] moves the listeners when a reload changes
@@ -14,22 +14,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
-use hickory_server::Server;
 use socket2::{Domain, Protocol as SockProtocol, Socket, Type};
 use tokio::sync::watch;
 
 use crate::dns::handler::DnsHandler;
-
-/// Messages queued per TCP connection (hickory's response queue).
-const TCP_RESPONSE_QUEUE: usize = 32;
+use crate::dns::tcp::TcpLimits;
 
 /// The running DNS listeners; dropping it does not stop them, [`DnsServer::shutdown`] does.
 #[derive(Debug)]
 pub struct DnsServer {
     handler: DnsHandler,
-    tcp_idle_timeout: Duration,
+    tcp: TcpLimits,
     per_address: usize,
     /// In the order of the listen addresses.
     listeners: Vec<AddressListener>,
@@ -59,12 +55,12 @@ impl DnsServer {
     pub fn start(
         listen: &[SocketAddr],
         handler: DnsHandler,
-        tcp_idle_timeout: Duration,
+        tcp: TcpLimits,
         threads_per_address: usize,
     ) -> Result<Self, ListenError> {
         let mut server = Self {
             handler,
-            tcp_idle_timeout,
+            tcp,
             per_address: threads_per_address.max(1),
             listeners: Vec::new(),
         };
@@ -155,10 +151,10 @@ impl DnsServer {
             }
         }
         let handler = self.handler.clone();
-        let idle = self.tcp_idle_timeout;
+        let limits = self.tcp;
         let thread = std::thread::Builder::new()
             .name(format!("dns-tcp-{bound}"))
-            .spawn(move || serve_tcp(tcp, handler, idle, stop_rx));
+            .spawn(move || serve_tcp(tcp, handler, limits, stop_rx));
         match thread {
             Ok(thread) => listener.threads.push(thread),
             Err(e) => {
@@ -179,12 +175,12 @@ impl AddressListener {
     }
 }
 
-/// The TCP thread of one address: hickory's server on a current-thread runtime.
+/// The TCP thread of one address: our loop on a current-thread runtime.
 fn serve_tcp(
     tcp: std::net::TcpListener,
     handler: DnsHandler,
-    tcp_idle_timeout: Duration,
-    mut stop: watch::Receiver<bool>,
+    limits: TcpLimits,
+    stop: watch::Receiver<bool>,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -197,24 +193,10 @@ fn serve_tcp(
         }
     };
     runtime.block_on(async move {
-        // TCP stays with hickory's server: connection handling, idle
-        // timeout and pipelining are its strengths.
-        let mut server = Server::new(handler);
         match tokio::net::TcpListener::from_std(tcp) {
-            Ok(l) => server.register_listener(l, tcp_idle_timeout, TCP_RESPONSE_QUEUE),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot register a TCP listener");
-            }
+            Ok(listener) => crate::dns::tcp::serve(listener, handler, limits, stop).await,
+            Err(e) => tracing::error!(error = %e, "cannot register a TCP listener"),
         }
-        tokio::select! {
-            result = server.block_until_done() => {
-                if let Err(e) = result {
-                    tracing::error!(error = %e, "DNS TCP listener stopped");
-                }
-            }
-            _ = stop.wait_for(|stopped| *stopped) => {}
-        }
-        let _ = server.shutdown_gracefully().await;
     });
 }
 

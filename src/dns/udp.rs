@@ -54,6 +54,10 @@ pub fn serve(socket: UdpSocket, handler: &DnsHandler, stop: &AtomicBool) {
         if len < HEADER_LEN || packet[2] & 0x80 != 0 || src.port() == 0 {
             continue;
         }
+        if !counts_fit(packet) {
+            let _ = socket.send_to(&format_error(packet), src);
+            continue;
+        }
         match Request::from_bytes(packet.to_vec(), src, Protocol::Udp) {
             Ok(request) => {
                 let responder = UdpResponder {
@@ -85,13 +89,27 @@ fn run_to_completion<F: Future>(future: F) -> F::Output {
 
 /// A FORMERR reply to a query whose header parsed but whose body did not:
 /// the id, opcode and RD copied, no sections.
-fn format_error(query: &[u8]) -> Vec<u8> {
+pub(crate) fn format_error(query: &[u8]) -> Vec<u8> {
     let mut reply = vec![0u8; HEADER_LEN];
     reply[..2].copy_from_slice(&query[..2]);
     // QR=1, opcode and RD copied; AA, TC clear.
     reply[2] = 0x80 | (query[2] & 0x79);
     reply[3] = ResponseCode::FormErr.low();
     reply
+}
+
+/// Whether the header's section counts fit the message: a question takes
+/// at least 5 bytes, a record 11. One that does not cannot parse, and
+/// hickory would first allocate room for every question it claims (up to
+/// 65535), so it is refused before parsing.
+pub(crate) fn counts_fit(message: &[u8]) -> bool {
+    let count = |i: usize| {
+        message
+            .get(i..i + 2)
+            .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+    };
+    let least = count(4) * 5 + (count(6) + count(8) + count(10)) * 11;
+    least <= message.len().saturating_sub(HEADER_LEN)
 }
 
 /// Encodes a response within the UDP size the response's OPT allows (512
@@ -144,6 +162,20 @@ impl ResponseHandler for UdpResponder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn section_counts_must_fit_the_message() {
+        let mut query = vec![0u8; HEADER_LEN];
+        query[5] = 1;
+        assert!(!counts_fit(&query), "a question needs 5 bytes");
+        query.extend_from_slice(&[0, 0, 1, 0, 1]);
+        assert!(counts_fit(&query));
+        query[11] = 1;
+        assert!(!counts_fit(&query), "and a record 11 more");
+        query[4] = 0xFF;
+        query[11] = 0;
+        assert!(!counts_fit(&query));
+    }
 
     #[test]
     fn format_error_copies_id_opcode_and_rd() {

@@ -20,6 +20,7 @@ mod header;
 mod identity;
 mod referral;
 mod synthesis;
+mod tcp_limits;
 mod transport;
 
 /// How many A records `big.example.com.` holds: far more than 1232 bytes.

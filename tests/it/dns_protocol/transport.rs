@@ -149,7 +149,7 @@ async fn several_queries_share_one_tcp_connection() {
 async fn an_idle_tcp_connection_is_closed_after_the_idle_timeout() {
     let idle = Duration::from_millis(300);
     let server = TestServer::start_with(&[example_zone(), sub_zone()], |config| {
-        config.dns.tcp_idle_timeout = idle;
+        config.dns.tcp.idle_timeout = idle;
     })
     .await;
     let mut conn = TcpClient::connect(server.addr()).await;
