@@ -105,6 +105,10 @@ impl DnsHandler {
         metadata.recursion_available = false;
         metadata.authoritative = false;
         let udp = request.protocol() == Protocol::Udp;
+        if super::question::has_pointer(request.queries.as_bytes()) {
+            metadata.response_code = ResponseCode::FormErr;
+            return super::question::send_without_question(response_handle, metadata).await;
+        }
 
         let mut edns = match negotiate(request.edns.as_ref(), udp, self.edns) {
             Ok(edns) => edns,

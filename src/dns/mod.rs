@@ -6,6 +6,7 @@ mod edns;
 pub mod explain;
 mod fit;
 pub mod handler;
+mod question;
 pub mod resolve;
 pub mod server;
 pub mod udp;
