@@ -135,6 +135,10 @@ impl DnsHandler {
     ) -> ResponseInfo {
         let mut metadata = response_header(&request.metadata);
         let udp = request.protocol() == Protocol::Udp;
+        if let Some(code) = super::question::unechoable(request) {
+            metadata.response_code = code;
+            return super::question::send_without_question(response_handle, metadata).await;
+        }
 
         let nsid = self.identity.nsid();
         let mut edns = match negotiate(request.edns.as_ref(), udp, self.edns, nsid) {

@@ -12,6 +12,7 @@ pub mod guard;
 pub mod handler;
 mod identity;
 mod keepalive;
+mod question;
 pub mod resolve;
 pub mod rrl;
 pub mod server;

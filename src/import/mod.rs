@@ -23,10 +23,10 @@ use std::path::Path;
 
 use hickory_proto::rr::{Name, RecordType};
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, Source};
 use emit::{Header, RecordSet};
 use rdata::RecordData;
-use reader::{ReadZone, ZoneRecord};
+use reader::{Includes, ReadZone, ZoneRecord};
 
 /// The result of an import: the TOML text and the warnings for the user.
 #[derive(Clone, Debug)]
@@ -50,8 +50,24 @@ pub fn import_file(path: &Path, origin: Option<&str>) -> Result<String, Diagnost
 /// Converts the zone file at `path`; `origin` is the initial origin (needed
 /// when the file uses relative names before any `$ORIGIN`).
 pub fn convert(path: &Path, origin: Option<&str>) -> Result<Imported, Diagnostics> {
+    let source = Source::read(path).map_err(|d| Diagnostics(vec![d]))?;
+    convert_source(&source, origin, Includes::Files)
+}
+
+/// Converts zone file text that has no folder (`$INCLUDE` is an error): the
+/// pure entry point of the fuzz target.
+pub fn convert_text(source: &Source, origin: Option<&str>) -> Result<Imported, Diagnostics> {
+    convert_source(source, origin, Includes::Refused)
+}
+
+fn convert_source(
+    source: &Source,
+    origin: Option<&str>,
+    includes: Includes,
+) -> Result<Imported, Diagnostics> {
+    let path = source.path();
     let origin = origin.map(|text| parse_origin(path, text)).transpose()?;
-    let zone = reader::read(path, origin.clone()).map_err(Diagnostics)?;
+    let zone = reader::read_text(source, origin.clone(), includes).map_err(Diagnostics)?;
     let header = header(path, &zone, origin.as_ref())?;
     let mut notes = Notes::default();
     for s in &zone.skipped {

@@ -51,9 +51,30 @@ pub struct ReadZone {
     pub first_default_ttl: Option<u32>,
 }
 
+/// Whether `$INCLUDE` reads files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Includes {
+    /// Read, relative to the including file.
+    Files,
+    /// An error: for text that comes with no folder (the fuzz targets).
+    Refused,
+}
+
 /// Reads `path` (and its includes) with `origin` as the initial origin.
 /// Returns every problem found when any is.
+#[cfg(test)]
 pub fn read(path: &Path, origin: Option<Name>) -> Result<ReadZone, Vec<Diagnostic>> {
+    let source = Source::read(path).map_err(|d| vec![d])?;
+    read_text(&source, origin, Includes::Files)
+}
+
+/// Reads `source` (and its includes, when `includes` allows) with `origin`
+/// as the initial origin. Returns every problem found when any is.
+pub fn read_text(
+    source: &Source,
+    origin: Option<Name>,
+    includes: Includes,
+) -> Result<ReadZone, Vec<Diagnostic>> {
     let mut reader = Reader {
         state: State {
             origin,
@@ -64,11 +85,9 @@ pub fn read(path: &Path, origin: Option<Name>) -> Result<ReadZone, Vec<Diagnosti
         zone: ReadZone::default(),
         errors: Vec::new(),
         open_files: Vec::new(),
+        includes,
     };
-    match Source::read(path) {
-        Ok(source) => reader.read_source(&source),
-        Err(d) => reader.errors.push(d),
-    }
+    reader.read_source(source);
     if reader.errors.is_empty() {
         Ok(reader.zone)
     } else {
@@ -90,6 +109,7 @@ struct Reader {
     errors: Vec<Diagnostic>,
     /// The include chain, to refuse loops.
     open_files: Vec<PathBuf>,
+    includes: Includes,
 }
 
 impl Reader {
@@ -278,6 +298,12 @@ impl Reader {
                 "$INCLUDE needs a file name".to_string(),
             )
         })?;
+        if self.includes == Includes::Refused {
+            return Err((
+                tokens[0].span.clone(),
+                "$INCLUDE is not available here: the text has no folder to include from".into(),
+            ));
+        }
         let path = source
             .path()
             .parent()

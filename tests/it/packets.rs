@@ -309,3 +309,58 @@ async fn a_tcp_length_prefix_longer_than_the_data_then_close() {
     assert_alive(server.addr()).await;
     server.stop().await;
 }
+
+/// A question named by a pointer into the header (which hickory's parser
+/// accepts) gets FORMERR without the question, over UDP and TCP: echoing
+/// the question as sent would put the pointer into the reply, where it
+/// points at the reply's own flags (found by the `tcp_stream` fuzz target).
+#[tokio::test]
+async fn a_question_named_by_a_pointer_into_the_header_gets_a_parsable_formerr() {
+    let server = serve().await;
+    // RD set, so offset 2 reads as a one-byte label and offset 4 as the root.
+    let mut packet = header(0x7000, [0x01, 0x00], [1, 0, 0, 0]);
+    packet.extend_from_slice(&[0xc0, 0x02, 0x00, 0x01, 0x00, 0x01]);
+    let check = |reply: &[u8], what: &str| {
+        assert_formerr(reply, 0x7000, what);
+        let message = hickory_proto::op::Message::from_vec(reply)
+            .unwrap_or_else(|e| panic!("{what}: the reply does not parse: {e}"));
+        assert!(message.queries.is_empty(), "{what}: no question echoed");
+    };
+    let reply = udp_raw_within(server.addr(), &packet, Duration::from_secs(5))
+        .await
+        .expect("a UDP reply");
+    check(&reply, "UDP");
+    let mut conn = TcpClient::connect(server.addr()).await;
+    conn.send_raw(&packet).await;
+    match conn.receive_within(Duration::from_secs(5)).await {
+        Received::Message(reply) => check(&reply, "TCP"),
+        other => panic!("TCP: {other:?}"),
+    }
+    assert_alive(server.addr()).await;
+    server.stop().await;
+}
+
+/// Ten long questions (found by the `udp_packet` fuzz target): echoing them
+/// made a FORMERR too large for 512 bytes, and the fallback was a SERVFAIL.
+/// A query without exactly one question gets FORMERR with no question.
+#[tokio::test]
+async fn many_long_questions_get_a_formerr_that_fits_and_parses() {
+    let server = serve().await;
+    let mut packet = header(0x7100, [0x01, 0x00], [10, 0, 0, 0]);
+    for i in 0..10u8 {
+        // A 50-byte name: one 48-byte label and the root.
+        packet.push(48);
+        packet.extend(std::iter::repeat_n(b'a' + i, 48));
+        packet.extend_from_slice(&[0x00, 0x00, 0x01, 0x00, 0x01]);
+    }
+    assert!(packet.len() > 512);
+    let reply = udp_raw_within(server.addr(), &packet, Duration::from_secs(5))
+        .await
+        .expect("a UDP reply");
+    assert!(reply.len() <= 512, "{} bytes", reply.len());
+    assert_formerr(&reply, 0x7100, "UDP");
+    let message = hickory_proto::op::Message::from_vec(&reply).expect("the reply parses");
+    assert!(message.queries.is_empty(), "no question echoed");
+    assert_alive(server.addr()).await;
+    server.stop().await;
+}

@@ -236,3 +236,17 @@ fn generate_expands_ranges_with_modifiers() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn text_without_a_folder_refuses_include() {
+    let source = Source::new(
+        "fuzz.zone",
+        "$ORIGIN example.com.\n$TTL 300\n$INCLUDE /etc/hostname\n",
+    );
+    let errors = super::read_text(&source, None, Includes::Refused).unwrap_err();
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        ["fuzz.zone:3:1: $INCLUDE is not available here: the text has no folder to include from"]
+    );
+}

@@ -1,0 +1,84 @@
+//! A question section that names by compression pointer. hickory's parser
+//! accepts one, and its response builder echoes the question as the client
+//! sent it, so the pointer would land in the reply, where its offset points
+//! into our own header: a reply no resolver can parse (found by the
+//! `tcp_stream` fuzz target). A pointer in the first question can only
+//! point into the header (nothing precedes it), so such a query is
+//! malformed: it gets FORMERR without the question.
+//!
+//! So does a query with more than one question (found by the `udp_packet`
+//! fuzz target): echoing ten long questions made a FORMERR too large for
+//! 512 bytes, which then fell back to a bare SERVFAIL.
+
+use hickory_proto::op::{Header, HeaderCounts, Metadata, OpCode, ResponseCode};
+use hickory_proto::serialize::binary::BinDecoder;
+use hickory_server::server::{Request, ResponseHandler, ResponseInfo};
+use hickory_server::zone_handler::{MessageResponseBuilder, Queries};
+
+/// The rcode of a request whose question section must not be echoed: a
+/// name by pointer, or more than one question (FORMERR for QUERY, NOTIMP
+/// for other opcodes); None for every other request.
+pub(super) fn unechoable(request: &Request) -> Option<ResponseCode> {
+    if request.queries.len() > 1 {
+        return Some(if request.metadata.op_code == OpCode::Query {
+            ResponseCode::FormErr
+        } else {
+            ResponseCode::NotImp
+        });
+    }
+    has_pointer(request.queries.as_bytes()).then_some(ResponseCode::FormErr)
+}
+
+/// Whether a name in the question section (its wire bytes) uses a
+/// compression pointer (or a reserved label type).
+pub(super) fn has_pointer(mut section: &[u8]) -> bool {
+    while let Some(&len) = section.first() {
+        if len & 0xC0 != 0 {
+            return true;
+        }
+        if len == 0 {
+            // The root label ends the name; QTYPE and QCLASS follow.
+            section = section.get(5..).unwrap_or_default();
+        } else {
+            section = section.get(usize::from(len) + 1..).unwrap_or_default();
+        }
+    }
+    false
+}
+
+/// A header-only reply with `metadata` (no question, no EDNS).
+pub(super) async fn send_without_question<R: ResponseHandler>(
+    mut response_handle: R,
+    metadata: Metadata,
+) -> ResponseInfo {
+    let header_only = ResponseInfo::from(Header {
+        metadata,
+        counts: HeaderCounts::default(),
+    });
+    let Ok(queries) = Queries::read(&mut BinDecoder::new(&[]), 0) else {
+        return header_only;
+    };
+    let response = MessageResponseBuilder::new(&queries, None).build_no_records(metadata);
+    response_handle
+        .send_response(response)
+        .await
+        .unwrap_or(header_only)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_pointer;
+
+    #[test]
+    fn pointers_are_found_in_any_name_of_the_section() {
+        // www.example. A IN
+        let plain = b"\x03www\x07example\x00\x00\x01\x00\x01";
+        assert!(!has_pointer(plain));
+        assert!(has_pointer(b"\xC0\x02\x00\x01\x00\x01"));
+        assert!(has_pointer(b"\x03www\xC0\x0C\x00\x01\x00\x01"));
+        let mut second = plain.to_vec();
+        second.extend_from_slice(b"\x01a\xC0\x0C\x00\x01\x00\x01");
+        assert!(has_pointer(&second));
+        assert!(!has_pointer(b""));
+    }
+}
