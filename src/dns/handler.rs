@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hickory_proto::op::{Edns, Header, HeaderCounts, LowerQuery, Metadata, OpCode, ResponseCode};
+use hickory_proto::op::{Edns, Header, HeaderCounts, LowerQuery, Metadata, ResponseCode};
 use hickory_proto::rr::rdata::opt::ClientSubnet;
 use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_server::net::runtime::Time;
@@ -25,6 +25,7 @@ use super::edns::{EdnsSettings, Negotiated, negotiate};
 use super::fit::fit_udp;
 use super::guard::{Guard, canonical, kind_of};
 use super::identity::Identity;
+use super::question::{answerable_query, response_header};
 use super::rrl::{ResponseKind, Verdict};
 use crate::dns::keepalive::{DEFAULT_IDLE_TIMEOUT, answer_keepalive};
 use crate::dns::resolve::{Resolution, resolve};
@@ -87,6 +88,24 @@ impl DnsHandler {
     }
 }
 
+/// What the checks before the lookup decided about a request.
+enum Admission<'r> {
+    /// Turned away without echoing its question section.
+    Unechoable,
+    /// Turned away with an empty reply carrying `edns` (the rcode is set).
+    Empty { edns: Option<Edns>, exempt: bool },
+    /// A query to answer.
+    Query(Admitted<'r>),
+}
+
+/// A query that passed the checks: its EDNS, whether a server cookie
+/// exempts it from rate limiting, and its one question.
+struct Admitted<'r> {
+    edns: Negotiated,
+    exempt: bool,
+    query: &'r LowerQuery,
+}
+
 fn header_only(metadata: Metadata) -> ResponseInfo {
     ResponseInfo::from(Header {
         metadata,
@@ -134,55 +153,92 @@ impl DnsHandler {
         zone_id: &mut Option<ZoneId>,
     ) -> ResponseInfo {
         let mut metadata = response_header(&request.metadata);
-        let udp = request.protocol() == Protocol::Udp;
+        match self.admit(request, &mut metadata) {
+            Admission::Unechoable => {
+                super::question::send_without_question(response_handle, metadata).await
+            }
+            Admission::Empty { edns, exempt } => {
+                self.reply_empty(request, response_handle, metadata, edns.as_ref(), exempt)
+                    .await
+            }
+            Admission::Query(admitted) if admitted.query.query_class() == DNSClass::CH => {
+                let (edns, query) = (&admitted.edns, admitted.query);
+                self.chaos(request, response_handle, metadata, edns, query)
+                    .await
+            }
+            Admission::Query(admitted) => {
+                self.answer(request, response_handle, metadata, admitted, zone_id)
+                    .await
+            }
+        }
+    }
+
+    /// The checks before the lookup, in order: a question section that can
+    /// be echoed, EDNS (NSID included), cookies, the TCP keepalive, and a
+    /// single IN or CH query. Sets the rcode of a request it turns away.
+    fn admit<'r>(&self, request: &'r Request, metadata: &mut Metadata) -> Admission<'r> {
         if let Some(code) = super::question::unechoable(request) {
             metadata.response_code = code;
-            return super::question::send_without_question(response_handle, metadata).await;
+            return Admission::Unechoable;
         }
-
+        let udp = request.protocol() == Protocol::Udp;
         let nsid = self.identity.nsid();
         let mut edns = match negotiate(request.edns.as_ref(), udp, self.edns, nsid) {
             Ok(edns) => edns,
             Err(badvers) => {
                 metadata.response_code = ResponseCode::BADVERS;
-                return self
-                    .reply_empty(request, response_handle, metadata, Some(&badvers), false)
-                    .await;
+                let edns = Some(badvers);
+                return Admission::Empty {
+                    edns,
+                    exempt: false,
+                };
             }
         };
         let exempt = match self.guard.cookie(request, &mut edns, &self.metrics) {
             Ok(exempt) => exempt,
             Err(code) => {
                 metadata.response_code = code;
-                let edns = edns.response.as_ref();
-                return self
-                    .reply_empty(request, response_handle, metadata, edns, false)
-                    .await;
+                let edns = edns.response;
+                return Admission::Empty {
+                    edns,
+                    exempt: false,
+                };
             }
         };
         if !udp {
-            answer_keepalive(
-                request.edns.as_ref(),
-                edns.response.as_mut(),
-                self.tcp_keepalive,
-            );
+            let keepalive = self.tcp_keepalive;
+            answer_keepalive(request.edns.as_ref(), edns.response.as_mut(), keepalive);
         }
-        let query = match answerable_query(request) {
-            Ok(query) => query,
+        match answerable_query(request) {
+            Ok(query) => Admission::Query(Admitted {
+                edns,
+                exempt,
+                query,
+            }),
             Err(code) => {
                 metadata.response_code = code;
-                let edns = edns.response.as_ref();
-                return self
-                    .reply_empty(request, response_handle, metadata, edns, exempt)
-                    .await;
+                let edns = edns.response;
+                Admission::Empty { edns, exempt }
             }
-        };
-        if query.query_class() == DNSClass::CH {
-            return self
-                .chaos(request, response_handle, metadata, &edns, query)
-                .await;
         }
+    }
 
+    /// An admitted IN query: find the zone, resolve, fit a UDP answer, and
+    /// send it as the rate limiter decides.
+    async fn answer<R: ResponseHandler>(
+        &self,
+        request: &Request,
+        response_handle: R,
+        mut metadata: Metadata,
+        admitted: Admitted<'_>,
+        zone_id: &mut Option<ZoneId>,
+    ) -> ResponseInfo {
+        let Admitted {
+            mut edns,
+            exempt,
+            query,
+        } = admitted;
+        let udp = request.protocol() == Protocol::Udp;
         let snapshot = self.store.load_full();
         let wire = WireName::new(query.name());
         let Some((zone, _)) = snapshot.zones.find(&wire) else {
@@ -261,42 +317,6 @@ impl DnsHandler {
             .await
             .unwrap_or_else(|_| header_only(metadata))
     }
-}
-
-/// The response header: id and opcode echoed, AA and RA clear; RD and CD
-/// copied for QUERY only. For any other opcode every flag defined only for
-/// QUERY is clear (RFC 8906 §3.1.4, as NSD does).
-fn response_header(request: &Metadata) -> Metadata {
-    let mut metadata = Metadata::response_from_request(request);
-    metadata.recursion_available = false;
-    metadata.authoritative = false;
-    metadata.authentic_data = false;
-    if request.op_code != OpCode::Query {
-        metadata.recursion_desired = false;
-        metadata.checking_disabled = false;
-    }
-    metadata
-}
-
-/// The header and question rules: a single IN (or CH, for the identity
-/// names) query we serve, or the RCODE that refuses it (NOTIMP for other
-/// opcodes, FORMERR for a bad question section or a query for OPT,
-/// REFUSED for other classes and for zone transfers).
-fn answerable_query(request: &Request) -> Result<&LowerQuery, ResponseCode> {
-    if request.metadata.op_code != OpCode::Query {
-        return Err(ResponseCode::NotImp);
-    }
-    let info = request.request_info().map_err(|_| ResponseCode::FormErr)?;
-    let qtype = info.query.query_type();
-    if !matches!(info.query.query_class(), DNSClass::IN | DNSClass::CH)
-        || matches!(qtype, RecordType::AXFR | RecordType::IXFR)
-    {
-        return Err(ResponseCode::Refused);
-    }
-    if matches!(qtype, RecordType::OPT) {
-        return Err(ResponseCode::FormErr);
-    }
-    Ok(info.query)
 }
 
 /// The client as policies see it: the ECS subnet when there is one, else

@@ -1,3 +1,7 @@
+//! The header and question rules before a lookup: the response header
+//! (flags defined only for QUERY cleared for other opcodes), a single IN or
+//! CH query, and question sections that must not be echoed.
+//!
 //! A question section that names by compression pointer. hickory's parser
 //! accepts one, and its response builder echoes the question as the client
 //! sent it, so the pointer would land in the reply, where its offset points
@@ -10,7 +14,9 @@
 //! fuzz target): echoing ten long questions made a FORMERR too large for
 //! 512 bytes, which then fell back to a bare SERVFAIL.
 
+use hickory_proto::op::LowerQuery;
 use hickory_proto::op::{Header, HeaderCounts, Metadata, OpCode, ResponseCode};
+use hickory_proto::rr::{DNSClass, RecordType};
 use hickory_proto::serialize::binary::BinDecoder;
 use hickory_server::server::{Request, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::{MessageResponseBuilder, Queries};
@@ -63,6 +69,42 @@ pub(super) async fn send_without_question<R: ResponseHandler>(
         .send_response(response)
         .await
         .unwrap_or(header_only)
+}
+
+/// The response header: id and opcode echoed, AA and RA clear; RD and CD
+/// copied for QUERY only. For any other opcode every flag defined only for
+/// QUERY is clear (RFC 8906 §3.1.4, as NSD does).
+pub(super) fn response_header(request: &Metadata) -> Metadata {
+    let mut metadata = Metadata::response_from_request(request);
+    metadata.recursion_available = false;
+    metadata.authoritative = false;
+    metadata.authentic_data = false;
+    if request.op_code != OpCode::Query {
+        metadata.recursion_desired = false;
+        metadata.checking_disabled = false;
+    }
+    metadata
+}
+
+/// The header and question rules: a single IN (or CH, for the identity
+/// names) query we serve, or the RCODE that refuses it (NOTIMP for other
+/// opcodes, FORMERR for a bad question section or a query for OPT,
+/// REFUSED for other classes and for zone transfers).
+pub(super) fn answerable_query(request: &Request) -> Result<&LowerQuery, ResponseCode> {
+    if request.metadata.op_code != OpCode::Query {
+        return Err(ResponseCode::NotImp);
+    }
+    let info = request.request_info().map_err(|_| ResponseCode::FormErr)?;
+    let qtype = info.query.query_type();
+    if !matches!(info.query.query_class(), DNSClass::IN | DNSClass::CH)
+        || matches!(qtype, RecordType::AXFR | RecordType::IXFR)
+    {
+        return Err(ResponseCode::Refused);
+    }
+    if matches!(qtype, RecordType::OPT) {
+        return Err(ResponseCode::FormErr);
+    }
+    Ok(info.query)
 }
 
 #[cfg(test)]
