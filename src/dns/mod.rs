@@ -6,6 +6,7 @@
 
 pub mod cookie;
 mod edns;
+mod emit;
 pub mod explain;
 mod fit;
 pub mod guard;

@@ -16,9 +16,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use hickory_proto::op::{Header, HeaderCounts, ResponseCode};
 use hickory_proto::rr::Record;
-use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 use hickory_server::net::NetError;
 use hickory_server::net::runtime::TokioTime;
 use hickory_server::net::xfer::Protocol;
@@ -30,6 +28,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, timeout, timeout_at};
 
+use crate::dns::emit::emit;
 use crate::dns::handler::DnsHandler;
 
 /// The DNS header length.
@@ -295,26 +294,8 @@ impl ResponseHandler for TcpResponder {
             impl Iterator<Item = &'a Record> + Send + 'a,
         >,
     ) -> Result<ResponseInfo, NetError> {
-        let metadata = *response.metadata();
-        let mut bytes = Vec::with_capacity(512);
-        let mut encoder = BinEncoder::new(&mut bytes);
-        encoder.set_max_size(u16::MAX);
-        let info = match response.destructive_emit(&mut encoder) {
-            Ok(info) => info,
-            Err(_) => {
-                // Over 64 KiB: SERVFAIL rather than nothing.
-                let mut metadata = metadata;
-                metadata.response_code = ResponseCode::ServFail;
-                let header = Header {
-                    metadata,
-                    counts: HeaderCounts::default(),
-                };
-                bytes.clear();
-                let mut encoder = BinEncoder::new(&mut bytes);
-                header.emit(&mut encoder).map_err(NetError::from)?;
-                ResponseInfo::from(header)
-            }
-        };
+        // Over 64 KiB: a SERVFAIL rather than nothing.
+        let (bytes, info) = emit(response, u16::MAX)?;
         self.tx
             .send(framed(&bytes))
             .await

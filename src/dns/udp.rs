@@ -14,15 +14,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use hickory_proto::op::{Header, HeaderCounts, ResponseCode};
+use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::Record;
-use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 use hickory_server::net::NetError;
 use hickory_server::net::runtime::TokioTime;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponse;
 
+use crate::dns::emit::emit;
 use crate::dns::handler::DnsHandler;
 
 /// The DNS header length.
@@ -133,27 +133,9 @@ impl ResponseHandler for UdpResponder {
             impl Iterator<Item = &'a Record> + Send + 'a,
         >,
     ) -> Result<ResponseInfo, NetError> {
+        // Cannot fail for our own records; a SERVFAIL rather than nothing.
         let limit = response.edns().map_or(512, |e| e.max_payload());
-        let metadata = *response.metadata();
-        let mut bytes = Vec::with_capacity(512);
-        let mut encoder = BinEncoder::new(&mut bytes);
-        encoder.set_max_size(limit);
-        let info = match response.destructive_emit(&mut encoder) {
-            Ok(info) => info,
-            Err(_) => {
-                // Cannot happen for our own records; answer SERVFAIL rather than nothing.
-                let mut metadata = metadata;
-                metadata.response_code = ResponseCode::ServFail;
-                let header = Header {
-                    metadata,
-                    counts: HeaderCounts::default(),
-                };
-                bytes.clear();
-                let mut encoder = BinEncoder::new(&mut bytes);
-                header.emit(&mut encoder).map_err(NetError::from)?;
-                ResponseInfo::from(header)
-            }
-        };
+        let (bytes, info) = emit(response, limit)?;
         self.socket.send_to(&bytes, self.dst)?;
         Ok(info)
     }
