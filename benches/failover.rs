@@ -146,10 +146,7 @@ async fn flip_latency() {
             .updater
             .set_override(
                 "web-1",
-                down.then_some(Override {
-                    healthy: false,
-                    until: None,
-                }),
+                down.then_some(Override::new(false, None, std::time::SystemTime::now())),
             )
             .await
             .unwrap()

@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::admin::{AdminServer, AdminState};
+use crate::cluster::{Cluster, ClusterError};
 use crate::config::{self, ServerConfig};
 use crate::control::triggers::{self, FileWatch};
 use crate::control::zone_set::{self, ZoneSet};
@@ -47,6 +48,8 @@ pub enum StartError {
     GeoIp(#[from] GeoError),
     #[error("cannot start forwarders: {}", join(.0))]
     Forwarder(Vec<ForwarderError>),
+    #[error("{0}")]
+    Cluster(#[from] ClusterError),
     #[error("cannot install the SIGHUP handler: {0}")]
     Signal(std::io::Error),
     #[error("cannot listen for the admin API on {addr}: {source} (set [admin] listen, or \"off\")")]
@@ -127,6 +130,15 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         Updater::with_metrics(store.clone(), config.clone(), metrics.clone())?;
     let listeners = Arc::new(Listeners::default());
     updater.set_rebind(listeners.clone());
+    let cluster = match &config.cluster {
+        Some(settings) => {
+            let cluster = Cluster::start(settings.clone(), metrics.clone()).await?;
+            let status = cluster.status();
+            updater.set_cluster(cluster);
+            Some(status)
+        }
+        None => None,
+    };
     let needs_restart = updater.needs_restart();
     let forwarder_configs = updater.forwarder_configs();
     let (updater, updater_task) = updater.spawn();
@@ -151,6 +163,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         use_ecs: config.geoip.use_ecs,
         forwarders: forwarder_rows(&forwarders),
         needs_restart,
+        cluster,
     };
     let (admin, dns) = start_admin(config.admin.listen, admin_state.clone(), dns).await?;
     let admin_addr = admin.as_ref().map(AdminServer::local_addr);

@@ -263,10 +263,11 @@ pub fn parse_override(body: &[u8], now: SystemTime) -> Result<Option<Override>, 
             "`for` goes with a status; null clears the override at once",
         )),
         (None, None) => Ok(None),
-        (Some(healthy), duration) => Ok(Some(Override {
+        (Some(healthy), duration) => Ok(Some(Override::new(
             healthy,
-            until: duration.and_then(|d| now.checked_add(d)),
-        })),
+            duration.and_then(|d| now.checked_add(d)),
+            now,
+        ))),
     }
 }
 
@@ -287,17 +288,15 @@ mod tests {
         assert_eq!(parse_override(br#"{"status": null}"#, now), Ok(None));
         assert_eq!(
             parse_override(br#"{"status": "unhealthy", "for": "30m"}"#, now),
-            Ok(Some(Override {
-                healthy: false,
-                until: Some(now + Duration::from_secs(1800))
-            }))
+            Ok(Some(Override::new(
+                false,
+                Some(now + Duration::from_secs(1800)),
+                now
+            )))
         );
         assert_eq!(
             parse_override(br#"{"status": "healthy"}"#, now),
-            Ok(Some(Override {
-                healthy: true,
-                until: None
-            }))
+            Ok(Some(Override::new(true, None, now)))
         );
         for bad in [
             &b"{}"[..],

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::control::FlipRecord;
 use crate::control::{Problem, ReloadError, ReloadOutcome, ZoneRef};
-use crate::health::{CheckDetail, CheckKind, HealthCheckSpec};
+use crate::health::{CheckDetail, CheckKind, HealthCheckSpec, Verdict};
 use crate::table::zone_table::ZoneFileReport;
 
 #[derive(Debug, Serialize)]
@@ -107,6 +107,10 @@ pub struct CheckJson {
     pub last_probe: Option<ProbeJson>,
     #[serde(rename = "override")]
     pub overridden: Option<OverrideJson>,
+    /// This node's own status from its probes.
+    pub local_status: &'static str,
+    /// In a cluster: the verdict `status` follows (null: local probes).
+    pub cluster_verdict: Option<VerdictJson>,
     pub consecutive_successes: u32,
     pub consecutive_failures: u32,
     pub invert: bool,
@@ -188,6 +192,30 @@ pub struct ProbeJson {
 pub struct OverrideJson {
     pub status: &'static str,
     pub until: Option<String>,
+    pub set_at: String,
+    /// The node whose API took it (null without a cluster).
+    pub set_by: Option<String>,
+}
+
+/// A cluster verdict and the observers it was made from.
+#[derive(Debug, Serialize)]
+pub struct VerdictJson {
+    pub status: &'static str,
+    pub healthy_observers: Vec<String>,
+    pub unhealthy_observers: Vec<String>,
+    pub stale_observers: Vec<String>,
+}
+
+impl From<&Verdict> for VerdictJson {
+    fn from(v: &Verdict) -> Self {
+        let names = |list: &[crate::health::NodeName]| list.iter().map(|n| n.to_string()).collect();
+        Self {
+            status: status_text(v.healthy),
+            healthy_observers: names(&v.healthy_observers),
+            unhealthy_observers: names(&v.unhealthy_observers),
+            stale_observers: names(&v.stale_observers),
+        }
+    }
 }
 
 impl From<&CheckDetail> for CheckJson {
@@ -202,10 +230,14 @@ impl From<&CheckDetail> for CheckJson {
                 duration_ms: p.duration.as_secs_f64() * 1000.0,
                 at: time_text(p.at),
             }),
-            overridden: c.overridden.map(|o| OverrideJson {
+            overridden: c.overridden.as_ref().map(|o| OverrideJson {
                 status: status_text(o.healthy),
                 until: o.until.map(time_text),
+                set_at: time_text(o.set_at),
+                set_by: o.set_by.as_deref().map(str::to_string),
             }),
+            local_status: status_text(c.local_healthy),
+            cluster_verdict: c.verdict.as_deref().map(VerdictJson::from),
             consecutive_successes: c.consecutive_successes,
             consecutive_failures: c.consecutive_failures,
             invert: c.invert,

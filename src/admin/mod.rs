@@ -10,6 +10,7 @@
 //! | `GET /api/v1/health-checks` | every check and the recent flips |
 //! | `PUT /api/v1/health-checks/{id}/override` | `{"status": "healthy"\|"unhealthy"\|null, "for": "30m"}` |
 //! | `GET /api/v1/answer?name=N&type=T&client=IP` | the answer a client would get now, and why |
+//! | `GET /api/v1/cluster` | members, observations per check and node, verdicts, overrides, zone drift, gossip counters |
 //!
 //! Invariants: the server only reads the snapshot and sends commands to the
 //! updater (it never writes served state itself); the mutating endpoints
@@ -20,6 +21,7 @@ pub mod api;
 pub mod api_error;
 pub mod auth;
 pub mod bodies;
+pub mod cluster;
 pub mod status_page;
 
 use std::io;
@@ -34,6 +36,7 @@ use axum::routing::{get, post, put};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::cluster::ClusterStatus;
 use crate::control::UpdaterHandle;
 use crate::metrics::Metrics;
 use crate::metrics::render::ForwarderBackendStats;
@@ -56,6 +59,8 @@ pub struct AdminState {
     pub forwarders: ForwarderStatsSource,
     /// Keys of `alwayson.toml` changed since start that wait for a restart.
     pub needs_restart: tokio::sync::watch::Receiver<Vec<String>>,
+    /// The cluster's members and what they publish (None: no `[cluster]`).
+    pub cluster: Option<tokio::sync::watch::Receiver<Arc<ClusterStatus>>>,
 }
 
 impl AdminState {
@@ -147,6 +152,7 @@ pub fn router(state: AdminState) -> Router {
             put(api::set_override),
         )
         .route("/api/v1/answer", get(api::answer))
+        .route("/api/v1/cluster", get(cluster::cluster))
         .fallback(api_error::not_found)
         .method_not_allowed_fallback(api_error::method_not_allowed)
         .with_state(state)

@@ -25,13 +25,20 @@ pub async fn page(State(state): State<AdminState>) -> Html<String> {
     let health = state.updater.health().await.unwrap_or_default();
     let forwarders = (state.forwarders)();
     let needs_restart = state.needs_restart.borrow().clone();
-    Html(render(
+    let cluster = state.cluster.as_ref().map(|c| c.borrow().clone());
+    let mut page = render(
         &snapshot.zones.files,
         &health,
         &forwarders,
         snapshot.version,
         &needs_restart,
-    ))
+    );
+    if let Some(at) = page.rfind("</body>") {
+        let mut section = String::new();
+        super::cluster::section(&mut section, cluster.as_deref());
+        page.insert_str(at, &section);
+    }
+    Html(page)
 }
 
 /// The whole page.
@@ -127,11 +134,15 @@ fn checks_section(w: &mut String, health: &HealthReport) {
                 p.detail
             )
         });
-        let overridden = c.overridden.map_or("-".to_string(), |o| {
+        let overridden = c.overridden.as_ref().map_or("-".to_string(), |o| {
             let until = o.until.map_or("until cleared".to_string(), |u| {
                 format!("until {}", time_text(u))
             });
-            format!("held {} {until}", status_text(o.healthy))
+            let by = o
+                .set_by
+                .as_ref()
+                .map_or(String::new(), |n| format!(" (set on {n})"));
+            format!("held {} {until}{by}", status_text(o.healthy))
         });
         let _ = writeln!(
             w,
@@ -235,6 +246,8 @@ mod tests {
                 since: SystemTime::UNIX_EPOCH,
                 last_probe: None,
                 overridden: None,
+                local_healthy: false,
+                verdict: None,
                 consecutive_successes: 0,
                 consecutive_failures: 3,
                 invert: false,

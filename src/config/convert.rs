@@ -49,6 +49,9 @@ pub fn convert(src: &Source) -> Result<ServerConfig, Vec<Diagnostic>> {
     if let Some(process) = &raw.process {
         config.process.run_as = cx.process(process.get_ref());
     }
+    if let Some(cluster) = &raw.cluster {
+        config.cluster = super::cluster::cluster(cluster, src, &cx.base, &mut cx.diags);
+    }
     config.forwarders = crate::forwarder::config::convert_all(&raw.forwarder, src, &mut cx.diags);
     config.health_checks = cx.health_checks(&raw);
     if cx.diags.is_empty() {

@@ -2,6 +2,7 @@
 //! converted into a model that holds only valid values. Every key is
 //! optional; relative paths are relative to the config file's folder.
 
+mod cluster;
 mod convert;
 mod guard;
 pub mod raw;
@@ -10,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::cluster::ClusterConfig;
 use crate::diag::{Diagnostics, Source};
 use crate::dns::cookie::CookieSettings;
 use crate::dns::rrl::RrlSettings;
@@ -39,6 +41,8 @@ pub struct ServerConfig {
     pub reload: ReloadConfig,
     /// `[process]`: who `serve` runs as after binding its sockets.
     pub process: ProcessConfig,
+    /// `[cluster]` (None: this instance is alone).
+    pub cluster: Option<ClusterConfig>,
     /// `[[forwarder]]` sections.
     pub forwarders: Vec<ForwarderConfig>,
     pub health_checks: Vec<(HealthCheckSpec, Position)>,
@@ -122,6 +126,7 @@ impl Default for ServerConfig {
                 debounce: Duration::from_millis(100),
             },
             process: ProcessConfig::default(),
+            cluster: None,
             forwarders: Vec::new(),
             health_checks: Vec::new(),
             overrides: Overrides::default(),

@@ -17,6 +17,8 @@ pub struct RawServerConfig {
     pub admin: Option<Spanned<RawAdmin>>,
     pub reload: Option<Spanned<RawReload>>,
     pub process: Option<Spanned<RawProcess>>,
+    /// `[cluster]`: gossip with other instances, on when present.
+    pub cluster: Option<Spanned<RawCluster>>,
     #[serde(default)]
     pub forwarder: Vec<Spanned<crate::forwarder::config::RawForwarder>>,
     #[serde(default)]
@@ -102,4 +104,17 @@ pub struct RawProcess {
     pub user: Option<Spanned<String>>,
     /// Its group; default: the user's primary group.
     pub group: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    pub node: Option<Spanned<String>>,
+    pub listen: Option<Spanned<String>>,
+    pub advertise: Option<Spanned<String>>,
+    pub seeds: Option<Vec<Spanned<String>>>,
+    pub key: Option<Spanned<String>>,
+    pub key_file: Option<Spanned<String>>,
+    pub healthy_fraction: Option<Spanned<f64>>,
+    pub gossip_interval: Option<Spanned<String>>,
 }

@@ -10,11 +10,13 @@
 //! Invariant: only [`updater::Updater`] calls `SnapshotStore::publish`;
 //! everything else sends it a command and waits for the reply.
 
+mod cluster_sync;
 mod geo_source;
 pub mod handle;
 pub mod listen;
 mod memory;
 pub mod outcome;
+mod overrides;
 pub mod state;
 pub mod triggers;
 pub mod updater;

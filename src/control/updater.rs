@@ -10,17 +10,24 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::{mpsc, watch};
 
+use crate::cluster::Cluster;
+use crate::cluster::keys::from_unix_ms;
 use crate::config::ServerConfig;
+use crate::control::cluster_sync::ClusterSync;
 use crate::control::geo_source::GeoSource;
 use crate::control::handle::{Command, FlipRecord, HealthReport, UpdaterHandle};
 use crate::control::listen::{Rebind, StartupKeys};
 use crate::control::memory::release_freed_memory;
 use crate::control::outcome::{ReloadError, ReloadOutcome};
+use crate::control::overrides::OverrideLog;
 use crate::control::state::Keeper;
 use crate::control::zone_set::ZoneSet;
 use crate::forwarder::config::ForwarderConfig;
 use crate::geo::GeoError;
-use crate::health::{Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Prober};
+use crate::health::{
+    CheckId, Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Override, OverrideEvent,
+    Prober, UnknownCheck,
+};
 use crate::metrics::Metrics;
 use crate::table::routing;
 use crate::table::{Snapshot, SnapshotStore, ZoneTable};
@@ -44,6 +51,10 @@ pub struct Updater {
     metrics: Arc<Metrics>,
     /// Overrides and serials kept across restarts.
     state: Keeper,
+    /// The latest hold or release of every check.
+    overrides: OverrideLog,
+    /// `[cluster]`: the gossip with the other nodes (None: alone).
+    cluster: Option<ClusterSync>,
     startup: StartupKeys,
 }
 
@@ -85,6 +96,8 @@ impl Updater {
             forwarders,
             metrics,
             state,
+            overrides: OverrideLog::default(),
+            cluster: None,
             startup: StartupKeys::default(),
         };
         let outcome = updater.reload();
@@ -94,6 +107,18 @@ impl Updater {
     /// The `[[forwarder]]` sections, updated by every reload that changes them.
     pub fn forwarder_configs(&self) -> watch::Receiver<Vec<ForwarderConfig>> {
         self.forwarders.subscribe()
+    }
+
+    /// Joins `cluster`: from now on verdicts, overrides and serials are
+    /// shared with its members, and this node's are published to them.
+    pub fn set_cluster(&mut self, cluster: Cluster) {
+        let mut sync = ClusterSync::new(cluster);
+        for (id, event) in self.overrides.events() {
+            sync.publish_override(id, event);
+        }
+        sync.publish_checks(&self.book, &self.book.probed());
+        sync.publish_zones(self.zones.published());
+        self.cluster = Some(sync);
     }
 
     /// Reloads move the DNS and admin listeners through `rebind`.
@@ -114,11 +139,18 @@ impl Updater {
     }
 
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        let interval = self
+            .cluster
+            .as_ref()
+            .map_or(Duration::from_secs(3600), ClusterSync::gossip_interval);
+        // Verdicts also change as observations age.
+        let mut verdict_tick = tokio::time::interval(interval);
         loop {
             let expiry = self.book.next_override_expiry().map(|at| {
                 at.duration_since(SystemTime::now())
                     .unwrap_or(Duration::ZERO)
             });
+            let in_cluster = self.cluster.is_some();
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(command) => self.handle(command),
@@ -126,16 +158,99 @@ impl Updater {
                 },
                 Some(observation) = self.observations.recv() => {
                     self.metrics.record_probe(&observation.id, observation.success, observation.duration);
-                    let flips = self.book.observe(observation);
+                    let id = observation.id.clone();
+                    let mut flips = self.book.observe(observation);
+                    if let Some(sync) = &mut self.cluster {
+                        sync.observed(&self.book, &id);
+                        flips.extend(self.decide_verdicts());
+                    }
                     self.apply_flips(flips);
                 }
                 _ = tokio::time::sleep(expiry.unwrap_or(Duration::from_secs(3600))), if expiry.is_some() => {
                     let flips = self.book.expire_overrides(SystemTime::now());
                     self.apply_flips(flips);
-                    self.state.save_overrides(self.book.overrides());
+                    self.save_overrides();
+                }
+                () = async {
+                    match &mut self.cluster {
+                        Some(sync) => sync.changed().await,
+                        None => std::future::pending().await,
+                    }
+                }, if in_cluster => self.follow_cluster(),
+                _ = verdict_tick.tick(), if in_cluster => {
+                    let flips = self.decide_verdicts();
+                    self.apply_flips(flips);
                 }
             }
         }
+    }
+
+    /// The cluster's verdicts into the book; the flips they cause.
+    fn decide_verdicts(&mut self) -> Vec<Flip> {
+        let Some(sync) = &self.cluster else {
+            return Vec::new();
+        };
+        let now = SystemTime::now();
+        let verdicts = sync.verdicts(&self.book, &self.book.probed(), now);
+        let rows = verdicts
+            .iter()
+            .map(|(id, v)| (id.to_string(), v.healthy))
+            .collect();
+        self.metrics.cluster.set_verdicts(rows);
+        self.book.set_verdicts(verdicts, now)
+    }
+
+    /// What the members published changed: verdicts, the newest override
+    /// events (copied into this node's state, so they outlive the node
+    /// that took them) and the highest serial of each zone's content.
+    fn follow_cluster(&mut self) {
+        let Some(sync) = &self.cluster else { return };
+        let inputs = sync.inputs();
+        let now = SystemTime::now();
+        let mut flips = self.decide_verdicts();
+        let mut overrides_changed = false;
+        for (check, event) in &inputs.overrides {
+            let id = CheckId::from(check.as_str());
+            match self
+                .overrides
+                .apply(&mut self.book, &id, event.clone(), now)
+            {
+                Ok(Some(more)) => {
+                    log_override(&id, event, "override from the cluster");
+                    flips.extend(more);
+                    overrides_changed = true;
+                    if let Some(sync) = &self.cluster {
+                        sync.publish_override(&id, event);
+                    }
+                }
+                Ok(None) => {}
+                // A check this node does not have: its config differs.
+                Err(_) => {}
+            }
+        }
+        if overrides_changed {
+            self.save_overrides();
+        }
+        self.apply_flips(flips);
+        let mut adopted = false;
+        for (origin, hash, serial) in self.zones.derived() {
+            if let Some(highest) = inputs.highest_serial(&origin, hash)
+                && highest > serial
+                && self.zones.adopt_serial(&origin, hash, highest)
+            {
+                tracing::info!(target: "alwayson::cluster", zone = %origin, from = serial, to = highest, "serial adopted from the cluster");
+                adopted = true;
+            }
+        }
+        if adopted {
+            self.state.save_serials(self.zones.serials());
+            self.republish_zones();
+        }
+    }
+
+    fn save_overrides(&mut self) {
+        let events = self.overrides.to_save(&self.book, SystemTime::now());
+        self.state.save_overrides(events);
     }
 
     fn handle(&mut self, command: Command) {
@@ -147,23 +262,8 @@ impl Updater {
                 }
             }
             Command::Override { id, value, reply } => {
-                let result = self.book.set_override(&id, value, SystemTime::now());
-                match &result {
-                    Ok(_) => tracing::info!(
-                        target: "alwayson::health",
-                        check = %id,
-                        status = value.map_or("cleared", |v| if v.healthy { "healthy" } else { "unhealthy" }),
-                        until = %value
-                            .and_then(|v| v.until)
-                            .map_or("none".to_string(), |t| humantime::format_rfc3339_millis(t).to_string()),
-                        "override"
-                    ),
-                    Err(e) => tracing::warn!(target: "alwayson::health", "override refused: {e}"),
-                }
-                let outcome = result.map(|flips| self.apply_flips(flips));
-                // Saved before the reply: a PUT that returned survives a restart.
-                self.state.save_overrides(self.book.overrides());
-                let _ = reply.send(outcome);
+                let result = self.set_override(id, value);
+                let _ = reply.send(result);
             }
             Command::Health { reply } => {
                 let _ = reply.send(HealthReport {
@@ -172,6 +272,37 @@ impl Updater {
                 });
             }
         }
+    }
+
+    /// An operator's hold or release, from this node's API: applied, saved
+    /// (before the reply, so a PUT that returned survives a restart) and
+    /// published to the cluster.
+    fn set_override(&mut self, id: String, value: Option<Override>) -> Result<(), UnknownCheck> {
+        let id = CheckId::from(id);
+        // Whole milliseconds, as the gossip carries them.
+        let now = from_unix_ms(crate::cluster::keys::unix_ms(SystemTime::now()));
+        let value = value.map(|v| Override {
+            until: v
+                .until
+                .map(|u| from_unix_ms(crate::cluster::keys::unix_ms(u))),
+            ..v
+        });
+        let by = self.cluster.as_ref().map(ClusterSync::node);
+        let event = OverrideEvent::new(value, now, by);
+        let result = self
+            .overrides
+            .apply(&mut self.book, &id, event.clone(), now);
+        match &result {
+            Ok(_) => log_override(&id, &event, "override"),
+            Err(e) => tracing::warn!(target: "alwayson::health", "override refused: {e}"),
+        }
+        let flips = result?.unwrap_or_default();
+        self.apply_flips(flips);
+        self.save_overrides();
+        if let Some(sync) = &self.cluster {
+            sync.publish_override(&id, &event);
+        }
+        Ok(())
     }
 
     /// Logs the flips and publishes the new health view over the same zones.
@@ -230,16 +361,28 @@ impl Updater {
         self.metrics.record_reload(!outcome.errors.is_empty());
         let now = SystemTime::now();
         let mut flips = self.book.apply_specs(&specs, now);
-        flips.extend(self.state.restore_overrides(&mut self.book, now));
-        self.state.save_overrides(self.book.overrides());
+        flips.extend(self.restore_overrides(now));
+        self.save_overrides();
         self.state.save_serials(self.zones.serials());
         self.prober.apply(&specs);
+        if let Some(sync) = &mut self.cluster {
+            sync.publish_checks(&self.book, &self.book.probed());
+            sync.publish_zones(self.zones.published());
+            flips.extend(self.decide_verdicts());
+        }
         self.publish_forwarder_configs();
         self.note_flips(&flips);
         self.health = Arc::new(self.book.view());
         self.metrics
             .retain_checks(|id| self.book.status(id).is_some());
 
+        self.republish_zones();
+        release_freed_memory();
+        outcome
+    }
+
+    /// Compiles the loaded zones and publishes them with the health view.
+    fn republish_zones(&mut self) {
         let (mut compiled, reports) = self.zones.compile();
         // Ids (and their counters) exist before the snapshot that uses them.
         let ids = self
@@ -248,9 +391,38 @@ impl Updater {
         for (zone, id) in compiled.iter_mut().zip(ids) {
             zone.id = id;
         }
+        if let Some(sync) = &self.cluster {
+            sync.publish_zones(self.zones.published());
+        }
         self.publish(Arc::new(ZoneTable::new(compiled, reports)));
-        release_freed_memory();
-        outcome
+    }
+
+    /// Holds the overrides saved by the last run, once, at the first
+    /// reload. An expired one or one of a check that is gone is logged
+    /// and dropped.
+    fn restore_overrides(&mut self, now: SystemTime) -> Vec<Flip> {
+        let mut flips = Vec::new();
+        for (id, event) in self.state.take_restored() {
+            let expired = event
+                .hold
+                .as_ref()
+                .is_some_and(|h| h.until.is_some_and(|t| t <= now));
+            match self
+                .overrides
+                .apply(&mut self.book, &id, event.clone(), now)
+            {
+                Ok(Some(more)) if event.hold.is_some() && !expired => {
+                    log_override(&id, &event, "override restored");
+                    flips.extend(more);
+                }
+                Ok(_) if expired => {
+                    log_override(&id, &event, "override expired while stopped");
+                }
+                Ok(more) => flips.extend(more.unwrap_or_default()),
+                Err(e) => tracing::warn!(target: "alwayson::health", "saved override dropped: {e}"),
+            }
+        }
+        flips
     }
 
     /// The parts of `alwayson.toml` a reload applies (listen addresses
@@ -336,4 +508,22 @@ impl Updater {
             version: 0,
         });
     }
+}
+
+/// One log line for an override event.
+fn log_override(id: &CheckId, event: &OverrideEvent, message: &str) {
+    let status =
+        event.hold.as_ref().map_or(
+            "cleared",
+            |h| if h.healthy { "healthy" } else { "unhealthy" },
+        );
+    let until = event
+        .hold
+        .as_ref()
+        .and_then(|h| h.until)
+        .map_or("none".to_string(), |t| {
+            humantime::format_rfc3339_millis(t).to_string()
+        });
+    let by = event.by.as_deref().unwrap_or("this node");
+    tracing::info!(target: "alwayson::health", check = %id, status, until = %until, set_by = by, "{message}");
 }

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::health::verdict::Verdict;
+
 /// A health check id; ids are global across all zones and the server config.
 pub type CheckId = Arc<str>;
 
@@ -22,6 +24,8 @@ pub struct CheckStatus {
 #[derive(Clone, Debug, Default)]
 pub struct HealthView {
     checks: HashMap<CheckId, CheckStatus>,
+    /// The cluster verdicts behind some statuses (for explain).
+    verdicts: HashMap<CheckId, Arc<Verdict>>,
 }
 
 impl HealthView {
@@ -53,5 +57,16 @@ impl HealthView {
 
     pub fn remove(&mut self, id: &str) {
         self.checks.remove(id);
+        self.verdicts.remove(id);
+    }
+
+    /// The cluster verdict a check's status came from, if any.
+    pub fn verdict(&self, id: &str) -> Option<&Arc<Verdict>> {
+        self.verdicts.get(id)
+    }
+
+    /// Records the cluster verdict behind a check's status.
+    pub fn set_verdict(&mut self, id: CheckId, verdict: Arc<Verdict>) {
+        self.verdicts.insert(id, verdict);
     }
 }

@@ -12,6 +12,7 @@
 //! query path, and all formatting happens in [`render`] on scrape.
 
 pub mod abuse;
+pub mod cluster;
 mod histogram;
 mod labels;
 pub mod render;
@@ -55,6 +56,8 @@ pub struct Metrics {
     truncated: [AtomicU64; TRANSPORTS],
     /// Rate-limited responses and cookies (the UDP query path).
     pub abuse: abuse::AbuseCounters,
+    /// Gossip traffic and the cluster's state (written by the cluster task).
+    pub cluster: cluster::ClusterCounters,
     reloads: AtomicU64,
     reload_errors: AtomicU64,
     /// Written by the updater only; read on scrape.
@@ -94,6 +97,7 @@ impl Default for Metrics {
             latency: Histogram::new(QUERY_LATENCY_BOUNDS),
             truncated: Default::default(),
             abuse: abuse::AbuseCounters::default(),
+            cluster: cluster::ClusterCounters::default(),
             reloads: AtomicU64::new(0),
             reload_errors: AtomicU64::new(0),
             checks: Mutex::default(),

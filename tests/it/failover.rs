@@ -162,12 +162,9 @@ async fn an_override_flips_the_answer_at_once_and_clearing_it_restores() {
     let updater = server.server.updater.clone();
 
     let start = Instant::now();
-    let held = Override {
-        healthy: false,
-        until: None,
-    };
+    let held = Override::new(false, None, std::time::SystemTime::now());
     updater
-        .set_override("web-1", Some(held))
+        .set_override("web-1", Some(held.clone()))
         .await
         .unwrap()
         .unwrap();
@@ -182,7 +179,12 @@ async fn an_override_flips_the_answer_at_once_and_clearing_it_restores() {
     let report = updater.health().await.unwrap();
     let web1 = report.checks.iter().find(|c| &*c.id == "web-1").unwrap();
     assert!(!web1.healthy);
-    assert_eq!(web1.overridden, Some(held));
+    assert_eq!(
+        web1.overridden
+            .as_ref()
+            .map(|o| (o.healthy, o.until, o.set_by.clone())),
+        Some((held.healthy, held.until, None))
+    );
     assert!(
         report
             .recent_flips
@@ -237,12 +239,13 @@ values = ["198.51.100.10"]
     let text = format!("{}{}{checks}", records("short", 20), records("long", 900));
     let server = TestServer::start(&[zone("example.com.", None, &text)]).await;
     let updater = server.server.updater.clone();
-    let down = Override {
-        healthy: false,
-        until: None,
-    };
+    let down = Override::new(false, None, std::time::SystemTime::now());
     for id in ["down-1", "down-2"] {
-        updater.set_override(id, Some(down)).await.unwrap().unwrap();
+        updater
+            .set_override(id, Some(down.clone()))
+            .await
+            .unwrap()
+            .unwrap();
     }
     // (name, negative TTL): the set's 20 s; the zone's 300 s below a 900 s set.
     for (name, ttl) in [("short.example.com.", 20), ("long.example.com.", 300)] {

@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["zone"],
     &["table", "import"],
     &["metrics"],
-    &["dns", "forwarder"],
+    &["dns", "forwarder", "cluster"],
     &["config"],
     &["control"],
     &["admin"],

@@ -3,18 +3,16 @@
 //! wrote, so an ordinary reload or probe writes nothing. A failed write is
 //! logged and retried at the next change; the server keeps serving.
 
-use std::time::SystemTime;
-
 use super::{Serials, StateDir};
-use crate::health::{CheckId, Flip, HealthBook, Override};
+use crate::health::{CheckId, OverrideEvent};
 
 /// The state folder (None: `state_dir = "off"`) and what was last written.
 #[derive(Debug, Default)]
 pub struct Keeper {
     dir: Option<StateDir>,
     /// Read at start, applied by the first reload.
-    restored: Vec<(CheckId, Override)>,
-    overrides: Vec<(CheckId, Override)>,
+    restored: Vec<(CheckId, OverrideEvent)>,
+    overrides: Vec<(CheckId, OverrideEvent)>,
     serials: Serials,
 }
 
@@ -39,33 +37,13 @@ impl Keeper {
         self.serials.clone()
     }
 
-    /// Holds the restored overrides of checks that still exist; once, at the
-    /// first reload. An expired one or one of a check that is gone is logged
-    /// and dropped.
-    pub fn restore_overrides(&mut self, book: &mut HealthBook, now: SystemTime) -> Vec<Flip> {
-        let mut flips = Vec::new();
-        for (id, held) in std::mem::take(&mut self.restored) {
-            let status = if held.healthy { "healthy" } else { "unhealthy" };
-            let until = held.until.map_or("none".to_string(), |t| {
-                humantime::format_rfc3339_millis(t).to_string()
-            });
-            if held.until.is_some_and(|t| t <= now) {
-                tracing::info!(target: "alwayson::health", check = %id, status, until, "override expired while stopped");
-                continue;
-            }
-            match book.set_override(&id, Some(held), now) {
-                Ok(more) => {
-                    tracing::info!(target: "alwayson::health", check = %id, status, until, "override restored");
-                    flips.extend(more);
-                }
-                Err(e) => tracing::warn!(target: "alwayson::health", "saved override dropped: {e}"),
-            }
-        }
-        flips
+    /// The override events of the last run; once, for the first reload.
+    pub fn take_restored(&mut self) -> Vec<(CheckId, OverrideEvent)> {
+        std::mem::take(&mut self.restored)
     }
 
-    /// Writes the overrides when they changed since the last write.
-    pub fn save_overrides(&mut self, current: Vec<(CheckId, Override)>) {
+    /// Writes the override events when they changed since the last write.
+    pub fn save_overrides(&mut self, current: Vec<(CheckId, OverrideEvent)>) {
         let Some(dir) = &self.dir else { return };
         if current == self.overrides {
             return;

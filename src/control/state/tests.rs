@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use hickory_proto::rr::Name;
 
 use super::*;
-use crate::health::{CheckId, Override};
+use crate::health::{CheckId, Override, OverrideEvent};
 
 #[test]
 fn overrides_round_trip_to_the_nanosecond() {
@@ -14,20 +14,19 @@ fn overrides_round_trip_to_the_nanosecond() {
     let state = StateDir::new(&dir.path().join("state"));
     assert_eq!(state.load_overrides(), [], "no file yet");
     let until = SystemTime::UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789);
+    let at = SystemTime::UNIX_EPOCH + Duration::new(1_699_999_000, 5);
     let held = vec![
         (
             CheckId::from("web-1"),
-            Override {
-                healthy: false,
-                until: Some(until),
-            },
+            OverrideEvent::new(Some(Override::new(false, Some(until), at)), at, None),
         ),
         (
             CheckId::from("web-2"),
-            Override {
-                healthy: true,
-                until: None,
-            },
+            OverrideEvent::new(Some(Override::new(true, None, at)), at, Some("ns2".into())),
+        ),
+        (
+            CheckId::from("web-3"),
+            OverrideEvent::new(None, at, Some("ns3".into())),
         ),
     ];
     state.save_overrides(&held).unwrap();
@@ -37,6 +36,16 @@ fn overrides_round_trip_to_the_nanosecond() {
         text.contains("\"until\": \"2023-11-14T22:13:20.123456789Z\""),
         "{text}"
     );
+    assert!(text.contains("\"cleared\""), "releases are kept: {text}");
+    // A file of an earlier version (no set_at, no cleared) still loads.
+    std::fs::write(
+        state.path(overrides::FILE),
+        r#"{"version": 1, "overrides": {"a": {"status": "healthy", "until": null}}}"#,
+    )
+    .unwrap();
+    let old = state.load_overrides();
+    assert_eq!(old.len(), 1);
+    assert_eq!(old[0].1.hold.as_ref().map(|h| h.healthy), Some(true));
     let names: Vec<_> = std::fs::read_dir(dir.path().join("state"))
         .unwrap()
         .map(|e| e.unwrap().file_name())

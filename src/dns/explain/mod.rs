@@ -82,6 +82,9 @@ pub struct SetReport {
     pub rule: String,
     pub health_check: Option<String>,
     pub healthy: bool,
+    /// In a cluster: the observers behind the check's verdict
+    /// ("2/3 observers healthy (ns1, ns2); unhealthy: ns3").
+    pub observers: Option<String>,
     /// In the pool a random policy draws from.
     pub candidate: bool,
     /// Weighted: the chance of being drawn, 0..=1.
@@ -323,6 +326,11 @@ impl Walker<'_, '_> {
                 .map_or(String::new(), ToString::to_string),
             health_check: set.health_check.as_deref().map(str::to_string),
             healthy: state.is_healthy(i),
+            observers: set
+                .health_check
+                .as_deref()
+                .and_then(|id| self.snapshot.health.verdict(id))
+                .map(|v| v.summary()),
             candidate: state.candidates.contains(&i),
             chance: policy::chance(rules, state, i),
             chosen,

@@ -6,24 +6,32 @@
 //! status changed (one [`Flip`] each, calculated parents included); probe
 //! results of an outdated spec are ignored (their generation is the old
 //! spec's fingerprint). Effective status = override, else `disabled` →
-//! healthy, else (hysteresis status, or for a calculated check "at least
-//! `healthy_when` children effectively healthy") XOR `invert`.
+//! healthy, else the cluster verdict when one is set (a probed check in a
+//! cluster), else (hysteresis status, or for a calculated check "at least
+//! `healthy_when` children effectively healthy") XOR `invert`. A verdict is
+//! made from observations that already carry each observer's `invert`.
 
 mod records;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::health::hysteresis::Hysteresis;
 use crate::health::spec::{CheckKind, HealthCheckSpec};
+use crate::health::verdict::Verdict;
 use crate::health::{CheckId, CheckStatus, HealthView};
 
-pub use records::{CheckDetail, Flip, Observation, Override, ProbeRecord, UnknownCheck};
+pub use records::{
+    CheckDetail, Flip, Observation, Override, OverrideEvent, ProbeRecord, UnknownCheck,
+};
 
 /// The state of every check; see the module doc for the rules.
 #[derive(Debug, Default)]
 pub struct HealthBook {
     checks: BTreeMap<CheckId, Entry>,
+    /// The cluster's verdicts of probed checks (empty without a cluster).
+    verdicts: HashMap<CheckId, Arc<Verdict>>,
 }
 
 #[derive(Debug)]
@@ -52,6 +60,7 @@ impl HealthBook {
             wanted.entry(&*spec.id).or_insert(spec);
         }
         self.checks.retain(|id, _| wanted.contains_key(&**id));
+        self.verdicts.retain(|id, _| wanted.contains_key(&**id));
         let mut fresh = HashSet::new();
         let mut reasons = HashMap::new();
         for spec in wanted.into_values() {
@@ -145,7 +154,7 @@ impl HealthBook {
             .get_mut(id)
             .ok_or_else(|| UnknownCheck(id.to_string()))?;
         let ov = ov.filter(|o| o.until.is_none_or(|until| until > now));
-        let reason = match ov {
+        let reason = match &ov {
             Some(o) if o.healthy => "override: healthy",
             Some(_) => "override: unhealthy",
             None => "override cleared",
@@ -161,6 +170,7 @@ impl HealthBook {
         for (id, entry) in &mut self.checks {
             if entry
                 .overridden
+                .as_ref()
                 .is_some_and(|o| o.until.is_some_and(|until| until <= now))
             {
                 entry.overridden = None;
@@ -177,7 +187,7 @@ impl HealthBook {
     pub fn next_override_expiry(&self) -> Option<SystemTime> {
         self.checks
             .values()
-            .filter_map(|e| e.overridden.and_then(|o| o.until))
+            .filter_map(|e| e.overridden.as_ref().and_then(|o| o.until))
             .min()
     }
 
@@ -185,7 +195,7 @@ impl HealthBook {
     pub fn overrides(&self) -> Vec<(CheckId, Override)> {
         self.checks
             .iter()
-            .filter_map(|(id, e)| e.overridden.map(|o| (id.clone(), o)))
+            .filter_map(|(id, e)| e.overridden.clone().map(|o| (id.clone(), o)))
             .collect()
     }
 
@@ -200,7 +210,50 @@ impl HealthBook {
         for (id, entry) in &self.checks {
             view.set(id.clone(), entry.status());
         }
+        for (id, verdict) in &self.verdicts {
+            view.set_verdict(id.clone(), verdict.clone());
+        }
         view
+    }
+
+    /// Makes the cluster's verdicts stand in for the local status of the
+    /// probed checks they name (an empty map: every check follows its own
+    /// probes again). Returns the flips this causes.
+    pub fn set_verdicts(
+        &mut self,
+        verdicts: HashMap<CheckId, Arc<Verdict>>,
+        now: SystemTime,
+    ) -> Vec<Flip> {
+        let mut verdicts = verdicts;
+        verdicts.retain(|id, _| self.checks.get(id).is_some_and(|e| e.spec.is_probed()));
+        let reasons = verdicts
+            .iter()
+            .map(|(id, v)| (id.clone(), format!("cluster verdict: {}", v.summary())))
+            .collect();
+        self.verdicts = verdicts;
+        self.settle(now, &reasons, &HashSet::new())
+    }
+
+    /// This node's own status of a probed check (hysteresis and `invert`
+    /// applied) and its last probe; None before the first probe.
+    pub fn local_observation(&self, id: &str) -> Option<(bool, &ProbeRecord)> {
+        let entry = self.checks.get(id).filter(|e| e.spec.is_probed())?;
+        let probe = entry.last_probe.as_ref()?;
+        Some((entry.local_healthy(), probe))
+    }
+
+    /// The ids of the checks that are probed (not calculated, not disabled).
+    pub fn probed(&self) -> Vec<CheckId> {
+        self.checks
+            .iter()
+            .filter(|(_, e)| e.spec.is_probed())
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// The spec of a check.
+    pub fn spec(&self, id: &str) -> Option<&HealthCheckSpec> {
+        self.checks.get(id).map(|e| &e.spec)
     }
 
     /// Every check's state for the admin API, sorted by id.
@@ -213,7 +266,9 @@ impl HealthBook {
                 healthy: e.healthy,
                 since: e.since,
                 last_probe: e.last_probe.clone(),
-                overridden: e.overridden,
+                overridden: e.overridden.clone(),
+                local_healthy: e.local_healthy(),
+                verdict: self.verdicts.get(id).cloned(),
                 consecutive_successes: e.hysteresis.consecutive_successes(),
                 consecutive_failures: e.hysteresis.consecutive_failures(),
                 invert: e.spec.invert,
@@ -300,7 +355,10 @@ impl HealthBook {
                 let own = match e.spec.kind {
                     // Start from the last status; passes below settle it.
                     CheckKind::Calculated { .. } => e.healthy,
-                    _ => e.hysteresis.is_healthy() ^ e.spec.invert,
+                    _ => self
+                        .verdicts
+                        .get(id)
+                        .map_or_else(|| e.local_healthy(), |v| v.healthy),
                 };
                 (id.clone(), (e.held().unwrap_or(own), None))
             })
@@ -344,11 +402,16 @@ impl HealthBook {
 impl Entry {
     /// The status set by an override or `disabled`, if any.
     fn held(&self) -> Option<bool> {
-        match (self.overridden, self.spec.disabled) {
+        match (&self.overridden, self.spec.disabled) {
             (Some(o), _) => Some(o.healthy),
             (None, true) => Some(true),
             (None, false) => None,
         }
+    }
+
+    /// The status from this node's probes alone.
+    fn local_healthy(&self) -> bool {
+        self.hysteresis.is_healthy() ^ self.spec.invert
     }
 
     fn status(&self) -> CheckStatus {

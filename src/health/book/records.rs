@@ -3,8 +3,11 @@
 
 use std::time::{Duration, SystemTime};
 
+use std::sync::Arc;
+
 use crate::health::CheckId;
 use crate::health::spec::HealthCheckSpec;
+use crate::health::verdict::{NodeName, Verdict};
 
 /// One probe result, as the prober sends it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,10 +32,54 @@ pub struct Flip {
 }
 
 /// A status held by an operator (maintenance), optionally until a time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Override {
     pub healthy: bool,
     pub until: Option<SystemTime>,
+    /// When the operator set it (the newest setting wins across a cluster).
+    pub set_at: SystemTime,
+    /// The node whose API took it (None: this node, without a cluster).
+    pub set_by: Option<NodeName>,
+}
+
+impl Override {
+    /// A hold set now on this node.
+    pub fn new(healthy: bool, until: Option<SystemTime>, now: SystemTime) -> Self {
+        Self {
+            healthy,
+            until,
+            set_at: now,
+            set_by: None,
+        }
+    }
+}
+
+/// The latest operator action on one check: a hold (`hold`, whose
+/// `set_at` is `at`) or its release (`None`), when and on which node.
+/// Across a cluster the newest event wins (by `at`, then node name), so
+/// every node ends with the same one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverrideEvent {
+    pub hold: Option<Override>,
+    pub at: SystemTime,
+    pub by: Option<NodeName>,
+}
+
+impl OverrideEvent {
+    /// `hold` (or a release) set at `at` by `by`.
+    pub fn new(hold: Option<Override>, at: SystemTime, by: Option<NodeName>) -> Self {
+        let hold = hold.map(|h| Override {
+            set_at: at,
+            set_by: by.clone(),
+            ..h
+        });
+        Self { hold, at, by }
+    }
+
+    /// Whether this event wins over `other`.
+    pub fn is_newer_than(&self, other: &Self) -> bool {
+        (self.at, &self.by) > (other.at, &other.by)
+    }
 }
 
 /// The last probe of a check.
@@ -54,6 +101,11 @@ pub struct CheckDetail {
     pub since: SystemTime,
     pub last_probe: Option<ProbeRecord>,
     pub overridden: Option<Override>,
+    /// This node's own status from its probes (hysteresis and `invert`
+    /// applied), before the cluster verdict and overrides.
+    pub local_healthy: bool,
+    /// The cluster's verdict, when a cluster decides this check.
+    pub verdict: Option<Arc<Verdict>>,
     pub consecutive_successes: u32,
     pub consecutive_failures: u32,
     pub invert: bool,

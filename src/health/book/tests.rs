@@ -270,12 +270,9 @@ fn overrides_hold_and_release_the_status() {
     let a = tcp("a", 1, 1);
     let mut book = HealthBook::new();
     book.apply_specs(&[a.clone(), calc("c", &["a"], 1)], t(0));
-    let down = Override {
-        healthy: false,
-        until: None,
-    };
+    let down = Override::new(false, None, t(1));
     assert_eq!(
-        book.set_override("a", Some(down), t(1)),
+        book.set_override("a", Some(down.clone()), t(1)),
         Ok(vec![
             flip("a", false, "override: unhealthy"),
             flip("c", false, "calculated: 0/1 children healthy"),
@@ -305,10 +302,7 @@ fn overrides_expire() {
     let a = tcp("a", 1, 1);
     let mut book = HealthBook::new();
     book.apply_specs(std::slice::from_ref(&a), t(0));
-    let up_until = |s| Override {
-        healthy: false,
-        until: Some(t(s)),
-    };
+    let up_until = |s| Override::new(false, Some(t(s)), t(0));
     assert_eq!(
         book.set_override("a", Some(up_until(0)), t(0)),
         Ok(vec![]),
@@ -331,10 +325,7 @@ fn overrides_survive_spec_changes() {
     let a = tcp("a", 1, 1);
     let mut book = HealthBook::new();
     book.apply_specs(std::slice::from_ref(&a), t(0));
-    let hold = Override {
-        healthy: false,
-        until: None,
-    };
+    let hold = Override::new(false, None, t(1));
     book.set_override("a", Some(hold), t(1)).unwrap();
     let changed = HealthCheckSpec {
         healthy_threshold: 2,
@@ -365,6 +356,8 @@ fn details_show_the_last_probe_and_counters() {
                 at: t(7),
             }),
             overridden: None,
+            local_healthy: true,
+            verdict: None,
             consecutive_successes: 0,
             consecutive_failures: 1,
             invert: false,
@@ -379,15 +372,8 @@ fn a_cycle_of_calculated_checks_terminates() {
     let mut book = HealthBook::new();
     book.apply_specs(&[calc("x", &["y"], 1), calc("y", &["x"], 1)], t(0));
     assert_eq!(book.len(), 2);
-    book.set_override(
-        "x",
-        Some(Override {
-            healthy: false,
-            until: None,
-        }),
-        t(1),
-    )
-    .unwrap();
+    book.set_override("x", Some(Override::new(false, None, t(1))), t(1))
+        .unwrap();
     assert!(!healthy(&book, "y"));
 }
 

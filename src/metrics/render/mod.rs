@@ -10,6 +10,7 @@
 //! only once non-zero; fixed series are always written.
 
 mod abuse;
+mod cluster;
 mod exposition;
 mod forwarder;
 mod health;
@@ -41,6 +42,7 @@ pub fn render(
     reloads(w, metrics);
     zones::zones(w, snapshot);
     forwarder::forwarders(w, forwarders);
+    cluster::cluster(w, metrics);
     snapshot_version(w, snapshot);
     out
 }

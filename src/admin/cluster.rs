@@ -1,0 +1,216 @@
+//! `GET /api/v1/cluster` and the status page's cluster section: the
+//! members and their liveness, each check's observations per node and the
+//! verdict, the overrides and who set them, each zone's copies per node
+//! (drift), and the gossip counters. The key is never shown.
+
+use std::fmt::Write;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::AdminState;
+use super::api_error::ApiError;
+use super::bodies::{VerdictJson, status_text, time_text};
+use super::status_page::escape;
+use crate::cluster::keys::from_unix_ms;
+use crate::cluster::{ClusterStatus, Member};
+use crate::control::HealthReport;
+use crate::metrics::cluster::GOSSIP_REJECTIONS;
+
+#[derive(Debug, Serialize)]
+struct MemberJson {
+    node: String,
+    gossip_addr: String,
+    alive: bool,
+    #[serde(rename = "self")]
+    is_self: bool,
+    generation: u64,
+    last_heard: Option<String>,
+}
+
+impl From<&Member> for MemberJson {
+    fn from(m: &Member) -> Self {
+        Self {
+            node: m.node.to_string(),
+            gossip_addr: m.gossip_addr.to_string(),
+            alive: m.alive,
+            is_self: m.is_self,
+            generation: m.generation,
+            last_heard: m.last_heard.map(time_text),
+        }
+    }
+}
+
+/// `GET /api/v1/cluster`.
+pub async fn cluster(State(state): State<AdminState>) -> Result<Json<Value>, ApiError> {
+    let Some(status) = state.cluster.as_ref().map(|s| s.borrow().clone()) else {
+        return Ok(Json(json!({ "enabled": false })));
+    };
+    let health = state
+        .updater
+        .health()
+        .await
+        .ok_or_else(ApiError::stopping)?;
+    Ok(Json(to_json(&status, &health, &state)))
+}
+
+fn to_json(status: &ClusterStatus, health: &HealthReport, state: &AdminState) -> Value {
+    let inputs = &status.inputs;
+    let members: Vec<MemberJson> = status.members.iter().map(MemberJson::from).collect();
+    let checks: Vec<Value> = health
+        .checks
+        .iter()
+        .map(|c| {
+            let observations: Vec<Value> = inputs
+                .observations
+                .get(&*c.id)
+                .into_iter()
+                .flatten()
+                .map(|o| {
+                    json!({
+                        "node": o.node.to_string(),
+                        "status": status_text(o.healthy),
+                        "at": time_text(from_unix_ms(o.at_ms)),
+                        "reason": o.reason,
+                    })
+                })
+                .collect();
+            json!({
+                "id": c.id.to_string(),
+                "status": status_text(c.healthy),
+                "source": if c.overridden.is_some() { "override" } else if c.verdict.is_some() { "cluster" } else { "local" },
+                "verdict": c.verdict.as_deref().map(VerdictJson::from),
+                "observations": observations,
+            })
+        })
+        .collect();
+    let overrides: Vec<Value> = health
+        .checks
+        .iter()
+        .filter_map(|c| {
+            let o = c.overridden.as_ref()?;
+            Some(json!({
+                "check": c.id.to_string(),
+                "status": status_text(o.healthy),
+                "until": o.until.map(time_text),
+                "set_at": time_text(o.set_at),
+                "set_by": o.set_by.as_deref(),
+            }))
+        })
+        .collect();
+    let zones: Vec<Value> = inputs
+        .zones
+        .iter()
+        .map(|(origin, copies)| {
+            let mine = copies.iter().find(|(n, _)| *n == status.node);
+            let drifting = mine.map_or_else(Vec::new, |(_, z)| {
+                inputs.drifting_peers(origin, z.content_hash)
+            });
+            let copies: Vec<Value> = copies
+                .iter()
+                .map(|(node, z)| {
+                    json!({
+                        "node": node.to_string(),
+                        "content_hash": format!("{:016x}", z.content_hash),
+                        "serial": z.serial,
+                        "serial_in_file": z.explicit,
+                    })
+                })
+                .collect();
+            json!({
+                "origin": origin,
+                "served_here": mine.is_some(),
+                "drift": !drifting.is_empty(),
+                "drifting_nodes": drifting.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+                "copies": copies,
+            })
+        })
+        .collect();
+    let counters = &state.metrics.cluster;
+    let (din, dout, bin, bout) = counters.traffic();
+    let rejected: serde_json::Map<String, Value> = GOSSIP_REJECTIONS
+        .iter()
+        .zip(counters.rejected())
+        .map(|(k, n)| (k.to_string(), json!(n)))
+        .collect();
+    json!({
+        "enabled": true,
+        "node": status.node.to_string(),
+        "isolated": inputs.isolated(),
+        "members_alive": status.members.iter().filter(|m| m.alive).count(),
+        "members": members,
+        "checks": checks,
+        "overrides": overrides,
+        "zones": zones,
+        "gossip": {
+            "datagrams_in": din,
+            "datagrams_out": dout,
+            "bytes_in": bin,
+            "bytes_out": bout,
+            "rejected": rejected,
+        },
+    })
+}
+
+/// The status page's cluster section (nothing without a cluster).
+pub fn section(w: &mut String, status: Option<&ClusterStatus>) {
+    let Some(status) = status else { return };
+    let inputs = &status.inputs;
+    let mode = if inputs.isolated() {
+        "<span class=\"error\">isolated: no peer is heard, answers follow this node's own probes</span>"
+    } else {
+        "<span class=\"healthy\">answers follow the cluster's verdicts</span>"
+    };
+    let _ = writeln!(
+        w,
+        "<h2>Cluster</h2>\n<p id=\"cluster-mode\">node {} · {mode} · <a href=\"/api/v1/cluster\">cluster JSON</a></p>",
+        escape(&status.node)
+    );
+    w.push_str("<table id=\"members\"><tr><th>node</th><th>gossip address</th><th>state</th><th>last heard</th></tr>\n");
+    for m in &status.members {
+        let state = if m.alive { "alive" } else { "dead" };
+        let class = if m.alive { "healthy" } else { "unhealthy" };
+        let me = if m.is_self { " (this node)" } else { "" };
+        let heard = m.last_heard.map_or("-".to_string(), time_text);
+        let _ = writeln!(
+            w,
+            "<tr><td>{}{me}</td><td>{}</td><td class=\"{class}\">{state}</td><td>{}</td></tr>",
+            escape(&m.node),
+            m.gossip_addr,
+            escape(&heard)
+        );
+    }
+    w.push_str("</table>\n<table id=\"observations\"><tr><th>check</th><th>observations by node</th></tr>\n");
+    for (check, list) in &inputs.observations {
+        let cells: Vec<String> = list
+            .iter()
+            .map(|o| format!("{}: {}", escape(&o.node), status_text(o.healthy)))
+            .collect();
+        let _ = writeln!(
+            w,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            escape(check),
+            cells.join(", ")
+        );
+    }
+    w.push_str("</table>\n<table id=\"zone-drift\"><tr><th>zone</th><th>copies</th></tr>\n");
+    for (origin, copies) in &inputs.zones {
+        let mine = copies.iter().find(|(n, _)| *n == status.node);
+        let drifting = mine.map_or_else(Vec::new, |(_, z)| {
+            inputs.drifting_peers(origin, z.content_hash)
+        });
+        let verdict = if drifting.is_empty() {
+            "<span class=\"healthy\">same on every node</span>".to_string()
+        } else {
+            let names: Vec<String> = drifting.iter().map(|n| escape(n)).collect();
+            format!(
+                "<span class=\"error\">drift: {} serve(s) other content</span>",
+                names.join(", ")
+            )
+        };
+        let _ = writeln!(w, "<tr><td>{}</td><td>{verdict}</td></tr>", escape(origin));
+    }
+    w.push_str("</table>\n");
+}
