@@ -113,6 +113,8 @@ impl Updater {
     /// shared with its members, and this node's are published to them.
     pub fn set_cluster(&mut self, cluster: Cluster) {
         let mut sync = ClusterSync::new(cluster);
+        // Restart the probe loops on the instants every node shares.
+        self.prober.align(&self.specs());
         for (id, event) in self.overrides.events() {
             sync.publish_override(id, event);
         }
@@ -348,13 +350,7 @@ impl Updater {
         self.reload_zones(&mut outcome);
 
         // Health checks: the server config's and every loaded zone's.
-        let specs: Vec<HealthCheckSpec> = self
-            .config
-            .health_checks
-            .iter()
-            .map(|(s, _)| s.clone())
-            .chain(self.zones.health_checks().cloned())
-            .collect();
+        let specs = self.specs();
         outcome.errors.extend(self.unknown_forwarder_checks(&specs));
         // Logged and counted once every problem of this reload is known.
         outcome.log();
@@ -423,6 +419,16 @@ impl Updater {
             }
         }
         flips
+    }
+
+    /// Every health check: the server config's and every loaded zone's.
+    fn specs(&self) -> Vec<HealthCheckSpec> {
+        self.config
+            .health_checks
+            .iter()
+            .map(|(s, _)| s.clone())
+            .chain(self.zones.health_checks().cloned())
+            .collect()
     }
 
     /// The parts of `alwayson.toml` a reload applies (listen addresses

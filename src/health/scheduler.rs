@@ -6,7 +6,11 @@
 //! unchanged keeps running untouched, a changed one is restarted, a removed
 //! one is stopped. Loops use tokio time only, so paused-time tests drive
 //! them; they start after a random delay below min(interval, 500ms) so that
-//! many checks do not probe in the same millisecond.
+//! many checks do not probe in the same millisecond. In a cluster
+//! ([`Prober::aligned`]) the delay is taken from the wall clock instead:
+//! every node probes a check at the same instants (the check's phase, a
+//! hash of its id, within each interval), so the observers of a check see
+//! a failure together and their verdict flips in one gossip round.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -28,6 +32,7 @@ const MAX_START_DELAY: Duration = Duration::from_millis(500);
 pub struct Prober {
     tx: mpsc::Sender<Observation>,
     loops: HashMap<CheckId, ProbeLoop>,
+    aligned: bool,
 }
 
 #[derive(Debug)]
@@ -41,7 +46,19 @@ impl Prober {
         Self {
             tx,
             loops: HashMap::new(),
+            aligned: false,
         }
+    }
+
+    /// From now on probes at wall-clock instants shared by every node (a
+    /// cluster): the running loops restart on them.
+    pub fn align(&mut self, specs: &[HealthCheckSpec]) {
+        self.aligned = true;
+        for running in self.loops.values() {
+            running.task.abort();
+        }
+        self.loops.clear();
+        self.apply(specs);
     }
 
     /// Runs exactly the loops `specs` call for (the first spec of a repeated
@@ -64,7 +81,7 @@ impl Prober {
             if !self.loops.contains_key(id) {
                 let running = ProbeLoop {
                     fingerprint: spec.fingerprint(),
-                    task: tokio::spawn(run(spec.clone(), self.tx.clone())),
+                    task: tokio::spawn(run(spec.clone(), self.tx.clone(), self.aligned)),
                 };
                 self.loops.insert(id.clone(), running);
             }
@@ -94,11 +111,34 @@ impl Drop for Prober {
     }
 }
 
+/// The wait until the next wall-clock instant `t` with `t ≡ phase (mod
+/// interval)`, where the phase is a hash of the check id below
+/// min(interval, 500ms): the same on every node with a synchronised clock.
+fn aligned_delay(id: &str, interval: Duration, now: SystemTime) -> Duration {
+    let interval_ms = interval.as_millis().max(1) as u64;
+    let spread = interval_ms.min(MAX_START_DELAY.as_millis() as u64).max(1);
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let phase = hash % spread;
+    let now_ms = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let into = now_ms % interval_ms;
+    let wait = (phase + interval_ms - into) % interval_ms;
+    Duration::from_millis(wait)
+}
+
 /// One check's loop: probe at once (after the start delay), then every
 /// interval; ends when the receiver is gone.
-async fn run(spec: HealthCheckSpec, tx: mpsc::Sender<Observation>) {
-    let cap = spec.interval.min(MAX_START_DELAY);
-    let delay = rand::rng().random_range(Duration::ZERO..cap.max(Duration::from_millis(1)));
+async fn run(spec: HealthCheckSpec, tx: mpsc::Sender<Observation>, aligned: bool) {
+    let delay = if aligned {
+        aligned_delay(&spec.id, spec.interval, SystemTime::now())
+    } else {
+        let cap = spec.interval.min(MAX_START_DELAY);
+        rand::rng().random_range(Duration::ZERO..cap.max(Duration::from_millis(1)))
+    };
     tokio::time::sleep(delay).await;
     let probe = Probe::new(&spec);
     let generation = spec.fingerprint();
@@ -120,5 +160,31 @@ async fn run(spec: HealthCheckSpec, tx: mpsc::Sender<Observation>) {
         if tx.send(observation).await.is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligned_starts_land_on_the_same_wall_clock_instants() {
+        let interval = Duration::from_secs(2);
+        let base = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        for offset_ms in [0, 1, 777, 1999] {
+            let now = base + Duration::from_millis(offset_ms);
+            let start = now + aligned_delay("web-1", interval, now);
+            let ms = start
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_millis();
+            let first = (base + aligned_delay("web-1", interval, base))
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_millis();
+            assert_eq!(ms % 2000, first % 2000, "offset {offset_ms}");
+            assert!(aligned_delay("web-1", interval, now) < interval);
+        }
+        assert!(aligned_delay("web-1", interval, base) < Duration::from_millis(2000));
     }
 }

@@ -6,6 +6,7 @@
 mod admin_api;
 mod admin_client;
 mod admin_explain;
+mod cluster;
 mod differential;
 mod dns_protocol;
 mod failover;
