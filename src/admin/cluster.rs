@@ -57,9 +57,24 @@ pub async fn cluster(State(state): State<AdminState>) -> Result<Json<Value>, Api
 }
 
 fn to_json(status: &ClusterStatus, health: &HealthReport, state: &AdminState) -> Value {
-    let inputs = &status.inputs;
     let members: Vec<MemberJson> = status.members.iter().map(MemberJson::from).collect();
-    let checks: Vec<Value> = health
+    json!({
+        "enabled": true,
+        "node": status.node.to_string(),
+        "isolated": status.inputs.isolated(),
+        "members_alive": status.members.iter().filter(|m| m.alive).count(),
+        "members": members,
+        "checks": checks_json(status, health),
+        "overrides": overrides_json(health),
+        "zones": zones_json(status),
+        "gossip": gossip_json(state),
+    })
+}
+
+/// Every check: its status, what it follows, the verdict and the observations.
+fn checks_json(status: &ClusterStatus, health: &HealthReport) -> Vec<Value> {
+    let inputs = &status.inputs;
+    health
         .checks
         .iter()
         .map(|c| {
@@ -85,8 +100,11 @@ fn to_json(status: &ClusterStatus, health: &HealthReport, state: &AdminState) ->
                 "observations": observations,
             })
         })
-        .collect();
-    let overrides: Vec<Value> = health
+        .collect()
+}
+
+fn overrides_json(health: &HealthReport) -> Vec<Value> {
+    health
         .checks
         .iter()
         .filter_map(|c| {
@@ -99,8 +117,13 @@ fn to_json(status: &ClusterStatus, health: &HealthReport, state: &AdminState) ->
                 "set_by": o.set_by.as_deref(),
             }))
         })
-        .collect();
-    let zones: Vec<Value> = inputs
+        .collect()
+}
+
+/// Every zone a live node serves: each node's copy, and drift.
+fn zones_json(status: &ClusterStatus) -> Vec<Value> {
+    let inputs = &status.inputs;
+    inputs
         .zones
         .iter()
         .map(|(origin, copies)| {
@@ -127,7 +150,10 @@ fn to_json(status: &ClusterStatus, health: &HealthReport, state: &AdminState) ->
                 "copies": copies,
             })
         })
-        .collect();
+        .collect()
+}
+
+fn gossip_json(state: &AdminState) -> Value {
     let counters = &state.metrics.cluster;
     let (din, dout, bin, bout) = counters.traffic();
     let rejected: serde_json::Map<String, Value> = GOSSIP_REJECTIONS
@@ -136,21 +162,11 @@ fn to_json(status: &ClusterStatus, health: &HealthReport, state: &AdminState) ->
         .map(|(k, n)| (k.to_string(), json!(n)))
         .collect();
     json!({
-        "enabled": true,
-        "node": status.node.to_string(),
-        "isolated": inputs.isolated(),
-        "members_alive": status.members.iter().filter(|m| m.alive).count(),
-        "members": members,
-        "checks": checks,
-        "overrides": overrides,
-        "zones": zones,
-        "gossip": {
-            "datagrams_in": din,
-            "datagrams_out": dout,
-            "bytes_in": bin,
-            "bytes_out": bout,
-            "rejected": rejected,
-        },
+        "datagrams_in": din,
+        "datagrams_out": dout,
+        "bytes_in": bin,
+        "bytes_out": bout,
+        "rejected": rejected,
     })
 }
 

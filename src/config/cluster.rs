@@ -14,13 +14,16 @@ use crate::cluster::config::{
     ClusterConfig, ClusterKey, DEFAULT_GOSSIP_INTERVAL, DEFAULT_GOSSIP_PORT,
     DEFAULT_HEALTHY_FRACTION, MIN_KEY_LEN,
 };
-use crate::diag::{Diagnostic, Source};
+use crate::diag::{Diagnostic, Source, Span};
 use crate::duration::parse_duration;
 
 /// The longest node name, in bytes.
 const MAX_NODE_LEN: usize = 63;
 
-/// `[cluster]` at `span`; `base` is the config file's folder.
+/// Reports one bad value at its span.
+type Report<'a> = dyn FnMut(Span, String) + 'a;
+
+/// `[cluster]`; `base` is the config file's folder.
 pub fn cluster(
     raw: &Spanned<RawCluster>,
     src: &Source,
@@ -29,50 +32,77 @@ pub fn cluster(
 ) -> Option<ClusterConfig> {
     let before = diags.len();
     let section = raw.get_ref();
-    let mut err = |span: std::ops::Range<usize>, message: String| {
-        diags.push(src.error(&span, message));
+    let mut err = |span: Span, message: String| diags.push(src.error(&span, message));
+    let node = node_name(section, &mut err);
+    let (listen, advertise, mut seeds) = addresses(raw, &mut err);
+    let key = key(section, raw.span(), base, &mut err);
+    let (healthy_fraction, gossip_interval) = tuning(section, &mut err);
+    let (Some(listen), Some(advertise), Some(key), true) =
+        (listen, advertise, key, diags.len() == before)
+    else {
+        return None;
     };
-    let node = match &section.node {
-        Some(n) => {
-            let name = n.get_ref().trim();
-            let valid = !name.is_empty()
-                && name.len() <= MAX_NODE_LEN
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-            if !valid {
-                err(
-                    n.span(),
-                    format!(
-                        "node must be 1 to {MAX_NODE_LEN} letters, digits, '-', '_' or '.', got {name:?}"
-                    ),
-                );
-            }
-            name.to_string()
-        }
-        None => host_name(),
+    seeds.retain(|s| *s != advertise && *s != listen);
+    Some(ClusterConfig {
+        node: Arc::from(node),
+        listen,
+        advertise,
+        seeds,
+        key,
+        healthy_fraction,
+        gossip_interval,
+    })
+}
+
+/// `node`, or the host name.
+fn node_name(section: &RawCluster, err: &mut Report<'_>) -> String {
+    let Some(n) = &section.node else {
+        return host_name();
     };
-    let address = |value: &Spanned<String>,
-                   key: &str,
-                   err: &mut dyn FnMut(std::ops::Range<usize>, String)| {
-        let parsed = value.get_ref().trim().parse::<SocketAddr>();
-        if parsed.is_err() {
-            err(
-                value.span(),
-                format!(
-                    "{key} must be an IP address and port such as \"192.0.2.1:{DEFAULT_GOSSIP_PORT}\", got {:?}",
-                    value.get_ref()
-                ),
-            );
-        }
-        parsed.ok()
-    };
+    let name = n.get_ref().trim();
+    let valid = !name.is_empty()
+        && name.len() <= MAX_NODE_LEN
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !valid {
+        err(
+            n.span(),
+            format!(
+                "node must be 1 to {MAX_NODE_LEN} letters, digits, '-', '_' or '.', got {name:?}"
+            ),
+        );
+    }
+    name.to_string()
+}
+
+/// One `ip:port`.
+fn address(value: &Spanned<String>, key: &str, err: &mut Report<'_>) -> Option<SocketAddr> {
+    let parsed = value.get_ref().trim().parse::<SocketAddr>();
+    if parsed.is_err() {
+        err(
+            value.span(),
+            format!(
+                "{key} must be an IP address and port such as \"192.0.2.1:{DEFAULT_GOSSIP_PORT}\", got {:?}",
+                value.get_ref()
+            ),
+        );
+    }
+    parsed.ok()
+}
+
+/// `listen`, `advertise` (default: `listen`, unless unspecified) and `seeds`.
+fn addresses(
+    raw: &Spanned<RawCluster>,
+    err: &mut Report<'_>,
+) -> (Option<SocketAddr>, Option<SocketAddr>, Vec<SocketAddr>) {
+    let section = raw.get_ref();
     let listen = match &section.listen {
-        Some(l) => address(l, "listen", &mut err),
+        Some(l) => address(l, "listen", err),
         None => Some(SocketAddr::from(([0, 0, 0, 0], DEFAULT_GOSSIP_PORT))),
     };
     let advertise = match (&section.advertise, listen) {
-        (Some(a), _) => address(a, "advertise", &mut err),
+        (Some(a), _) => address(a, "advertise", err),
         (None, Some(l)) if l.ip().is_unspecified() => {
             err(
                 raw.span(),
@@ -84,13 +114,17 @@ pub fn cluster(
         }
         (None, listen) => listen,
     };
-    let mut seeds = Vec::new();
-    for seed in section.seeds.iter().flatten() {
-        if let Some(addr) = address(seed, "seeds", &mut err) {
-            seeds.push(addr);
-        }
-    }
-    let key = key(section, raw.span(), base, &mut err);
+    let seeds = section
+        .seeds
+        .iter()
+        .flatten()
+        .filter_map(|seed| address(seed, "seeds", err))
+        .collect();
+    (listen, advertise, seeds)
+}
+
+/// `healthy_fraction` and `gossip_interval`.
+fn tuning(section: &RawCluster, err: &mut Report<'_>) -> (f64, Duration) {
     let mut healthy_fraction = DEFAULT_HEALTHY_FRACTION;
     if let Some(f) = &section.healthy_fraction {
         let value = *f.get_ref();
@@ -118,30 +152,11 @@ pub fn cluster(
             Err(e) => err(g.span(), e.to_string()),
         }
     }
-    let (Some(listen), Some(advertise), Some(key), true) =
-        (listen, advertise, key, diags.len() == before)
-    else {
-        return None;
-    };
-    seeds.retain(|s| *s != advertise && *s != listen);
-    Some(ClusterConfig {
-        node: Arc::from(node),
-        listen,
-        advertise,
-        seeds,
-        key,
-        healthy_fraction,
-        gossip_interval,
-    })
+    (healthy_fraction, gossip_interval)
 }
 
 /// `key` or `key_file` (exactly one), at least [`MIN_KEY_LEN`] bytes.
-fn key(
-    section: &RawCluster,
-    span: std::ops::Range<usize>,
-    base: &Path,
-    err: &mut dyn FnMut(std::ops::Range<usize>, String),
-) -> Option<ClusterKey> {
+fn key(section: &RawCluster, span: Span, base: &Path, err: &mut Report<'_>) -> Option<ClusterKey> {
     let short =
         format!("must be at least {MIN_KEY_LEN} bytes (for example `openssl rand -hex 32`)");
     match (&section.key, &section.key_file) {

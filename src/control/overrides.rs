@@ -47,7 +47,11 @@ impl OverrideLog {
 
     /// The events to save: those of checks `book` knows, without releases
     /// and ended holds older than a week.
-    pub fn to_save(&mut self, book: &HealthBook, now: SystemTime) -> Vec<(CheckId, OverrideEvent)> {
+    pub fn prune_and_list(
+        &mut self,
+        book: &HealthBook,
+        now: SystemTime,
+    ) -> Vec<(CheckId, OverrideEvent)> {
         self.events.retain(|id, event| {
             let ended = event
                 .hold

@@ -54,6 +54,12 @@ pub(super) fn cluster(w: &mut String, metrics: &Metrics) {
             "alwayson_cluster_gossip_rejected_total{{reason=\"{reason}\"}} {n}"
         );
     }
+    state(w, metrics, &gauges);
+}
+
+/// Members, isolation, verdicts, observations and drift.
+fn state(w: &mut String, metrics: &Metrics, gauges: &crate::metrics::cluster::ClusterGauges) {
+    let counters = &metrics.cluster;
     family(
         w,
         "alwayson_cluster_members_alive",

@@ -3,6 +3,8 @@
 //! and each change publishes a new snapshot: a reload reuses the health
 //! view, a health flip reuses the compiled zones (only the routing state is
 //! recomputed). Each flip, reload and override is logged as one line.
+//! `overrides.rs` holds the operator's holds and releases, `cluster.rs`
+//! what the updater takes from and gives to a `[cluster]`.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -10,8 +12,6 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::{mpsc, watch};
 
-use crate::cluster::Cluster;
-use crate::cluster::keys::from_unix_ms;
 use crate::config::ServerConfig;
 use crate::control::cluster_sync::ClusterSync;
 use crate::control::geo_source::GeoSource;
@@ -24,13 +24,13 @@ use crate::control::state::Keeper;
 use crate::control::zone_set::ZoneSet;
 use crate::forwarder::config::ForwarderConfig;
 use crate::geo::GeoError;
-use crate::health::{
-    CheckId, Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Override, OverrideEvent,
-    Prober, UnknownCheck,
-};
+use crate::health::{Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Prober};
 use crate::metrics::Metrics;
 use crate::table::routing;
 use crate::table::{Snapshot, SnapshotStore, ZoneTable};
+
+mod cluster;
+mod overrides;
 
 /// How many commands or observations may wait for the updater.
 const QUEUE: usize = 4096;
@@ -109,20 +109,6 @@ impl Updater {
         self.forwarders.subscribe()
     }
 
-    /// Joins `cluster`: from now on verdicts, overrides and serials are
-    /// shared with its members, and this node's are published to them.
-    pub fn set_cluster(&mut self, cluster: Cluster) {
-        let mut sync = ClusterSync::new(cluster);
-        // Restart the probe loops on the instants every node shares.
-        self.prober.align(&self.specs());
-        for (id, event) in self.overrides.events() {
-            sync.publish_override(id, event);
-        }
-        sync.publish_checks(&self.book, &self.book.probed());
-        sync.publish_zones(self.zones.published());
-        self.cluster = Some(sync);
-    }
-
     /// Reloads move the DNS and admin listeners through `rebind`.
     pub fn set_rebind(&mut self, rebind: Arc<dyn Rebind>) {
         self.startup.set_rebind(rebind);
@@ -187,74 +173,6 @@ impl Updater {
         }
     }
 
-    /// The cluster's verdicts into the book; the flips they cause.
-    fn decide_verdicts(&mut self) -> Vec<Flip> {
-        let Some(sync) = &self.cluster else {
-            return Vec::new();
-        };
-        let now = SystemTime::now();
-        let verdicts = sync.verdicts(&self.book, &self.book.probed(), now);
-        let rows = verdicts
-            .iter()
-            .map(|(id, v)| (id.to_string(), v.healthy))
-            .collect();
-        self.metrics.cluster.set_verdicts(rows);
-        self.book.set_verdicts(verdicts, now)
-    }
-
-    /// What the members published changed: verdicts, the newest override
-    /// events (copied into this node's state, so they outlive the node
-    /// that took them) and the highest serial of each zone's content.
-    fn follow_cluster(&mut self) {
-        let Some(sync) = &self.cluster else { return };
-        let inputs = sync.inputs();
-        let now = SystemTime::now();
-        let mut flips = self.decide_verdicts();
-        let mut overrides_changed = false;
-        for (check, event) in &inputs.overrides {
-            let id = CheckId::from(check.as_str());
-            match self
-                .overrides
-                .apply(&mut self.book, &id, event.clone(), now)
-            {
-                Ok(Some(more)) => {
-                    log_override(&id, event, "override from the cluster");
-                    flips.extend(more);
-                    overrides_changed = true;
-                    if let Some(sync) = &self.cluster {
-                        sync.publish_override(&id, event);
-                    }
-                }
-                Ok(None) => {}
-                // A check this node does not have: its config differs.
-                Err(_) => {}
-            }
-        }
-        if overrides_changed {
-            self.save_overrides();
-        }
-        self.apply_flips(flips);
-        let mut adopted = false;
-        for (origin, hash, serial) in self.zones.derived() {
-            if let Some(highest) = inputs.highest_serial(&origin, hash)
-                && highest > serial
-                && self.zones.adopt_serial(&origin, hash, highest)
-            {
-                tracing::info!(target: "alwayson::cluster", zone = %origin, from = serial, to = highest, "serial adopted from the cluster");
-                adopted = true;
-            }
-        }
-        if adopted {
-            self.state.save_serials(self.zones.serials());
-            self.republish_zones();
-        }
-    }
-
-    fn save_overrides(&mut self) {
-        let events = self.overrides.to_save(&self.book, SystemTime::now());
-        self.state.save_overrides(events);
-    }
-
     fn handle(&mut self, command: Command) {
         match command {
             Command::Reload { reply } => {
@@ -274,37 +192,6 @@ impl Updater {
                 });
             }
         }
-    }
-
-    /// An operator's hold or release, from this node's API: applied, saved
-    /// (before the reply, so a PUT that returned survives a restart) and
-    /// published to the cluster.
-    fn set_override(&mut self, id: String, value: Option<Override>) -> Result<(), UnknownCheck> {
-        let id = CheckId::from(id);
-        // Whole milliseconds, as the gossip carries them.
-        let now = from_unix_ms(crate::cluster::keys::unix_ms(SystemTime::now()));
-        let value = value.map(|v| Override {
-            until: v
-                .until
-                .map(|u| from_unix_ms(crate::cluster::keys::unix_ms(u))),
-            ..v
-        });
-        let by = self.cluster.as_ref().map(ClusterSync::node);
-        let event = OverrideEvent::new(value, now, by);
-        let result = self
-            .overrides
-            .apply(&mut self.book, &id, event.clone(), now);
-        match &result {
-            Ok(_) => log_override(&id, &event, "override"),
-            Err(e) => tracing::warn!(target: "alwayson::health", "override refused: {e}"),
-        }
-        let flips = result?.unwrap_or_default();
-        self.apply_flips(flips);
-        self.save_overrides();
-        if let Some(sync) = &self.cluster {
-            sync.publish_override(&id, &event);
-        }
-        Ok(())
     }
 
     /// Logs the flips and publishes the new health view over the same zones.
@@ -391,34 +278,6 @@ impl Updater {
             sync.publish_zones(self.zones.published());
         }
         self.publish(Arc::new(ZoneTable::new(compiled, reports)));
-    }
-
-    /// Holds the overrides saved by the last run, once, at the first
-    /// reload. An expired one or one of a check that is gone is logged
-    /// and dropped.
-    fn restore_overrides(&mut self, now: SystemTime) -> Vec<Flip> {
-        let mut flips = Vec::new();
-        for (id, event) in self.state.take_restored() {
-            let expired = event
-                .hold
-                .as_ref()
-                .is_some_and(|h| h.until.is_some_and(|t| t <= now));
-            match self
-                .overrides
-                .apply(&mut self.book, &id, event.clone(), now)
-            {
-                Ok(Some(more)) if event.hold.is_some() && !expired => {
-                    log_override(&id, &event, "override restored");
-                    flips.extend(more);
-                }
-                Ok(_) if expired => {
-                    log_override(&id, &event, "override expired while stopped");
-                }
-                Ok(more) => flips.extend(more.unwrap_or_default()),
-                Err(e) => tracing::warn!(target: "alwayson::health", "saved override dropped: {e}"),
-            }
-        }
-        flips
     }
 
     /// Every health check: the server config's and every loaded zone's.
@@ -514,22 +373,4 @@ impl Updater {
             version: 0,
         });
     }
-}
-
-/// One log line for an override event.
-fn log_override(id: &CheckId, event: &OverrideEvent, message: &str) {
-    let status =
-        event.hold.as_ref().map_or(
-            "cleared",
-            |h| if h.healthy { "healthy" } else { "unhealthy" },
-        );
-    let until = event
-        .hold
-        .as_ref()
-        .and_then(|h| h.until)
-        .map_or("none".to_string(), |t| {
-            humantime::format_rfc3339_millis(t).to_string()
-        });
-    let by = event.by.as_deref().unwrap_or("this node");
-    tracing::info!(target: "alwayson::health", check = %id, status, until = %until, set_by = by, "{message}");
 }
