@@ -1,9 +1,7 @@
-//! `GET /api/v1/cluster` and the status page's cluster section: the
+//! `GET /api/v1/cluster`: the
 //! members and their liveness, each check's observations per node and the
 //! verdict, the overrides and who set them, each zone's copies per node
 //! (drift), and the gossip counters. The key is never shown.
-
-use std::fmt::Write;
 
 use axum::Json;
 use axum::extract::State;
@@ -13,7 +11,6 @@ use serde_json::{Value, json};
 use super::AdminState;
 use super::api_error::ApiError;
 use super::bodies::{VerdictJson, status_text, time_text};
-use super::status_page::escape;
 use crate::cluster::keys::from_unix_ms;
 use crate::cluster::{ClusterStatus, Member};
 use crate::control::HealthReport;
@@ -168,65 +165,4 @@ fn gossip_json(state: &AdminState) -> Value {
         "bytes_out": bout,
         "rejected": rejected,
     })
-}
-
-/// The status page's cluster section (nothing without a cluster).
-pub fn section(w: &mut String, status: Option<&ClusterStatus>) {
-    let Some(status) = status else { return };
-    let inputs = &status.inputs;
-    let mode = if inputs.isolated() {
-        "<span class=\"error\">isolated: no peer is heard, answers follow this node's own probes</span>"
-    } else {
-        "<span class=\"healthy\">answers follow the cluster's verdicts</span>"
-    };
-    let _ = writeln!(
-        w,
-        "<h2>Cluster</h2>\n<p id=\"cluster-mode\">node {} · {mode} · <a href=\"/api/v1/cluster\">cluster JSON</a></p>",
-        escape(&status.node)
-    );
-    w.push_str("<table id=\"members\"><tr><th>node</th><th>gossip address</th><th>state</th><th>last heard</th></tr>\n");
-    for m in &status.members {
-        let state = if m.alive { "alive" } else { "dead" };
-        let class = if m.alive { "healthy" } else { "unhealthy" };
-        let me = if m.is_self { " (this node)" } else { "" };
-        let heard = m.last_heard.map_or("-".to_string(), time_text);
-        let _ = writeln!(
-            w,
-            "<tr><td>{}{me}</td><td>{}</td><td class=\"{class}\">{state}</td><td>{}</td></tr>",
-            escape(&m.node),
-            m.gossip_addr,
-            escape(&heard)
-        );
-    }
-    w.push_str("</table>\n<table id=\"observations\"><tr><th>check</th><th>observations by node</th></tr>\n");
-    for (check, list) in &inputs.observations {
-        let cells: Vec<String> = list
-            .iter()
-            .map(|o| format!("{}: {}", escape(&o.node), status_text(o.healthy)))
-            .collect();
-        let _ = writeln!(
-            w,
-            "<tr><td>{}</td><td>{}</td></tr>",
-            escape(check),
-            cells.join(", ")
-        );
-    }
-    w.push_str("</table>\n<table id=\"zone-drift\"><tr><th>zone</th><th>copies</th></tr>\n");
-    for (origin, copies) in &inputs.zones {
-        let mine = copies.iter().find(|(n, _)| *n == status.node);
-        let drifting = mine.map_or_else(Vec::new, |(_, z)| {
-            inputs.drifting_peers(origin, z.content_hash)
-        });
-        let verdict = if drifting.is_empty() {
-            "<span class=\"healthy\">same on every node</span>".to_string()
-        } else {
-            let names: Vec<String> = drifting.iter().map(|n| escape(n)).collect();
-            format!(
-                "<span class=\"error\">drift: {} serve(s) other content</span>",
-                names.join(", ")
-            )
-        };
-        let _ = writeln!(w, "<tr><td>{}</td><td>{verdict}</td></tr>", escape(origin));
-    }
-    w.push_str("</table>\n");
 }

@@ -1,4 +1,5 @@
-//! The status page (`GET /`): zones, health checks, recent flips and
+//! The status page (`GET /`): zones, health checks, recent flips, the
+//! cluster (members, observations, zone drift) and
 //! forwarder backends, rendered on the server as plain HTML that reloads
 //! itself every few seconds (no scripts, no framework).
 //!
@@ -9,6 +10,8 @@ use std::fmt::Write;
 
 use axum::extract::State;
 use axum::response::Html;
+
+use crate::cluster::ClusterStatus;
 
 use crate::admin::AdminState;
 use crate::admin::bodies::{status_text, time_text};
@@ -35,7 +38,7 @@ pub async fn page(State(state): State<AdminState>) -> Html<String> {
     );
     if let Some(at) = page.rfind("</body>") {
         let mut section = String::new();
-        super::cluster::section(&mut section, cluster.as_deref());
+        cluster_section(&mut section, cluster.as_deref());
         page.insert_str(at, &section);
     }
     Html(page)
@@ -216,6 +219,67 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// The status page's cluster section (nothing without a cluster).
+fn cluster_section(w: &mut String, status: Option<&ClusterStatus>) {
+    let Some(status) = status else { return };
+    let inputs = &status.inputs;
+    let mode = if inputs.isolated() {
+        "<span class=\"error\">isolated: no peer is heard, answers follow this node's own probes</span>"
+    } else {
+        "<span class=\"healthy\">answers follow the cluster's verdicts</span>"
+    };
+    let _ = writeln!(
+        w,
+        "<h2>Cluster</h2>\n<p id=\"cluster-mode\">node {} · {mode} · <a href=\"/api/v1/cluster\">cluster JSON</a></p>",
+        escape(&status.node)
+    );
+    w.push_str("<table id=\"members\"><tr><th>node</th><th>gossip address</th><th>state</th><th>last heard</th></tr>\n");
+    for m in &status.members {
+        let state = if m.alive { "alive" } else { "dead" };
+        let class = if m.alive { "healthy" } else { "unhealthy" };
+        let me = if m.is_self { " (this node)" } else { "" };
+        let heard = m.last_heard.map_or("-".to_string(), time_text);
+        let _ = writeln!(
+            w,
+            "<tr><td>{}{me}</td><td>{}</td><td class=\"{class}\">{state}</td><td>{}</td></tr>",
+            escape(&m.node),
+            m.gossip_addr,
+            escape(&heard)
+        );
+    }
+    w.push_str("</table>\n<table id=\"observations\"><tr><th>check</th><th>observations by node</th></tr>\n");
+    for (check, list) in &inputs.observations {
+        let cells: Vec<String> = list
+            .iter()
+            .map(|o| format!("{}: {}", escape(&o.node), status_text(o.healthy)))
+            .collect();
+        let _ = writeln!(
+            w,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            escape(check),
+            cells.join(", ")
+        );
+    }
+    w.push_str("</table>\n<table id=\"zone-drift\"><tr><th>zone</th><th>copies</th></tr>\n");
+    for (origin, copies) in &inputs.zones {
+        let mine = copies.iter().find(|(n, _)| *n == status.node);
+        let drifting = mine.map_or_else(Vec::new, |(_, z)| {
+            inputs.drifting_peers(origin, z.content_hash)
+        });
+        let verdict = if drifting.is_empty() {
+            "<span class=\"healthy\">same on every node</span>".to_string()
+        } else {
+            let names: Vec<String> = drifting.iter().map(|n| escape(n)).collect();
+            format!(
+                "<span class=\"error\">drift: {} serve(s) other content</span>",
+                names.join(", ")
+            )
+        };
+        let _ = writeln!(w, "<tr><td>{}</td><td>{verdict}</td></tr>", escape(origin));
+    }
+    w.push_str("</table>\n");
 }
 
 #[cfg(test)]
