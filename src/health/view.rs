@@ -65,6 +65,11 @@ impl HealthView {
         self.verdicts.get(id)
     }
 
+    /// How many checks a cluster verdict decides.
+    pub fn verdict_count(&self) -> usize {
+        self.verdicts.len()
+    }
+
     /// Records the cluster verdict behind a check's status.
     pub fn set_verdict(&mut self, id: CheckId, verdict: Arc<Verdict>) {
         self.verdicts.insert(id, verdict);

@@ -2,6 +2,7 @@
 //! from the members' observations, and what it takes from the members
 //! (override events, the highest serial for the same content).
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::Updater;
@@ -37,7 +38,18 @@ impl Updater {
             .map(|(id, v)| (id.to_string(), v.healthy))
             .collect();
         self.metrics.cluster.set_verdicts(rows);
-        self.book.set_verdicts(verdicts, now)
+        let observers_changed = verdicts.len() != self.health.verdict_count()
+            || verdicts
+                .iter()
+                .any(|(id, v)| self.health.verdict(id) != Some(v));
+        let flips = self.book.set_verdicts(verdicts, now);
+        if flips.is_empty() && observers_changed {
+            // Same answers, other observers: explain shows them.
+            self.health = Arc::new(self.book.view());
+            let zones = self.store.load().zones.clone();
+            self.publish(zones);
+        }
+        flips
     }
 
     /// What the members published changed: verdicts, the newest override

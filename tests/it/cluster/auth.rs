@@ -131,6 +131,17 @@ async fn the_cluster_api_shows_members_observations_and_no_secret() {
         2
     );
     assert_eq!(body["zones"][0]["drift"], false);
+    let explain = admin
+        .get("/api/v1/answer?name=www.example.com.&type=A&client=192.0.2.1")
+        .await
+        .json();
+    let sets = explain["decisions"][0]["sets"].as_array().unwrap();
+    let primary = sets.iter().find(|s| s["health_check"] == "web-1").unwrap();
+    assert_eq!(
+        primary["observers"], "2/2 observers healthy (ns1, ns2)",
+        "explain names the observers behind the verdict"
+    );
+    assert!(metrics_has_verdict(&admin.get("/metrics").await.body));
     let page = admin.get("/").await.body;
     assert!(
         page.contains("id=\"members\""),
@@ -169,4 +180,8 @@ async fn the_cluster_api_shows_members_observations_and_no_secret() {
     })
     .await;
     stop_all(&mut nodes).await;
+}
+
+fn metrics_has_verdict(metrics: &str) -> bool {
+    metrics.contains("alwayson_cluster_verdict_healthy{check=\"web-1\"} 1")
 }
