@@ -240,14 +240,11 @@ impl Updater {
         self.metrics
             .retain_checks(|id| self.book.status(id).is_some());
 
-        let (mut compiled, reports) = self.zones.compile();
         // Ids (and their counters) exist before the snapshot that uses them.
-        let ids = self
-            .metrics
-            .assign_zone_ids(compiled.iter().map(|z| &z.origin));
-        for (zone, id) in compiled.iter_mut().zip(ids) {
-            zone.id = id;
-        }
+        let metrics = &self.metrics;
+        let (compiled, reports) = self
+            .zones
+            .compile(|origins| metrics.assign_zone_ids(origins));
         self.publish(Arc::new(ZoneTable::new(compiled, reports)));
         release_freed_memory();
         outcome

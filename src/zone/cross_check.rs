@@ -75,7 +75,13 @@ fn duplicate_origins<'a>(
         let origin = candidates[file].origin.to_string();
         if let Some(other) = origins.get(&origin) {
             let message = format!("zone {origin} is already served from {}", other.display());
-            report(problems, file, Position { line: 1, col: 1 }, message);
+            let zone = &candidates[file];
+            let start = Position {
+                line: 1,
+                col: 1,
+                source: 0,
+            };
+            report(problems, file, zone, start, message);
         } else {
             origins.insert(origin, file);
         }
@@ -103,10 +109,10 @@ fn duplicate_check_ids(
                         "health check {:?} is already defined at {at}; ids are global",
                         spec.id
                     );
-                    report(problems, file, *pos, message);
+                    report(problems, file, zone, *pos, message);
                 }
                 None => {
-                    defined.insert(spec.id.to_string(), located(file, *pos));
+                    defined.insert(spec.id.to_string(), located(zone.file_at(*pos), *pos));
                 }
             }
         }
@@ -139,7 +145,7 @@ fn calculated_checks(
                         "calculated check {:?} names unknown child {child:?}",
                         spec.id
                     );
-                    report(problems, file, *pos, message);
+                    report(problems, file, zone, *pos, message);
                 }
             }
             if cycles.contains(&spec.id) {
@@ -147,7 +153,7 @@ fn calculated_checks(
                     "calculated check {:?} is part of a cycle of calculated checks",
                     spec.id
                 );
-                report(problems, file, *pos, message);
+                report(problems, file, zone, *pos, message);
             }
         }
     }
@@ -167,7 +173,7 @@ fn unknown_record_checks(
                 let message = format!(
                     "unknown health check {id:?}; define it as [health_check.{id}] in a zone file or alwayson.toml"
                 );
-                report(problems, file, set.position, message);
+                report(problems, file, zone, set.position, message);
             }
         }
     }
@@ -201,12 +207,14 @@ fn fall_back<'a>(
     }
 }
 
-fn report(problems: &mut Problems, file: &Path, pos: Position, message: String) {
+/// A problem of the zone in `file` at `pos` (which may be in one of its
+/// included files).
+fn report(problems: &mut Problems, file: &Path, zone: &Zone, pos: Position, message: String) {
     problems
         .entry(file.to_path_buf())
         .or_default()
         .push(Diagnostic {
-            file: file.to_path_buf(),
+            file: zone.file_at(pos).to_path_buf(),
             line: pos.line,
             col: pos.col,
             message,

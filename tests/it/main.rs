@@ -16,6 +16,7 @@ mod geo_dns;
 mod harness;
 mod health;
 mod import;
+mod incremental_reload;
 mod layering;
 mod listen_reload;
 mod logs;
