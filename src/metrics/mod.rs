@@ -15,6 +15,7 @@ pub mod abuse;
 mod histogram;
 mod labels;
 pub mod render;
+pub mod udp_batch;
 mod zone_slots;
 
 use std::collections::BTreeMap;
@@ -55,6 +56,8 @@ pub struct Metrics {
     truncated: [AtomicU64; TRANSPORTS],
     /// Rate-limited responses and cookies (the UDP query path).
     pub abuse: abuse::AbuseCounters,
+    /// Datagrams per batched UDP receive.
+    pub udp_batches: udp_batch::UdpBatches,
     reloads: AtomicU64,
     reload_errors: AtomicU64,
     /// Written by the updater only; read on scrape.
@@ -94,6 +97,7 @@ impl Default for Metrics {
             latency: Histogram::new(QUERY_LATENCY_BOUNDS),
             truncated: Default::default(),
             abuse: abuse::AbuseCounters::default(),
+            udp_batches: udp_batch::UdpBatches::default(),
             reloads: AtomicU64::new(0),
             reload_errors: AtomicU64::new(0),
             checks: Mutex::default(),

@@ -30,5 +30,6 @@ mod rrl;
 mod serve_flags;
 mod state;
 mod status_page;
+mod udp_batch;
 mod zone_files;
 mod zones_folder;
