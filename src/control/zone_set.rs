@@ -27,15 +27,16 @@ use crate::zone::cross_check::cross_check;
 use crate::zone::include;
 use crate::zone::model::{Position, Zone};
 
-/// The zones about to be served, by file.
-type Candidates = BTreeMap<PathBuf, Zone>;
+/// The zones about to be served, by file (an unchanged one shared with
+/// the loaded set, not copied).
+type Candidates = BTreeMap<PathBuf, Arc<Zone>>;
 /// The problems of the files that failed, by file.
 type Failed = BTreeMap<PathBuf, Vec<Diagnostic>>;
 
 /// One loaded zone file.
 #[derive(Clone, Debug)]
 struct Loaded {
-    zone: Zone,
+    zone: Arc<Zone>,
     serial: u32,
     loaded_at: SystemTime,
     /// The compiled form of this version (with its zone id), once compiled.
@@ -191,7 +192,7 @@ impl ZoneSet {
             return;
         }
         match crate::zone::convert::convert(&src) {
-            Ok(zone) => _ = candidates.insert(file, zone),
+            Ok(zone) => _ = candidates.insert(file, Arc::new(zone)),
             Err(diags) => _ = failed.insert(file, diags),
         }
     }
@@ -300,7 +301,7 @@ impl ZoneSet {
     }
 
     pub fn zones(&self) -> impl Iterator<Item = &Zone> {
-        self.loaded.values().map(|l| &l.zone)
+        self.loaded.values().map(|l| &*l.zone)
     }
 }
 
