@@ -1,6 +1,16 @@
 //! Giving memory freed by a reload back to the operating system, and
 //! keeping large blocks out of glibc's heaps.
 //!
+//! The allocator is glibc's on purpose. Measured with
+//! `SKIP_KNOT=1 RECORDS=100000 benches/zone_1m.sh` (100k-record zone, 3
+//! edits), VmRSS after load / after 3 reloads (peak): glibc with this
+//! module 140 / 148 MB (411 MB); mimalloc 0.1 331 / 407 MB (511 MB), and
+//! with `MIMALLOC_PURGE_DELAY=0` 146 / 149 MB (430 MB); jemalloc
+//! (tikv-jemallocator 0.7) 384 / 561 MB (700 MB), and with dirty and muzzy
+//! decay 0 144 / 152 MB (429 MB). Neither returns less memory after
+//! reloads, both peak higher, and both would add a C dependency, so they
+//! are not used.
+//!
 //! Invariant: the `unsafe` calls of the control plane live here, and they
 //! have no preconditions.
 

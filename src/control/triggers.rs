@@ -53,6 +53,16 @@ impl Inputs {
         plan
     }
 
+    /// The zones folder is watched with its subfolders (a zone's included
+    /// files may sit there); every other folder on its own.
+    fn mode(&self, path: &Path) -> RecursiveMode {
+        if path == self.folder {
+            RecursiveMode::Recursive
+        } else {
+            RecursiveMode::NonRecursive
+        }
+    }
+
     /// Whether an event on `path` can change what a reload reads: a path
     /// in the zones folder, the config file, or a folder leading to either.
     fn matters(&self, path: &Path) -> bool {
@@ -97,7 +107,7 @@ pub fn watch(
     })?;
     let mut watched = BTreeSet::new();
     for path in inputs.plan() {
-        watcher.watch(&path, RecursiveMode::NonRecursive)?;
+        watcher.watch(&path, inputs.mode(&path))?;
         watched.insert(path);
     }
     let task = tokio::spawn(async move {
@@ -125,7 +135,7 @@ fn follow(watcher: &mut impl Watcher, inputs: &Inputs, watched: &mut BTreeSet<Pa
         let _ = watcher.unwatch(gone);
     }
     for path in &plan {
-        if let Err(e) = watcher.watch(path, RecursiveMode::NonRecursive) {
+        if let Err(e) = watcher.watch(path, inputs.mode(path)) {
             tracing::warn!(target: "alwayson::reload", path = %path.display(), error = %e, "cannot watch for changes");
         }
     }

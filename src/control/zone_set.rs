@@ -3,10 +3,19 @@
 //! previous version serving (and report why), removed files are unloaded.
 //! Cross-file rules (`zone::cross_check`) run over every reload. Owned by
 //! the updater.
+//!
+//! Incremental: a file whose text (and included files) did not change keeps
+//! its converted zone and its compiled zone, which the next table shares
+//! (`Arc`) with the previous one; only changed files are parsed and
+//! compiled. Files in the folder that a zone includes (`zone::include`) are
+//! parts of that zone, not zone files of their own.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use hickory_proto::rr::Name;
 
 use crate::cluster::keys::ZoneValue;
 use crate::control::outcome::{ReloadError, ReloadOutcome, ZoneRef};
@@ -14,21 +23,25 @@ use crate::control::state::{SerialRecord, Serials};
 use crate::diag::{Diagnostic, Diagnostics, Source};
 use crate::health::spec::HealthCheckSpec;
 use crate::table::compile::compile;
-use crate::table::zone_table::{CompiledZone, ZoneFileReport};
+use crate::table::zone_table::{CompiledZone, ZoneFileReport, ZoneId};
 use crate::zone::cross_check::cross_check;
+use crate::zone::include;
 use crate::zone::model::{Position, Zone};
 
-/// The zones about to be served, by file.
-type Candidates = BTreeMap<PathBuf, Zone>;
+/// The zones about to be served, by file (an unchanged one shared with
+/// the loaded set, not copied).
+type Candidates = BTreeMap<PathBuf, Arc<Zone>>;
 /// The problems of the files that failed, by file.
 type Failed = BTreeMap<PathBuf, Vec<Diagnostic>>;
 
 /// One loaded zone file.
 #[derive(Clone, Debug)]
 struct Loaded {
-    zone: Zone,
+    zone: Arc<Zone>,
     serial: u32,
     loaded_at: SystemTime,
+    /// The compiled form of this version (with its zone id), once compiled.
+    compiled: Option<Arc<CompiledZone>>,
 }
 
 #[derive(Clone, Debug)]
@@ -86,7 +99,12 @@ impl ZoneSet {
         server_config: Option<&Path>,
     ) -> ReloadOutcome {
         let now = SystemTime::now();
-        let (mut candidates, mut failed) = self.parse(files);
+        let (mut candidates, mut failed, parts) = self.parse(files);
+        let files: &[PathBuf] = &files
+            .iter()
+            .filter(|f| !parts.contains(*f))
+            .cloned()
+            .collect::<Vec<_>>();
         // A failed file keeps serving its previous version.
         for file in failed.keys() {
             if let Some(previous) = self.loaded.get(file) {
@@ -128,35 +146,56 @@ impl ZoneSet {
         outcome
     }
 
-    /// Reads every file and converts those whose text changed; an
-    /// unchanged file reuses its loaded zone.
-    fn parse(&self, files: &[PathBuf]) -> (Candidates, Failed) {
+    /// Reads every file and converts those whose text (or included files)
+    /// changed; an unchanged file reuses its loaded zone. Also returns the
+    /// files of the list that a zone includes (parts, not zone files).
+    fn parse(&self, files: &[PathBuf]) -> (Candidates, Failed, BTreeSet<PathBuf>) {
         let mut candidates = Candidates::new();
         let mut failed = Failed::new();
+        let mut maybe_parts = Vec::new();
         for file in files {
-            let src = match read_zone_file(file) {
-                Ok(src) => src,
-                Err(d) => {
-                    failed.insert(file.clone(), vec![d]);
-                    continue;
-                }
-            };
-            if let Some(previous) = self.loaded.get(file)
-                && previous.zone.content_hash == hash_text(src.text())
-            {
-                candidates.insert(file.clone(), previous.zone.clone());
-                continue;
-            }
-            match crate::zone::convert::convert(&src) {
-                Ok(zone) => {
-                    candidates.insert(file.clone(), zone);
-                }
-                Err(diags) => {
-                    failed.insert(file.clone(), diags);
-                }
+            match read_zone_file(file) {
+                Ok(src) if include::looks_included(src.text()) => maybe_parts.push(src),
+                Ok(src) => self.parse_one(src, &mut candidates, &mut failed),
+                Err(d) => _ = failed.insert(file.clone(), vec![d]),
             }
         }
-        (candidates, failed)
+        // A failed file keeps its previous version, and with it its parts.
+        let included: BTreeSet<PathBuf> = candidates
+            .values()
+            .chain(
+                failed
+                    .keys()
+                    .filter_map(|f| self.loaded.get(f).map(|l| &l.zone)),
+            )
+            .flat_map(|z| z.includes.iter().cloned())
+            .collect();
+        let mut parts = BTreeSet::new();
+        for src in maybe_parts {
+            if included.contains(src.path()) {
+                parts.insert(src.path().to_path_buf());
+            } else {
+                self.parse_one(src, &mut candidates, &mut failed);
+            }
+        }
+        (candidates, failed, parts)
+    }
+
+    /// Converts one zone file, or reuses its loaded zone when neither its
+    /// text nor its included files changed.
+    fn parse_one(&self, src: Source, candidates: &mut Candidates, failed: &mut Failed) {
+        let file = src.path().to_path_buf();
+        if let Some(previous) = self.loaded.get(&file)
+            && include::current_hash(&src, &previous.zone.include_patterns)
+                == Some(previous.zone.content_hash)
+        {
+            candidates.insert(file, previous.zone.clone());
+            return;
+        }
+        match crate::zone::convert::convert(&src) {
+            Ok(zone) => _ = candidates.insert(file, Arc::new(zone)),
+            Err(diags) => _ = failed.insert(file, diags),
+        }
     }
 
     /// The next loaded set: `candidates`, each with its serial and load
@@ -187,10 +226,12 @@ impl ZoneSet {
                 Some(_) => &mut outcome.changed,
             };
             list.push(zone_ref(&file, &zone));
-            let loaded_at = if unchanged {
-                previous.map_or(now, |p| p.loaded_at)
-            } else {
-                now
+            let (loaded_at, compiled) = match previous {
+                Some(p) if unchanged => {
+                    let same = p.serial == serial;
+                    (p.loaded_at, p.compiled.clone().filter(|_| same))
+                }
+                _ => (now, None),
             };
             next.insert(
                 file,
@@ -198,19 +239,43 @@ impl ZoneSet {
                     zone,
                     serial,
                     loaded_at,
+                    compiled,
                 },
             );
         }
         (next, outcome)
     }
 
-    /// Compiles every loaded zone (pure; the updater publishes the result).
-    pub fn compile(&self) -> (Vec<CompiledZone>, Vec<ZoneFileReport>) {
-        let compiled = self
+    /// Every loaded zone compiled, each with the id `assign_ids` gives its
+    /// origin (called once with every origin, in order). A zone compiled
+    /// by an earlier call with the same id is shared, not compiled again;
+    /// the updater publishes the result.
+    pub fn compile(
+        &mut self,
+        assign_ids: impl FnOnce(&[Name]) -> Vec<ZoneId>,
+    ) -> (Vec<Arc<CompiledZone>>, Vec<ZoneFileReport>) {
+        let origins: Vec<Name> = self
             .loaded
             .values()
-            .map(|l| compile(&l.zone, l.serial))
+            .map(|l| l.zone.origin.clone())
             .collect();
+        let ids = assign_ids(&origins);
+        let mut fresh = 0;
+        let compiled = self
+            .loaded
+            .values_mut()
+            .zip(ids)
+            .map(|(l, id)| match &l.compiled {
+                Some(c) if c.id == id => c.clone(),
+                _ => {
+                    let mut zone = compile(&l.zone, l.serial);
+                    zone.id = id;
+                    fresh += 1;
+                    l.compiled.insert(Arc::new(zone)).clone()
+                }
+            })
+            .collect::<Vec<_>>();
+        tracing::debug!(target: "alwayson::reload", compiled = fresh, shared = compiled.len() - fresh, "zones compiled");
         let reports = self
             .attempts
             .iter()
@@ -266,6 +331,8 @@ impl ZoneSet {
         };
         if serial_is_newer(serial, loaded.serial) {
             loaded.serial = serial;
+            // The SOA changes: compile this zone again.
+            loaded.compiled = None;
             let record = SerialRecord {
                 serial,
                 content_hash,
@@ -284,7 +351,7 @@ impl ZoneSet {
     }
 
     pub fn zones(&self) -> impl Iterator<Item = &Zone> {
-        self.loaded.values().map(|l| &l.zone)
+        self.loaded.values().map(|l| &*l.zone)
     }
 }
 
@@ -349,13 +416,6 @@ fn read_zone_file(file: &Path) -> Result<Source, Diagnostic> {
         return Err(problem(format!("cannot read file: it is {kind}")));
     }
     Source::read(file)
-}
-
-fn hash_text(text: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    text.hash(&mut hasher);
-    hasher.finish()
 }
 
 /// A zone's origin as the cluster names it: lowercase, absolute.

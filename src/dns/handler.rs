@@ -86,6 +86,11 @@ impl DnsHandler {
         self.guard = Arc::new(guard);
         self
     }
+
+    /// Where this handler counts (the UDP loops count their batches there).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
 }
 
 /// What the checks before the lookup decided about a request.

@@ -19,3 +19,5 @@ pub mod rrl;
 pub mod server;
 pub mod tcp;
 pub mod udp;
+#[cfg(target_os = "linux")]
+mod udp_batch;

@@ -16,7 +16,9 @@ use hickory_proto::serialize::binary::BinEncodable;
 use crate::policy::{self, Client};
 use crate::table::Snapshot;
 use crate::table::wire_name::{WireName, wildcard_buffer};
-use crate::table::zone_table::{Answer, CompiledZone, Node, Rrset, RrsetContent, SetTarget};
+use crate::table::zone_table::{
+    Answer, CompiledZone, Node, Rrset, RrsetContent, ServedZone, SetTarget,
+};
 
 /// How many CNAME/DNAME hops one query follows (loops end here too).
 const MAX_CHAIN: usize = 12;
@@ -64,7 +66,7 @@ impl Resolution<'_> {
 /// What every step of one query reads: one snapshot, one zone, one client.
 struct Query<'a, 'c> {
     snapshot: &'a Snapshot,
-    zone: &'a CompiledZone,
+    zone: &'a ServedZone,
     client: &'c Client<'c>,
 }
 
@@ -81,7 +83,7 @@ enum Lookup<'z> {
 /// Answers `qname`/`qtype` from `zone`, which holds `qname`.
 pub fn resolve<'a>(
     snapshot: &'a Snapshot,
-    zone: &'a CompiledZone,
+    zone: &'a ServedZone,
     qname: &Name,
     qtype: RecordType,
     client: &Client<'_>,
@@ -305,7 +307,7 @@ fn add_rrset<'a>(
             !answer.records.is_empty()
         }
         RrsetContent::Routed(group) => {
-            let Some(state) = snapshot.routing.groups.get(group.group) else {
+            let Some(state) = snapshot.routing.groups.get(zone.group_index(group.group)) else {
                 return false;
             };
             let selection = policy::select(&group.rules, state, client);

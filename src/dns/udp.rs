@@ -1,16 +1,18 @@
-//! Our own UDP loop, one blocking thread per SO_REUSEPORT socket: a query
-//! costs one `recvfrom` and one `sendto` (no event loop, no task, no
-//! channel). Runts and responses (QR=1) are dropped before parsing, so a
-//! forged or broken "response" never gets a reply (hickory's server answers
-//! those with FORMERR); a query whose header parses but whose body does not
-//! gets FORMERR; every other query goes to the handler, whose future
-//! completes in one poll because nothing in it waits (the reply is sent
-//! with a blocking `sendto`).
+//! Our own UDP loop, one blocking thread per SO_REUSEPORT socket, with no
+//! event loop, task or channel. On Linux a receive takes every datagram
+//! waiting (`recvmmsg`, up to 32) and the answers to them leave in one
+//! `sendmmsg` (`udp_batch.rs`); elsewhere a query costs one `recvfrom` and
+//! one `sendto`. Runts and responses (QR=1) are dropped before parsing, so
+//! a forged or broken "response" never gets a reply (hickory's server
+//! answers those with FORMERR); a query whose header parses but whose body
+//! does not gets FORMERR; every other query goes to the handler, whose
+//! future completes in one poll because nothing in it waits (the reply is
+//! queued in an [`Outbox`] that the loop sends).
 
 use std::future::Future;
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -29,9 +31,33 @@ use crate::dns::handler::DnsHandler;
 const HEADER_LEN: usize = 12;
 /// The largest UDP query we read (EDNS lets a client send up to 64 KiB; a
 /// real query is far smaller, and a larger one is not ours to answer).
-const RECEIVE_BUFFER: usize = 4096;
+pub(crate) const RECEIVE_BUFFER: usize = 4096;
 /// How often a idle thread looks at the stop flag.
 const STOP_CHECK: Duration = Duration::from_millis(200);
+
+/// One answer waiting to be sent, and its destination.
+pub(crate) type Queued = (Vec<u8>, SocketAddr);
+
+/// Answers waiting to be sent, in the order the handler produced them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Outbox(Arc<Mutex<Vec<Queued>>>);
+
+impl Outbox {
+    fn push(&self, bytes: Vec<u8>, dst: SocketAddr) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((bytes, dst));
+    }
+
+    /// Hands the queued answers to `send` and empties the queue (keeping
+    /// its capacity).
+    pub(crate) fn drain(&self, send: impl FnOnce(&[Queued])) {
+        let mut queued = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        send(&queued);
+        queued.clear();
+    }
+}
 
 /// Serves `socket` until `stop` is set.
 pub fn serve(socket: UdpSocket, handler: &DnsHandler, stop: &AtomicBool) {
@@ -42,34 +68,51 @@ pub fn serve(socket: UdpSocket, handler: &DnsHandler, stop: &AtomicBool) {
         tracing::error!(error = %e, "cannot configure a UDP socket");
         return;
     }
-    let socket = Arc::new(socket);
+    #[cfg(target_os = "linux")]
+    crate::dns::udp_batch::serve(&socket, handler, stop);
+    #[cfg(not(target_os = "linux"))]
+    serve_one_by_one(&socket, handler, stop);
+}
+
+/// The portable loop: one datagram per receive, one per send.
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+fn serve_one_by_one(socket: &UdpSocket, handler: &DnsHandler, stop: &AtomicBool) {
     let mut buf = vec![0u8; RECEIVE_BUFFER];
+    let outbox = Outbox::default();
     while !stop.load(Ordering::Relaxed) {
         // Timeouts (to look at `stop`) and ICMP errors from earlier sends
         // both surface as errors here; neither is ours to act on.
         let Ok((len, src)) = socket.recv_from(&mut buf) else {
             continue;
         };
-        let packet = &buf[..len];
-        if len < HEADER_LEN || packet[2] & 0x80 != 0 || src.port() == 0 {
-            continue;
-        }
-        if !counts_fit(packet) {
-            let _ = socket.send_to(&format_error(packet), src);
-            continue;
-        }
-        match Request::from_bytes(packet.to_vec(), src, Protocol::Udp) {
-            Ok(request) => {
-                let responder = UdpResponder {
-                    socket: socket.clone(),
-                    dst: src,
-                };
-                run_to_completion(handler.handle_request::<_, TokioTime>(&request, responder));
+        handler.metrics().udp_batches.record(1);
+        answer(&buf[..len], src, handler, &outbox);
+        outbox.drain(|queued| {
+            for (bytes, dst) in queued {
+                let _ = socket.send_to(bytes, dst);
             }
-            Err(_) => {
-                let _ = socket.send_to(&format_error(packet), src);
-            }
+        });
+    }
+}
+
+/// Answers one datagram from `src` into `outbox` (or drops it).
+pub(crate) fn answer(packet: &[u8], src: SocketAddr, handler: &DnsHandler, outbox: &Outbox) {
+    if packet.len() < HEADER_LEN || packet[2] & 0x80 != 0 || src.port() == 0 {
+        return;
+    }
+    if !counts_fit(packet) {
+        outbox.push(format_error(packet), src);
+        return;
+    }
+    match Request::from_bytes(packet.to_vec(), src, Protocol::Udp) {
+        Ok(request) => {
+            let responder = UdpResponder {
+                outbox: outbox.clone(),
+                dst: src,
+            };
+            run_to_completion(handler.handle_request::<_, TokioTime>(&request, responder));
         }
+        Err(_) => outbox.push(format_error(packet), src),
     }
 }
 
@@ -113,10 +156,10 @@ pub(crate) fn counts_fit(message: &[u8]) -> bool {
 }
 
 /// Encodes a response within the UDP size the response's OPT allows (512
-/// without EDNS) and sends it to the client.
+/// without EDNS) and queues it for the client.
 #[derive(Clone)]
 struct UdpResponder {
-    socket: Arc<UdpSocket>,
+    outbox: Outbox,
     dst: SocketAddr,
 }
 
@@ -136,7 +179,7 @@ impl ResponseHandler for UdpResponder {
         // Cannot fail for our own records; a SERVFAIL rather than nothing.
         let limit = response.edns().map_or(512, |e| e.max_payload());
         let (bytes, info) = emit(response, limit)?;
-        self.socket.send_to(&bytes, self.dst)?;
+        self.outbox.push(bytes, self.dst);
         Ok(info)
     }
 }

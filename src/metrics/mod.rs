@@ -16,6 +16,7 @@ pub mod cluster;
 mod histogram;
 mod labels;
 pub mod render;
+pub mod udp_batch;
 mod zone_slots;
 
 use std::collections::BTreeMap;
@@ -58,6 +59,8 @@ pub struct Metrics {
     pub abuse: abuse::AbuseCounters,
     /// Gossip traffic and the cluster's state (written by the cluster task).
     pub cluster: cluster::ClusterCounters,
+    /// Datagrams per batched UDP receive.
+    pub udp_batches: udp_batch::UdpBatches,
     reloads: AtomicU64,
     reload_errors: AtomicU64,
     /// Written by the updater only; read on scrape.
@@ -98,6 +101,7 @@ impl Default for Metrics {
             truncated: Default::default(),
             abuse: abuse::AbuseCounters::default(),
             cluster: cluster::ClusterCounters::default(),
+            udp_batches: udp_batch::UdpBatches::default(),
             reloads: AtomicU64::new(0),
             reload_errors: AtomicU64::new(0),
             checks: Mutex::default(),

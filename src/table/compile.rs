@@ -41,7 +41,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     for node in &mut tree.nodes {
         finish_node(node, &origin);
     }
-    CompiledZone {
+    let mut compiled = CompiledZone {
         origin_labels: usize::from(origin.num_labels()),
         origin,
         file: zone.file.clone(),
@@ -53,8 +53,11 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         nodes: tree.nodes,
         index: tree.index,
         record_count,
+        groups: Vec::new(),
         id: ZoneId::UNASSIGNED,
-    }
+    };
+    compiled.link_groups();
+    compiled
 }
 
 /// The apex SOA with its own TTL, and the one negative answers carry (TTL

@@ -7,7 +7,7 @@
 
 use crate::health::HealthView;
 use crate::policy::{self, GroupState};
-use crate::table::zone_table::{CompiledSet, SetTarget, ZoneTable};
+use crate::table::zone_table::{CompiledSet, ServedZone, SetTarget, ZoneTable};
 
 #[derive(Debug, Default)]
 pub struct RoutingState {
@@ -21,13 +21,13 @@ pub fn compute(zones: &ZoneTable, health: &HealthView) -> RoutingState {
     let mut memo: Vec<Option<bool>> = vec![None; count];
     let groups = (0..count)
         .map(|g| {
-            let Some((_, _, _, group)) = zones.group(g) else {
+            let Some((zone, _, _, group)) = zones.group(g) else {
                 return GroupState::default();
             };
             let healthy: Box<[bool]> = group
                 .sets
                 .iter()
-                .map(|set| set_healthy(zones, health, set, &mut memo, 0))
+                .map(|set| set_healthy(zones, zone, health, set, &mut memo, 0))
                 .collect();
             policy::prepare(&group.rules, healthy)
         })
@@ -50,19 +50,22 @@ fn group_healthy(
     if depth > 8 {
         return true;
     }
-    let Some((_, _, _, group)) = zones.group(g) else {
+    let Some((zone, _, _, group)) = zones.group(g) else {
         return true;
     };
     let healthy = group
         .sets
         .iter()
-        .any(|set| set_healthy(zones, health, set, memo, depth + 1));
+        .any(|set| set_healthy(zones, zone, health, set, memo, depth + 1));
     memo[g] = Some(healthy);
     healthy
 }
 
+/// Whether `set` of a group of `zone` is healthy; an alias's target group
+/// is in the same zone.
 fn set_healthy(
     zones: &ZoneTable,
+    zone: &ServedZone,
     health: &HealthView,
     set: &CompiledSet,
     memo: &mut Vec<Option<bool>>,
@@ -77,7 +80,8 @@ fn set_healthy(
             evaluate_target_health: true,
             target_group,
             ..
-        } if own => target_group.is_none_or(|g| group_healthy(zones, health, g, memo, depth + 1)),
+        } if own => target_group
+            .is_none_or(|g| group_healthy(zones, health, zone.group_index(g), memo, depth + 1)),
         _ => own,
     }
 }

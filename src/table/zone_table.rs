@@ -16,12 +16,45 @@ use crate::table::wire_name::WireName;
 /// Every served zone, findable by longest suffix.
 #[derive(Debug, Default)]
 pub struct ZoneTable {
-    zones: Vec<CompiledZone>,
+    zones: Vec<ServedZone>,
     by_origin: HashMap<Box<[u8]>, usize>,
     /// Every routed group of every zone, indexed by `Rrset::group`.
     groups: Vec<GroupRef>,
     /// The result of the last load of every zone file.
     pub files: Vec<ZoneFileReport>,
+}
+
+/// A compiled zone as one table serves it: the compiled zone is shared
+/// (`Arc`) with every other table that serves the same version, so a reload
+/// recompiles only the zones that changed; what depends on the zone's place
+/// in this table (where its groups start in the routing state) sits beside
+/// it. Derefs to the [`CompiledZone`].
+#[derive(Debug)]
+pub struct ServedZone {
+    compiled: Arc<CompiledZone>,
+    /// Index of this zone's first routed group in [`ZoneTable::groups`] (and
+    /// the routing state): `RoutedGroup::group` is local to its zone.
+    group_base: usize,
+}
+
+impl ServedZone {
+    /// The compiled zone, shared with the tables that serve this version.
+    pub fn compiled(&self) -> &Arc<CompiledZone> {
+        &self.compiled
+    }
+
+    /// The index in [`ZoneTable::groups`] of this zone's group `local`.
+    pub fn group_index(&self, local: usize) -> usize {
+        self.group_base + local
+    }
+}
+
+impl std::ops::Deref for ServedZone {
+    type Target = CompiledZone;
+
+    fn deref(&self) -> &CompiledZone {
+        &self.compiled
+    }
 }
 
 /// Where a routed group lives, for computing its routing state.
@@ -62,6 +95,9 @@ pub struct CompiledZone {
     pub nodes: Vec<Node>,
     pub index: HashMap<Box<[u8]>, usize>,
     pub record_count: usize,
+    /// Every routed group of the zone, indexed by `RoutedGroup::group`
+    /// (`zone` is 0 here; [`ZoneTable`] gives each its table-wide place).
+    pub groups: Vec<GroupRef>,
     /// The origin's stable number (the same for every compiled version of
     /// it), set by the control plane before the zone is published.
     pub id: ZoneId,
@@ -118,7 +154,8 @@ pub struct Answer {
 
 #[derive(Debug)]
 pub struct RoutedGroup {
-    /// Index into [`ZoneTable::groups`] and the routing state.
+    /// Index into the zone's [`CompiledZone::groups`];
+    /// [`ServedZone::group_index`] gives its place in the routing state.
     pub group: usize,
     /// What the policy reads: its kind, `when_all_down`, each set's rule.
     pub rules: GroupRules,
@@ -145,63 +182,31 @@ pub enum SetTarget {
         target: Name,
         key: Box<[u8]>,
         evaluate_target_health: bool,
-        /// The target's routed group (None: a static RRset), set by [`ZoneTable::new`].
+        /// The target's routed group in this zone (None: a static RRset),
+        /// set by [`CompiledZone::link_groups`].
         target_group: Option<usize>,
     },
 }
 
 impl ZoneTable {
-    /// Builds the table; zones with a duplicate origin must already be removed.
-    pub fn new(mut zones: Vec<CompiledZone>, files: Vec<ZoneFileReport>) -> Self {
+    /// Builds the table over compiled zones (shared with the previous table
+    /// where unchanged); zones with a duplicate origin must already be removed.
+    pub fn new<Z: Into<Arc<CompiledZone>>>(zones: Vec<Z>, files: Vec<ZoneFileReport>) -> Self {
         let mut groups = Vec::new();
         let mut by_origin = HashMap::new();
-        for (z, zone) in zones.iter_mut().enumerate() {
-            by_origin.insert(crate::table::wire_name::key_of(&zone.origin), z);
-            for (n, node) in zone.nodes.iter_mut().enumerate() {
-                for (r, rrset) in node.rrsets.iter_mut().enumerate() {
-                    if let RrsetContent::Routed(group) = &mut rrset.content {
-                        group.group = groups.len();
-                        groups.push(GroupRef {
-                            zone: z,
-                            node: n,
-                            rrset: r,
-                        });
-                    }
-                }
-            }
-        }
-        // Second pass: point every alias at its target's group.
-        for r in &groups {
-            let zone = &zones[r.zone];
-            let rtype = zone.nodes[r.node].rrsets[r.rrset].rtype;
-            let targets: Vec<Option<usize>> = match &zone.nodes[r.node].rrsets[r.rrset].content {
-                RrsetContent::Routed(group) => group
-                    .sets
-                    .iter()
-                    .map(|set| match &set.target {
-                        SetTarget::Alias { key, .. } => zone
-                            .node(key)
-                            .and_then(|n| n.rrset(rtype))
-                            .and_then(|t| match &t.content {
-                                RrsetContent::Routed(g) => Some(g.group),
-                                RrsetContent::Static(_) => None,
-                            }),
-                        SetTarget::Values(_) => None,
-                    })
-                    .collect(),
-                RrsetContent::Static(_) => Vec::new(),
-            };
-            let zone = &mut zones[r.zone];
-            if let RrsetContent::Routed(group) = &mut zone.nodes[r.node].rrsets[r.rrset].content {
-                for (set, found) in group.sets.iter_mut().zip(targets) {
-                    if let SetTarget::Alias { target_group, .. } = &mut set.target {
-                        *target_group = found;
-                    }
-                }
-            }
+        let mut served = Vec::with_capacity(zones.len());
+        for (z, zone) in zones.into_iter().enumerate() {
+            let compiled: Arc<CompiledZone> = zone.into();
+            by_origin.insert(crate::table::wire_name::key_of(&compiled.origin), z);
+            let group_base = groups.len();
+            groups.extend(compiled.groups.iter().map(|g| GroupRef { zone: z, ..*g }));
+            served.push(ServedZone {
+                compiled,
+                group_base,
+            });
         }
         Self {
-            zones,
+            zones: served,
             by_origin,
             groups,
             files,
@@ -210,7 +215,7 @@ impl ZoneTable {
 
     /// The zone with the longest origin that is a suffix of `qname`, and
     /// how many labels `qname` has below that origin.
-    pub fn find(&self, qname: &WireName) -> Option<(&CompiledZone, usize)> {
+    pub fn find(&self, qname: &WireName) -> Option<(&ServedZone, usize)> {
         (0..=qname.labels()).find_map(|skip| {
             self.by_origin
                 .get(qname.suffix(skip))
@@ -218,11 +223,11 @@ impl ZoneTable {
         })
     }
 
-    pub fn zones(&self) -> &[CompiledZone] {
+    pub fn zones(&self) -> &[ServedZone] {
         &self.zones
     }
 
-    pub fn zone_by_origin(&self, origin: &Name) -> Option<&CompiledZone> {
+    pub fn zone_by_origin(&self, origin: &Name) -> Option<&ServedZone> {
         self.by_origin
             .get(&*crate::table::wire_name::key_of(origin))
             .map(|&z| &self.zones[z])
@@ -232,7 +237,7 @@ impl ZoneTable {
         &self.groups
     }
 
-    pub fn group(&self, index: usize) -> Option<(&CompiledZone, &Node, &Rrset, &RoutedGroup)> {
+    pub fn group(&self, index: usize) -> Option<(&ServedZone, &Node, &Rrset, &RoutedGroup)> {
         let r = self.groups.get(index)?;
         let zone = &self.zones[r.zone];
         let node = &zone.nodes[r.node];
@@ -247,6 +252,59 @@ impl ZoneTable {
 impl CompiledZone {
     pub fn node(&self, key: &[u8]) -> Option<&Node> {
         self.index.get(key).map(|&i| &self.nodes[i])
+    }
+
+    /// Numbers the zone's routed groups (zone-local, so a compiled zone can
+    /// be shared by tables that hold other zones) and points every alias at
+    /// its target's group. Called once, by `compile`.
+    pub fn link_groups(&mut self) {
+        let mut groups = Vec::new();
+        for (n, node) in self.nodes.iter_mut().enumerate() {
+            for (r, rrset) in node.rrsets.iter_mut().enumerate() {
+                if let RrsetContent::Routed(group) = &mut rrset.content {
+                    group.group = groups.len();
+                    groups.push(GroupRef {
+                        zone: 0,
+                        node: n,
+                        rrset: r,
+                    });
+                }
+            }
+        }
+        for r in &groups {
+            let targets = self.alias_targets(r);
+            if let RrsetContent::Routed(group) = &mut self.nodes[r.node].rrsets[r.rrset].content {
+                for (set, found) in group.sets.iter_mut().zip(targets) {
+                    if let SetTarget::Alias { target_group, .. } = &mut set.target {
+                        *target_group = found;
+                    }
+                }
+            }
+        }
+        self.groups = groups;
+    }
+
+    /// The routed group of each alias target of the group at `r` (None for
+    /// values and for a static target), in set order.
+    fn alias_targets(&self, r: &GroupRef) -> Vec<Option<usize>> {
+        let rrset = &self.nodes[r.node].rrsets[r.rrset];
+        let RrsetContent::Routed(group) = &rrset.content else {
+            return Vec::new();
+        };
+        group
+            .sets
+            .iter()
+            .map(|set| match &set.target {
+                SetTarget::Alias { key, .. } => self
+                    .node(key)
+                    .and_then(|n| n.rrset(rrset.rtype))
+                    .and_then(|t| match &t.content {
+                        RrsetContent::Routed(g) => Some(g.group),
+                        RrsetContent::Static(_) => None,
+                    }),
+                SetTarget::Values(_) => None,
+            })
+            .collect()
     }
 }
 

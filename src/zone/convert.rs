@@ -2,17 +2,17 @@
 //! every problem, each at the `file:line:col` of the offending value, and
 //! returns a zone only when there is none.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::path::Path;
 use std::sync::Arc;
 
 use hickory_proto::rr::{Name, RecordType};
 use toml::Spanned;
 
 use crate::diag::{Diagnostic, Source, Span};
-use crate::health::spec;
+use crate::zone::body::{self, Body};
 use crate::zone::groups::{Broken, check_groups};
+use crate::zone::include;
 use crate::zone::model::{Position, RecordSet, SetData, Soa, WhenAllDown, Zone};
 use crate::zone::names::{parse_name, parse_owner};
 use crate::zone::raw::{RawRecordSet, RawSoa, RawZoneFile};
@@ -22,58 +22,71 @@ use crate::zone::routing::parse_routing;
 /// The largest TTL RFC 2181 allows.
 pub const MAX_TTL: i64 = 2_147_483_647;
 
-/// Converts a zone file's text; every problem is reported.
+/// Converts a zone file's text, reading the files its `include` names from
+/// disk; every problem is reported.
 pub fn convert(src: &Source) -> Result<Zone, Vec<Diagnostic>> {
+    convert_with(src, &mut include::read_included)
+}
+
+/// Like [`convert`], with `load` expanding each `include` pattern (given
+/// the zone file's path) to the files it names.
+pub fn convert_with(src: &Source, load: &mut include::Loader<'_>) -> Result<Zone, Vec<Diagnostic>> {
     let raw: RawZoneFile = toml::from_str(src.text()).map_err(|e| vec![src.toml_error(&e)])?;
-    let mut cx = Context {
-        src,
-        diags: Vec::new(),
-        broken: Broken::default(),
-    };
+    let mut cx = Context::new(src, 0);
     let header = raw.zone.get_ref();
     let origin = cx.origin(&header.origin);
     let ttl = header.ttl.as_ref().and_then(|t| cx.ttl(t)).unwrap_or(300);
     let soa = origin.as_ref().and_then(|o| cx.soa(&header.soa, o, ttl));
 
-    let mut record_sets = Vec::new();
+    let mut body = Body::default();
+    let origin_ref = origin.as_ref();
+    cx.body(&raw.record, &raw.health_check, origin_ref, ttl, &mut body);
+    let included = include::expand(src, &raw.include, load, &mut cx.diags);
+    body::parts(&mut cx, &included, origin_ref, ttl, &mut body);
     if let Some(origin) = &origin {
-        for record in &raw.record {
-            if let Some(set) = cx.record_set(record, origin, ttl) {
-                record_sets.push(set);
-            }
-        }
-        check_groups(&record_sets, &cx.broken, origin, src, &mut cx.diags);
-    }
-
-    let mut health_checks = Vec::new();
-    for (id, check) in &raw.health_check {
-        if let Some(spec) = spec::convert(id, check, src, &mut cx.diags) {
-            health_checks.push((spec, cx.position(&check.span())));
-        }
+        let files: Vec<&Path> = std::iter::once(src.path())
+            .chain(included.iter().map(Source::path))
+            .collect();
+        check_groups(&body.record_sets, &cx.broken, origin, &files, &mut cx.diags);
     }
 
     let (Some(origin), Some(soa), true) = (origin, soa, cx.diags.is_empty()) else {
-        cx.diags.sort_by_key(|d| (d.line, d.col));
+        body::sort(&mut cx.diags, src.path());
         return Err(cx.diags);
     };
-    let mut hasher = DefaultHasher::new();
-    src.text().hash(&mut hasher);
     Ok(Zone {
         origin,
         file: src.path().to_path_buf(),
         ttl,
         soa,
-        record_sets,
-        health_checks,
-        content_hash: hasher.finish(),
+        record_sets: body.record_sets,
+        health_checks: body.health_checks,
+        content_hash: include::content_hash(src, &included),
+        include_patterns: raw.include.iter().map(|p| p.get_ref().clone()).collect(),
+        includes: included.iter().map(|f| f.path().to_path_buf()).collect(),
     })
 }
 
-struct Context<'a> {
-    src: &'a Source,
-    diags: Vec<Diagnostic>,
+/// One file's conversion: its source, its place among the zone's files and
+/// the problems found so far.
+pub(super) struct Context<'a> {
+    pub(super) src: &'a Source,
+    /// Which file of the zone `src` is (see [`Position::source`]).
+    pub(super) source: usize,
+    pub(super) diags: Vec<Diagnostic>,
     /// Record sets that failed, so that group rules do not report them twice.
-    broken: Broken,
+    pub(super) broken: Broken,
+}
+
+impl<'a> Context<'a> {
+    pub(super) fn new(src: &'a Source, source: usize) -> Self {
+        Self {
+            src,
+            source,
+            diags: Vec::new(),
+            broken: Broken::default(),
+        }
+    }
 }
 
 impl Context<'_> {
@@ -81,9 +94,13 @@ impl Context<'_> {
         self.diags.push(self.src.error(span, message));
     }
 
-    fn position(&self, span: &Span) -> Position {
+    pub(super) fn position(&self, span: &Span) -> Position {
         let (line, col) = self.src.locate(span.start);
-        Position { line, col }
+        Position {
+            line,
+            col,
+            source: self.source,
+        }
     }
 
     fn origin(&mut self, text: &Spanned<String>) -> Option<Name> {
@@ -170,7 +187,7 @@ impl Context<'_> {
         })
     }
 
-    fn record_set(
+    pub(super) fn record_set(
         &mut self,
         raw: &Spanned<RawRecordSet>,
         origin: &Name,

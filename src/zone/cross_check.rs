@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::diag::Diagnostic;
 use crate::health::spec::{HealthCheckSpec, calculated_cycles};
@@ -27,13 +28,13 @@ type Problems = BTreeMap<PathBuf, Vec<Diagnostic>>;
 type DefinedAt = HashMap<String, String>;
 
 /// Applies the cross-file rules to `candidates` (the zones about to be
-/// served, by file). `previous` gives the version a file served before this
+/// served, by file; shared, so that an unchanged zone is never copied). `previous` gives the version a file served before this
 /// reload, if any; `server_checks` are the checks of `alwayson.toml` (at
 /// `server_config`).
 pub fn cross_check<'a>(
-    candidates: &mut BTreeMap<PathBuf, Zone>,
+    candidates: &mut BTreeMap<PathBuf, Arc<Zone>>,
     failed: &mut BTreeMap<PathBuf, Vec<Diagnostic>>,
-    previous: impl Fn(&Path) -> Option<&'a Zone>,
+    previous: impl Fn(&Path) -> Option<&'a Arc<Zone>>,
     server_checks: &[(HealthCheckSpec, Position)],
     server_config: Option<&Path>,
 ) {
@@ -48,8 +49,8 @@ pub fn cross_check<'a>(
 
 /// Every rule, over the current candidates.
 fn find_problems<'a>(
-    candidates: &BTreeMap<PathBuf, Zone>,
-    previous: &impl Fn(&Path) -> Option<&'a Zone>,
+    candidates: &BTreeMap<PathBuf, Arc<Zone>>,
+    previous: &impl Fn(&Path) -> Option<&'a Arc<Zone>>,
     server_checks: &[(HealthCheckSpec, Position)],
     server_config: Option<&Path>,
 ) -> Problems {
@@ -64,8 +65,8 @@ fn find_problems<'a>(
 
 /// One file per origin; a file that served the origin before keeps it.
 fn duplicate_origins<'a>(
-    candidates: &BTreeMap<PathBuf, Zone>,
-    previous: &impl Fn(&Path) -> Option<&'a Zone>,
+    candidates: &BTreeMap<PathBuf, Arc<Zone>>,
+    previous: &impl Fn(&Path) -> Option<&'a Arc<Zone>>,
     problems: &mut Problems,
 ) {
     let mut origins: HashMap<String, &PathBuf> = HashMap::new();
@@ -75,7 +76,13 @@ fn duplicate_origins<'a>(
         let origin = candidates[file].origin.to_string();
         if let Some(other) = origins.get(&origin) {
             let message = format!("zone {origin} is already served from {}", other.display());
-            report(problems, file, Position { line: 1, col: 1 }, message);
+            let zone = &candidates[file];
+            let start = Position {
+                line: 1,
+                col: 1,
+                source: 0,
+            };
+            report(problems, file, zone, start, message);
         } else {
             origins.insert(origin, file);
         }
@@ -85,7 +92,7 @@ fn duplicate_origins<'a>(
 /// Health check ids are global: one definition across the server config
 /// and every zone file. Returns where each id is defined.
 fn duplicate_check_ids(
-    candidates: &BTreeMap<PathBuf, Zone>,
+    candidates: &BTreeMap<PathBuf, Arc<Zone>>,
     server_checks: &[(HealthCheckSpec, Position)],
     server_config: Option<&Path>,
     problems: &mut Problems,
@@ -103,10 +110,10 @@ fn duplicate_check_ids(
                         "health check {:?} is already defined at {at}; ids are global",
                         spec.id
                     );
-                    report(problems, file, *pos, message);
+                    report(problems, file, zone, *pos, message);
                 }
                 None => {
-                    defined.insert(spec.id.to_string(), located(file, *pos));
+                    defined.insert(spec.id.to_string(), located(zone.file_at(*pos), *pos));
                 }
             }
         }
@@ -116,7 +123,7 @@ fn duplicate_check_ids(
 
 /// A calculated check names only known children and is in no cycle.
 fn calculated_checks(
-    candidates: &BTreeMap<PathBuf, Zone>,
+    candidates: &BTreeMap<PathBuf, Arc<Zone>>,
     server_checks: &[(HealthCheckSpec, Position)],
     known: &HashSet<&str>,
     problems: &mut Problems,
@@ -139,7 +146,7 @@ fn calculated_checks(
                         "calculated check {:?} names unknown child {child:?}",
                         spec.id
                     );
-                    report(problems, file, *pos, message);
+                    report(problems, file, zone, *pos, message);
                 }
             }
             if cycles.contains(&spec.id) {
@@ -147,7 +154,7 @@ fn calculated_checks(
                     "calculated check {:?} is part of a cycle of calculated checks",
                     spec.id
                 );
-                report(problems, file, *pos, message);
+                report(problems, file, zone, *pos, message);
             }
         }
     }
@@ -155,7 +162,7 @@ fn calculated_checks(
 
 /// Every record set's health check exists.
 fn unknown_record_checks(
-    candidates: &BTreeMap<PathBuf, Zone>,
+    candidates: &BTreeMap<PathBuf, Arc<Zone>>,
     known: &HashSet<&str>,
     problems: &mut Problems,
 ) {
@@ -167,7 +174,7 @@ fn unknown_record_checks(
                 let message = format!(
                     "unknown health check {id:?}; define it as [health_check.{id}] in a zone file or alwayson.toml"
                 );
-                report(problems, file, set.position, message);
+                report(problems, file, zone, set.position, message);
             }
         }
     }
@@ -178,9 +185,9 @@ fn unknown_record_checks(
 /// that broke the rule) and records the problems.
 fn fall_back<'a>(
     problems: Problems,
-    candidates: &mut BTreeMap<PathBuf, Zone>,
+    candidates: &mut BTreeMap<PathBuf, Arc<Zone>>,
     failed: &mut BTreeMap<PathBuf, Vec<Diagnostic>>,
-    previous: &impl Fn(&Path) -> Option<&'a Zone>,
+    previous: &impl Fn(&Path) -> Option<&'a Arc<Zone>>,
 ) {
     for (file, diags) in problems {
         let before = previous(&file);
@@ -201,12 +208,14 @@ fn fall_back<'a>(
     }
 }
 
-fn report(problems: &mut Problems, file: &Path, pos: Position, message: String) {
+/// A problem of the zone in `file` at `pos` (which may be in one of its
+/// included files).
+fn report(problems: &mut Problems, file: &Path, zone: &Zone, pos: Position, message: String) {
     problems
         .entry(file.to_path_buf())
         .or_default()
         .push(Diagnostic {
-            file: file.to_path_buf(),
+            file: zone.file_at(pos).to_path_buf(),
             line: pos.line,
             col: pos.col,
             message,

@@ -12,10 +12,11 @@
 //! so its one error is not followed by false ones.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 
 use hickory_proto::rr::{Name, RecordType};
 
-use crate::diag::{Diagnostic, Source};
+use crate::diag::Diagnostic;
 use crate::policy::{self, PolicyKind, SetRule};
 use crate::zone::model::{Position, RecordSet, SetData};
 
@@ -41,12 +42,13 @@ pub fn check_groups(
     sets: &[RecordSet],
     broken: &Broken,
     origin: &Name,
-    src: &Source,
+    files: &[&Path],
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut report = |pos: Position, message: String| {
+        let file = files.get(pos.source).or(files.first());
         diags.push(Diagnostic {
-            file: src.path().to_path_buf(),
+            file: file.map(|f| f.to_path_buf()).unwrap_or_default(),
             line: pos.line,
             col: pos.col,
             message,

@@ -3,9 +3,11 @@
 //! Invariant: a [`model::Zone`] exists only when its file had no problem;
 //! otherwise every problem is returned with its `file:line:col`.
 
+mod body;
 pub mod convert;
 pub mod cross_check;
 pub mod groups;
+pub mod include;
 pub mod model;
 pub mod names;
 pub mod raw;

@@ -13,11 +13,15 @@ use crate::health::CheckId;
 use crate::health::spec::HealthCheckSpec;
 use crate::policy::Routing;
 
-/// A 1-based `line:col` in the zone's file, kept for errors found after conversion.
+/// A 1-based `line:col` in the zone's file (or one of its included files),
+/// kept for errors found after conversion.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Position {
     pub line: usize,
     pub col: usize,
+    /// Which file: 0 the zone file, `i` its included file `includes[i - 1]`
+    /// (see [`Zone::file_at`]).
+    pub source: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -30,8 +34,23 @@ pub struct Zone {
     pub soa: Soa,
     pub record_sets: Vec<RecordSet>,
     pub health_checks: Vec<(HealthCheckSpec, Position)>,
-    /// Hash of the file's text; equal hashes mean an unchanged zone.
+    /// Hash of the file's text and of every included file (path and text);
+    /// equal hashes mean an unchanged zone.
     pub content_hash: u64,
+    /// The zone file's `include` patterns, as written.
+    pub include_patterns: Vec<String>,
+    /// The files those patterns named at conversion, in order.
+    pub includes: Vec<PathBuf>,
+}
+
+impl Zone {
+    /// The file a position of this zone is in.
+    pub fn file_at(&self, pos: Position) -> &std::path::Path {
+        pos.source
+            .checked_sub(1)
+            .and_then(|i| self.includes.get(i))
+            .unwrap_or(&self.file)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -12,7 +12,22 @@ use crate::health::spec::RawHealthCheck;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawZoneFile {
+    /// Files holding more of this zone's records: globs relative to this
+    /// file's folder (`zone::include`).
+    #[serde(default)]
+    pub include: Vec<Spanned<String>>,
     pub zone: Spanned<RawZoneHeader>,
+    #[serde(default)]
+    pub record: Vec<Spanned<RawRecordSet>>,
+    #[serde(default)]
+    pub health_check: BTreeMap<String, Spanned<RawHealthCheck>>,
+}
+
+/// A file a zone file includes: more record sets and health checks of that
+/// zone, and nothing else (no `[zone]`, no nested `include`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIncludedFile {
     #[serde(default)]
     pub record: Vec<Spanned<RawRecordSet>>,
     #[serde(default)]

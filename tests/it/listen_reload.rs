@@ -131,7 +131,7 @@ async fn a_dns_listen_change_moves_the_listeners_without_losing_a_query() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listen_address_that_cannot_be_bound_is_reported_and_the_old_keeps_serving() {
-    let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let taken = udp_port_below_the_ephemeral_range();
     let taken_addr = taken.local_addr().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = setup(dir.path(), "\"127.0.0.1:0\"", "off", 1);
@@ -233,4 +233,19 @@ async fn a_config_saved_by_rename_is_seen_by_the_watch_every_time() {
         assert!(answers(server.listening().0[0], Duration::from_secs(2)).await);
     }
     server.shutdown().await;
+}
+
+/// A UDP socket on a port whose TCP twin is free too, below Linux's
+/// ephemeral range (32768-60999): no other test's port-0 socket or outgoing
+/// connection can take that port between its release and the reload.
+fn udp_port_below_the_ephemeral_range() -> std::net::UdpSocket {
+    let start = 20_000 + (std::process::id() % 10_000) as u16;
+    (0..2_000u16)
+        .map(|i| 20_000 + (start - 20_000 + i) % 12_000)
+        .find_map(|port| {
+            let udp = std::net::UdpSocket::bind(("127.0.0.1", port)).ok()?;
+            std::net::TcpListener::bind(("127.0.0.1", port)).ok()?;
+            Some(udp)
+        })
+        .expect("a free port below 32768")
 }

@@ -165,6 +165,14 @@ async fn metrics_count_real_traffic_and_pass_promtool() {
         ),
         Some(7.0)
     );
+    // Every UDP datagram (6, more if the client had to resend) lands in
+    // one batch or another.
+    let batched = sample(&text, "alwayson_udp_receive_batch_size_sum").unwrap();
+    let receives = sample(&text, "alwayson_udp_receive_batch_size_count").unwrap();
+    assert!(
+        batched >= 6.0 && (1.0..=batched).contains(&receives),
+        "{batched} in {receives}"
+    );
     assert_eq!(
         sample(&text, r#"alwayson_health_check_healthy{check="web-1"}"#),
         Some(0.0)

@@ -264,16 +264,14 @@ impl Updater {
         outcome
     }
 
-    /// Compiles the loaded zones and publishes them with the health view.
+    /// Compiles the zones that changed and publishes every zone with the
+    /// health view.
     fn republish_zones(&mut self) {
-        let (mut compiled, reports) = self.zones.compile();
         // Ids (and their counters) exist before the snapshot that uses them.
-        let ids = self
-            .metrics
-            .assign_zone_ids(compiled.iter().map(|z| &z.origin));
-        for (zone, id) in compiled.iter_mut().zip(ids) {
-            zone.id = id;
-        }
+        let metrics = &self.metrics;
+        let (compiled, reports) = self
+            .zones
+            .compile(|origins| metrics.assign_zone_ids(origins));
         if let Some(sync) = &self.cluster {
             sync.publish_zones(self.zones.published());
         }

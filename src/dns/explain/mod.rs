@@ -23,7 +23,7 @@ use crate::policy::{self, Client, GroupState, Selection};
 use crate::table::Snapshot;
 use crate::table::wire_name::{WireName, key_of};
 use crate::table::zone_table::{
-    CompiledSet, CompiledZone, Node, RoutedGroup, RrsetContent, SetTarget,
+    CompiledSet, CompiledZone, Node, RoutedGroup, RrsetContent, ServedZone, SetTarget,
 };
 
 pub use format::rcode_name;
@@ -171,7 +171,7 @@ pub fn explain(
 
 struct Walker<'a, 'c> {
     snapshot: &'a Snapshot,
-    zone: &'a CompiledZone,
+    zone: &'a ServedZone,
     client: &'a Client<'c>,
     answered: &'a HashSet<&'a RData>,
 }
@@ -193,7 +193,12 @@ impl Walker<'_, '_> {
         let RrsetContent::Routed(group) = &rrset.content else {
             return;
         };
-        let Some(state) = self.snapshot.routing.groups.get(group.group) else {
+        let Some(state) = self
+            .snapshot
+            .routing
+            .groups
+            .get(self.zone.group_index(group.group))
+        else {
             return;
         };
         let decision = self.decide(group, state, name, rtype);

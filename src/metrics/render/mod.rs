@@ -15,6 +15,7 @@ mod exposition;
 mod forwarder;
 mod health;
 mod queries;
+mod udp;
 mod zones;
 
 use std::fmt::Write;
@@ -38,6 +39,7 @@ pub fn render(
     queries::truncated(w, metrics);
     queries::latency(w, metrics);
     abuse::abuse(w, metrics);
+    udp::udp_batches(w, metrics);
     health::health(w, metrics, snapshot);
     reloads(w, metrics);
     zones::zones(w, snapshot);

@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# A 1M-record zone in alwayson and in Knot DNS, one after the other (issue
+# 12's large-zone comparison). The zone is bench.test. with host0 …
+# host{RECORDS-1} A (the generator of the issue) plus NS and SOA; alwayson
+# reads it as TOML, Knot as a BIND zone file. For each server:
+#
+#   first answer    process start → first UDP answer from the zone
+#   RSS after load  VmRSS then, and VmHWM (the peak while loading)
+#   edit → answer   one A record changed and saved (alwayson: its file
+#                   watch, debounce 100 ms; Knot: `knotc zone-reload` right
+#                   after the save) → first answer carrying the new value;
+#                   $RELOADS times (default 3), each printed, then the median
+#   RSS after N     VmRSS and VmHWM after those reloads
+#
+# Needs: a release build (cargo build --release), knot (knotd, knotc) and
+# python3. Installs nothing. Env: ALWAYSON (binary), RECORDS (default
+# 1000000), RELOADS (default 3), SKIP_KNOT=1 (alwayson only, e.g. to
+# compare two alwayson builds), PARTS (default 1: with N > 1 the alwayson
+# zone is split with include = ["hosts-*.toml"] over N files, and the edit
+# lands in one of them). The 1M run needs about 4 GB of memory and a few
+# minutes.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+alwayson=${ALWAYSON:-$root/target/release/alwayson}
+if [[ ! -x $alwayson ]]; then
+    echo "missing $alwayson (run: cargo build --release)" >&2
+    exit 2
+fi
+if [[ ${SKIP_KNOT:-0} != 1 ]] && ! command -v knotd >/dev/null && [[ ! -x /usr/sbin/knotd ]]; then
+    echo "missing knotd (apt-get install -y knot), or set SKIP_KNOT=1" >&2
+    exit 2
+fi
+
+exec python3 - "$alwayson" "${RECORDS:-1000000}" "${RELOADS:-3}" "${SKIP_KNOT:-0}" "${PARTS:-1}" <<'PYTHON'
+import os
+import random
+import shutil
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+ALWAYSON, RECORDS, RELOADS, SKIP_KNOT, PARTS = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", int(sys.argv[5])
+ORIGIN = "bench.test."
+TARGET_INDEX = RECORDS // 2
+TARGET = f"host{TARGET_INDEX}.{ORIGIN}"
+
+
+def sbin(tool):
+    return shutil.which(tool) or f"/usr/sbin/{tool}"
+
+
+def address(i):
+    return f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+
+
+def free_port():
+    for _ in range(50):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        port = udp.getsockname()[1]
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            tcp.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            tcp.close()
+            udp.close()
+        return port
+    sys.exit("no free loopback port")
+
+
+def encode_query(qid, name):
+    qname = b"".join(bytes([len(l)]) + l.encode() for l in name.rstrip(".").split(".")) + b"\0"
+    return struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0) + qname + struct.pack(">HH", 1, 1)
+
+
+def skip_name(msg, pos):
+    while True:
+        length = msg[pos]
+        if length & 0xC0 == 0xC0:
+            return pos + 2
+        if length == 0:
+            return pos + 1
+        pos += 1 + length
+
+
+def a_records(msg, qid):
+    if len(msg) < 12:
+        return None
+    rid, _, qd, an, _, _ = struct.unpack(">HHHHHH", msg[:12])
+    if rid != qid:
+        return None
+    pos = 12
+    for _ in range(qd):
+        pos = skip_name(msg, pos) + 4
+    found = []
+    for _ in range(an):
+        pos = skip_name(msg, pos)
+        rtype, _, _, rdlen = struct.unpack(">HHIH", msg[pos : pos + 10])
+        pos += 10
+        if rtype == 1 and rdlen == 4:
+            found.append(socket.inet_ntoa(msg[pos : pos + 4]))
+        pos += rdlen
+    return found
+
+
+def poll_until(port, want, alive, limit=600):
+    """perf_counter() of the first answer for TARGET carrying `want`."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(0.1)
+    qid = random.randrange(65536)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        qid = (qid + 1) & 0xFFFF
+        try:
+            sock.sendto(encode_query(qid, TARGET), ("127.0.0.1", port))
+            while True:
+                got = a_records(sock.recv(4096), qid)
+                if got is not None:
+                    break
+        except (socket.timeout, ConnectionRefusedError):
+            if not alive():
+                return None
+            continue
+        if want in got:
+            return time.perf_counter()
+    return None
+
+
+def memory(pid):
+    fields = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    mb = lambda key: int(fields[key].split()[0]) / 1024
+    return mb("VmRSS"), mb("VmHWM")
+
+
+def toml_records(lines, indices):
+    for i in indices:
+        lines.append(f'[[record]]\nname = "host{i}"\ntype = "A"\nvalues = ["{address(i)}"]\n')
+
+
+class Alwayson:
+    name = "alwayson"
+
+    def __init__(self, work):
+        self.zones = os.path.join(work, "zones")
+        os.mkdir(self.zones)
+        self.port = free_port()
+        self.config = os.path.join(work, "alwayson.toml")
+        with open(self.config, "w") as f:
+            f.write(
+                f'[dns]\nlisten = ["127.0.0.1:{self.port}"]\nzones_dir = "{self.zones}"\n\n'
+                '[admin]\nlisten = "off"\n\n[reload]\nwatch = true\ndebounce = "100ms"\n'
+            )
+        self.write_zone(address(TARGET_INDEX))
+
+    def files(self, target_value):
+        """(file name → text) of the zone, with TARGET's value."""
+        head = []
+        if PARTS > 1:
+            head.append('include = ["hosts-*.toml"]\n')
+        head += [
+            "[zone]",
+            f'origin = "{ORIGIN}"',
+            f'soa = {{ mname = "ns1.{ORIGIN}", rname = "hostmaster.{ORIGIN}" }}\n',
+            '[[record]]\nname = "@"\ntype = "NS"\nvalues = ["ns1"]\n',
+            '[[record]]\nname = "ns1"\ntype = "A"\nvalues = ["127.0.0.1"]\n',
+        ]
+        parts = max(PARTS, 1)
+        per = (RECORDS + parts - 1) // parts
+        texts = {}
+        for p in range(parts):
+            lines = head if p == 0 and PARTS <= 1 else []
+            toml_records(lines, range(p * per, min(RECORDS, (p + 1) * per)))
+            text = "\n".join(lines)
+            if p * per <= TARGET_INDEX < (p + 1) * per:
+                text = text.replace(
+                    f'name = "host{TARGET_INDEX}"\ntype = "A"\nvalues = ["{address(TARGET_INDEX)}"]',
+                    f'name = "host{TARGET_INDEX}"\ntype = "A"\nvalues = ["{target_value}"]',
+                )
+            texts["bench.test.toml" if PARTS <= 1 else f"hosts-{p:03d}.toml"] = text
+        if PARTS > 1:
+            texts["bench.test.toml"] = "\n".join(head)
+        return texts
+
+    def write_zone(self, target_value):
+        self.written = self.files(target_value)
+        self.save(self.written)
+
+    def save(self, texts):
+        for name, text in texts.items():
+            with open(os.path.join(self.zones, name), "w") as f:
+                f.write(text)
+
+    def start(self, log):
+        return subprocess.Popen([ALWAYSON, "-q", "serve", "--config", self.config], stdout=log, stderr=log)
+
+    def prepare(self, value, serial):
+        """The files that change (all of them in one piece, one part when split)."""
+        texts = self.files(value)
+        changed = {n: t for n, t in texts.items() if self.written.get(n) != t}
+        self.written = texts
+        return lambda: self.save(changed)
+
+
+class Knot:
+    name = "knot"
+
+    def __init__(self, work):
+        self.base = os.path.join(work, "knot")
+        os.mkdir(self.base)
+        self.port = free_port()
+        self.zone = os.path.join(self.base, "bench.test.zone")
+        self.conf = os.path.join(self.base, "knot.conf")
+        with open(self.conf, "w") as f:
+            f.write(
+                f'server:\n    rundir: "{self.base}"\n    listen: 127.0.0.1@{self.port}\n'
+                "    background-workers: 1\nlog:\n  - target: stderr\n    any: warning\n"
+                f'control:\n    listen: "{self.base}/knot.sock"\n'
+                f'database:\n    storage: "{self.base}"\ntemplate:\n  - id: default\n    storage: "{self.base}"\n'
+                "    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: none\n"
+                f'zone:\n  - domain: {ORIGIN}\n    file: "{self.zone}"\n'
+            )
+        with open(self.zone, "w") as f:
+            f.write(self.text(address(TARGET_INDEX), 1))
+
+    def text(self, target_value, serial):
+        lines = [f"$TTL 300\n@ SOA ns1 hostmaster {serial} 7200 900 1209600 300\n@ NS ns1\nns1 A 127.0.0.1"]
+        lines += [f"host{i} A {target_value if i == TARGET_INDEX else address(i)}" for i in range(RECORDS)]
+        return "\n".join(lines) + "\n"
+
+    def start(self, log):
+        return subprocess.Popen([sbin("knotd"), "-c", self.conf], stdout=log, stderr=log)
+
+    def prepare(self, value, serial):
+        text = self.text(value, serial)
+
+        def save():
+            with open(self.zone, "w") as f:
+                f.write(text)
+            subprocess.run([sbin("knotc"), "-c", self.conf, "zone-reload", ORIGIN], check=True, capture_output=True)
+
+        return save
+
+
+def measure(server, work):
+    log = open(os.path.join(work, f"{server.name}.log"), "w")
+    started = time.perf_counter()
+    proc = server.start(log)
+    alive = lambda: proc.poll() is None
+    try:
+        ready = poll_until(server.port, address(TARGET_INDEX), alive)
+        if ready is None:
+            log.flush()
+            sys.exit(f"{server.name} did not answer from the zone:\n" + open(log.name).read()[-3000:])
+        result = {"first": ready - started, "load": memory(proc.pid), "reloads": []}
+        for n in range(1, RELOADS + 1):
+            value = f"192.0.2.{n}"
+            save = server.prepare(value, n + 1)
+            time.sleep(1)
+            before = time.perf_counter()
+            save()
+            seen = poll_until(server.port, value, alive)
+            if seen is None:
+                log.flush()
+                sys.exit(f"{server.name}: reload {n} never answered {value}:\n" + open(log.name).read()[-3000:])
+            result["reloads"].append(seen - before)
+            print(f"  {server.name} edit {n} -> new answer: {seen - before:.2f} s", flush=True)
+        time.sleep(1)
+        result["after"] = memory(proc.pid)
+        return result
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="alwayson-1m-")
+    try:
+        servers = [Alwayson(os.path.join(work))]
+        if not SKIP_KNOT:
+            servers.append(Knot(work))
+        split = f", alwayson zone split over {PARTS} files" if PARTS > 1 else ""
+        print(f"zone {ORIGIN}: {RECORDS} A names{split}; {RELOADS} edits of {TARGET}", flush=True)
+        results = {s.name: measure(s, work) for s in servers}
+        print()
+        print("| server | first answer | RSS after load (peak) | edit -> answer, median (each) | "
+              f"RSS after {RELOADS} reloads (peak) |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for name, r in results.items():
+            each = ", ".join(f"{t:.2f}" for t in r["reloads"])
+            print(f"| {name} | {r['first']:.2f} s | {r['load'][0]:.0f} MB ({r['load'][1]:.0f} MB) | "
+                  f"{statistics.median(r['reloads']):.2f} s ({each}) | {r['after'][0]:.0f} MB ({r['after'][1]:.0f} MB) |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+main()
+PYTHON

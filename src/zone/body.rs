@@ -1,0 +1,79 @@
+//! The body of a zone: the record sets and health checks of its file and of
+//! every file it includes, each converted with its own source so that every
+//! problem points at the file it is in.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use hickory_proto::rr::Name;
+use toml::Spanned;
+
+use crate::diag::{Diagnostic, Source};
+use crate::health::spec::{self, HealthCheckSpec, RawHealthCheck};
+use crate::zone::convert::Context;
+use crate::zone::model::{Position, RecordSet};
+use crate::zone::raw::{RawIncludedFile, RawRecordSet};
+
+/// The record sets and health checks of a zone file and its included files.
+#[derive(Default)]
+pub(super) struct Body {
+    pub(super) record_sets: Vec<RecordSet>,
+    pub(super) health_checks: Vec<(HealthCheckSpec, Position)>,
+}
+
+impl Context<'_> {
+    /// Converts one file's record sets (when the origin is known) and
+    /// health checks into `body`.
+    pub(super) fn body(
+        &mut self,
+        records: &[Spanned<RawRecordSet>],
+        checks: &BTreeMap<String, Spanned<RawHealthCheck>>,
+        origin: Option<&Name>,
+        ttl: u32,
+        body: &mut Body,
+    ) {
+        if let Some(origin) = origin {
+            for record in records {
+                if let Some(set) = self.record_set(record, origin, ttl) {
+                    body.record_sets.push(set);
+                }
+            }
+        }
+        for (id, check) in checks {
+            if let Some(spec) = spec::convert(id, check, self.src, &mut self.diags) {
+                body.health_checks
+                    .push((spec, self.position(&check.span())));
+            }
+        }
+    }
+}
+
+/// Converts every included file into `body`; the zone file's context `cx`
+/// collects their problems (each at its own file) and broken sets.
+pub(super) fn parts(
+    cx: &mut Context<'_>,
+    included: &[Source],
+    origin: Option<&Name>,
+    ttl: u32,
+    body: &mut Body,
+) {
+    for (i, file) in included.iter().enumerate() {
+        let mut part = Context::new(file, i + 1);
+        part.broken = std::mem::take(&mut cx.broken);
+        match toml::from_str::<RawIncludedFile>(file.text()) {
+            Ok(raw) => part.body(&raw.record, &raw.health_check, origin, ttl, body),
+            Err(e) => part.diags.push(file.toml_error(&e)),
+        }
+        cx.broken = part.broken;
+        cx.diags.append(&mut part.diags);
+    }
+}
+
+/// Orders problems: the zone file's first, then each included file's, each
+/// by position.
+pub(super) fn sort(diags: &mut [Diagnostic], zone_file: &Path) {
+    diags.sort_by(|a, b| {
+        let key = |d: &Diagnostic| (d.file != zone_file, d.file.clone(), d.line, d.col);
+        key(a).cmp(&key(b))
+    });
+}

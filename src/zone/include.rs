@@ -1,0 +1,169 @@
+//! `include = ["hosts-*.toml"]` in a zone file: more files holding that
+//! zone's record sets (and health checks), so a large zone can be split.
+//! Each pattern is a glob relative to the zone file's folder; its matches
+//! are read in name order and must be regular files holding only
+//! `[[record]]` and `[health_check.*]` tables. A pattern that matches
+//! nothing, or a file that cannot be read, is an error at the pattern's
+//! `file:line:col`; a problem inside an included file is reported at that
+//! file's own `file:line:col`.
+//!
+//! The zone's content hash covers the zone file's text and every included
+//! file's path and text, so editing, adding or removing an included file
+//! changes the zone (and only that zone is converted and compiled again).
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+
+use crate::diag::{Diagnostic, Source};
+
+/// Expands one pattern of the zone file at the given path to the files it
+/// names, or says why it cannot.
+pub type Loader<'a> = dyn FnMut(&Path, &str) -> Result<Vec<Source>, IncludeError> + 'a;
+
+/// Why an `include` pattern names no usable file; the message follows the
+/// pattern in the diagnostic.
+#[derive(Debug, thiserror::Error)]
+pub enum IncludeError {
+    /// The pattern plus the zone file's folder is not UTF-8 text.
+    #[error("the path is not valid UTF-8")]
+    NotUtf8,
+    /// Not a valid glob.
+    #[error("bad pattern: {0}")]
+    Pattern(#[from] glob::PatternError),
+    /// A folder on the way could not be listed.
+    #[error("cannot read {}: {message}", path.display())]
+    Unreadable { path: PathBuf, message: String },
+    /// A match that is a folder, FIFO, socket or device.
+    #[error("{} is not a regular file", .0.display())]
+    NotAFile(PathBuf),
+    /// A match whose text could not be read (its diagnostic's message).
+    #[error("{0}")]
+    Read(String),
+    /// Nothing matched (a typo would otherwise drop records silently).
+    #[error("no file matches {}", .0.display())]
+    NoMatch(PathBuf),
+}
+
+/// Expands `pattern` (relative to `zone_file`'s folder) and reads every
+/// match; the zone file itself is never one of its own includes.
+pub fn read_included(zone_file: &Path, pattern: &str) -> Result<Vec<Source>, IncludeError> {
+    let folder = zone_file.parent().unwrap_or(Path::new(""));
+    let full = folder.join(pattern);
+    let text = full.to_str().ok_or(IncludeError::NotUtf8)?;
+    let mut sources = Vec::new();
+    for path in glob::glob(text)? {
+        let path = path.map_err(|e| IncludeError::Unreadable {
+            path: e.path().to_path_buf(),
+            message: e.error().to_string(),
+        })?;
+        if path == zone_file {
+            continue;
+        }
+        if !path.is_file() {
+            return Err(IncludeError::NotAFile(path));
+        }
+        sources.push(Source::read(&path).map_err(|d| IncludeError::Read(d.message))?);
+    }
+    if sources.is_empty() {
+        return Err(IncludeError::NoMatch(full));
+    }
+    Ok(sources)
+}
+
+/// The files every pattern of `src` names, once each, in pattern order;
+/// each pattern that fails adds a diagnostic at its position.
+pub fn expand(
+    src: &Source,
+    patterns: &[Spanned<String>],
+    load: &mut Loader<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Source> {
+    let mut files: Vec<Source> = Vec::new();
+    for pattern in patterns {
+        match load(src.path(), pattern.get_ref()) {
+            Ok(found) => {
+                for file in found {
+                    if files.iter().all(|f| f.path() != file.path()) {
+                        files.push(file);
+                    }
+                }
+            }
+            Err(message) => diags.push(src.error(
+                &pattern.span(),
+                format!("include {:?}: {message}", pattern.get_ref()),
+            )),
+        }
+    }
+    files
+}
+
+/// The hash of a zone: its file's text, then each included file's path and
+/// text. Without includes it is the hash of the text alone.
+pub fn content_hash(src: &Source, included: &[Source]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    src.text().hash(&mut hasher);
+    for file in included {
+        file.path().hash(&mut hasher);
+        file.text().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+/// The hash the zone in `src` would have now with its previous `patterns`
+/// (which are the current ones whenever the text is unchanged), reading
+/// the included files again; `None` when one cannot be read.
+pub fn current_hash(src: &Source, patterns: &[String]) -> Option<u64> {
+    let mut included: Vec<Source> = Vec::new();
+    for pattern in patterns {
+        for file in read_included(src.path(), pattern).ok()? {
+            if included.iter().all(|f| f.path() != file.path()) {
+                included.push(file);
+            }
+        }
+    }
+    Some(content_hash(src, &included))
+}
+
+/// Whether a `*.toml` text in the zones folder looks like an included file
+/// rather than a zone file: no line defines the `zone` table. The zone set
+/// skips such a file when a zone includes it (and reads it as a zone file
+/// otherwise, so a wrong guess only costs a clear error).
+pub fn looks_included(text: &str) -> bool {
+    !text.lines().any(|line| {
+        let line = line.trim_start();
+        line.strip_prefix('[')
+            .map(str::trim_start)
+            .is_some_and(|rest| rest.starts_with("zone"))
+            || line
+                .strip_prefix("zone")
+                .is_some_and(|rest| rest.trim_start().starts_with(['=', '.']))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_without_a_zone_table_looks_included() {
+        assert!(looks_included("[[record]]\nname = \"a\"\n"));
+        assert!(!looks_included("[zone]\norigin = \"a.\"\n"));
+        assert!(!looks_included("  [ zone.soa ]\n"));
+        assert!(!looks_included("zone = { origin = \"a.\" }\n"));
+        assert!(!looks_included("zone.origin = \"a.\"\n"));
+        assert!(looks_included("zones = 1\n"));
+    }
+
+    #[test]
+    fn without_includes_the_hash_is_the_text_hash() {
+        let src = Source::new("z.toml", "text");
+        let mut hasher = DefaultHasher::new();
+        "text".hash(&mut hasher);
+        assert_eq!(content_hash(&src, &[]), hasher.finish());
+        let part = Source::new("p.toml", "more");
+        assert_ne!(content_hash(&src, &[part]), hasher.finish());
+    }
+}
