@@ -5,6 +5,8 @@
 #
 #   1. max throughput: dnsperf -l $DURATION -c 8 -T 1, order alwayson, knot, alwayson, knot
 #   2. fixed rate:     the same plus -Q $RATE, same order, to compare server CPU per query
+# Before them it prints every query's response size from both (SIZES_ONLY=1:
+# only that).
 #
 # Server CPU per query = delta of utime+stime in /proc/PID/stat (all threads)
 # over the run / queries completed. Both servers use $WORKERS UDP workers
@@ -154,6 +156,25 @@ done <"$queries"
 if ((differ)); then
     echo "benches/data/example.com.zone no longer matches zones/example.com.toml; fix it first" >&2
     exit 1
+fi
+
+# Response sizes, query by query (without EDNS, as dnsperf sends them, and
+# with a 1232-byte EDNS payload): alwayson's name compression against Knot's.
+size() { # port name type [dig options]
+    dig +norec +time=2 +tries=1 @127.0.0.1 -p "$1" "$2" "$3" "${@:4}" | awk '/MSG SIZE/ { print $NF }'
+}
+printf '%-34s %9s %9s %9s %9s\n' "query" alwayson knot "a (EDNS)" "k (EDNS)"
+totals=(0 0 0 0)
+while read -r name type; do
+    [[ -z $name ]] && continue
+    row=("$(size "$a_port" "$name" "$type" +noedns)" "$(size "$k_port" "$name" "$type" +noedns)"
+         "$(size "$a_port" "$name" "$type" +bufsize=1232 +nocookie)" "$(size "$k_port" "$name" "$type" +bufsize=1232 +nocookie)")
+    printf '%-34s %9s %9s %9s %9s\n' "$name $type" "${row[@]}"
+    for i in 0 1 2 3; do totals[i]=$((totals[i] + row[i])); done
+done <"$queries"
+printf '%-34s %9s %9s %9s %9s\n' "total bytes" "${totals[@]}"
+if [[ -n ${SIZES_ONLY:-} ]]; then
+    exit 0
 fi
 
 clk_tck=$(getconf CLK_TCK)

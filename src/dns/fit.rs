@@ -7,10 +7,11 @@
 
 use hickory_proto::op::{Edns, Metadata};
 use hickory_proto::rr::Record;
-use hickory_proto::serialize::binary::BinEncoder;
+use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 use hickory_server::server::Request;
 use hickory_server::zone_handler::MessageResponseBuilder;
 
+use super::compress::QuestionName;
 use super::edns::Negotiated;
 use crate::dns::resolve::Resolution;
 
@@ -83,8 +84,21 @@ fn exact_size(
     );
     let mut bytes = Vec::with_capacity(2048);
     let mut encoder = BinEncoder::new(&mut bytes);
+    // Compressed against the question, as the transport will write it.
+    let question = match request.queries.queries() {
+        [only] => only
+            .original()
+            .name()
+            .to_bytes()
+            .ok()
+            .and_then(|name| QuestionName::parse(&name)),
+        _ => None,
+    };
+    if let Some(question) = &question {
+        let _ = question.seed(&mut encoder);
+    }
     match response.destructive_emit(&mut encoder) {
-        Ok(_) => bytes.len(),
+        Ok(_) => encoder.offset(),
         Err(_) => usize::MAX,
     }
 }

@@ -4,6 +4,7 @@
 //! API; response rate limiting and DNS cookies on UDP (`guard`, `rrl`,
 //! `cookie`).
 
+mod compress;
 pub mod cookie;
 mod edns;
 mod emit;

@@ -28,7 +28,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, timeout, timeout_at};
 
-use crate::dns::emit::emit;
+use crate::dns::emit::{QuestionName, emit};
 use crate::dns::handler::DnsHandler;
 
 /// The DNS header length.
@@ -189,6 +189,7 @@ async fn read_frames(
             return;
         }
         let head = [frame[0], frame[1], frame[2]];
+        let question = QuestionName::of_message(&frame);
         let parsed = if crate::dns::udp::counts_fit(&frame) {
             Request::from_bytes(frame, peer, Protocol::Tcp).ok()
         } else {
@@ -196,7 +197,10 @@ async fn read_frames(
         };
         match parsed {
             Some(request) => {
-                let responder = TcpResponder { tx: tx.clone() };
+                let responder = TcpResponder {
+                    tx: tx.clone(),
+                    question,
+                };
                 handler
                     .handle_request::<_, TokioTime>(&request, responder)
                     .await;
@@ -279,6 +283,8 @@ fn framed(message: &[u8]) -> Vec<u8> {
 #[derive(Clone)]
 struct TcpResponder {
     tx: mpsc::Sender<Vec<u8>>,
+    /// The request's question name, which answers compress against.
+    question: Option<QuestionName>,
 }
 
 #[async_trait::async_trait]
@@ -295,7 +301,7 @@ impl ResponseHandler for TcpResponder {
         >,
     ) -> Result<ResponseInfo, NetError> {
         // Over 64 KiB: a SERVFAIL rather than nothing.
-        let (bytes, info) = emit(response, u16::MAX)?;
+        let (bytes, info) = emit(response, u16::MAX, self.question.as_ref())?;
         self.tx
             .send(framed(&bytes))
             .await

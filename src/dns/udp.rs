@@ -24,7 +24,7 @@ use hickory_server::net::xfer::Protocol;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponse;
 
-use crate::dns::emit::emit;
+use crate::dns::emit::{QuestionName, emit};
 use crate::dns::handler::DnsHandler;
 
 /// The DNS header length.
@@ -109,6 +109,7 @@ pub(crate) fn answer(packet: &[u8], src: SocketAddr, handler: &DnsHandler, outbo
             let responder = UdpResponder {
                 outbox: outbox.clone(),
                 dst: src,
+                question: QuestionName::of_message(packet),
             };
             run_to_completion(handler.handle_request::<_, TokioTime>(&request, responder));
         }
@@ -161,6 +162,8 @@ pub(crate) fn counts_fit(message: &[u8]) -> bool {
 struct UdpResponder {
     outbox: Outbox,
     dst: SocketAddr,
+    /// The request's question name, which answers compress against.
+    question: Option<QuestionName>,
 }
 
 #[async_trait::async_trait]
@@ -178,7 +181,7 @@ impl ResponseHandler for UdpResponder {
     ) -> Result<ResponseInfo, NetError> {
         // Cannot fail for our own records; a SERVFAIL rather than nothing.
         let limit = response.edns().map_or(512, |e| e.max_payload());
-        let (bytes, info) = emit(response, limit)?;
+        let (bytes, info) = emit(response, limit, self.question.as_ref())?;
         self.outbox.push(bytes, self.dst);
         Ok(info)
     }
