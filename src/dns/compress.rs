@@ -132,11 +132,24 @@ mod tests {
         hickory_proto::serialize::binary::BinEncodable::emit(&message, &mut encoder).unwrap();
         let end = encoder.offset();
         bytes.truncate(end);
-        // Owner: a pointer to 12; the CNAME target: "host" + a pointer to example.com.
-        assert_eq!(plain.len() - bytes.len(), (17 - 2) + (17 - 7));
+        // The owner becomes a pointer to 12 (hickory's own encoding already
+        // wrote the CNAME target as "host" + a pointer into the owner).
+        assert_eq!(plain.len() - bytes.len(), 17 - 2);
+        assert_eq!(
+            &bytes[12 + 21..12 + 23],
+            &[0xC0, 12],
+            "the owner points at the question"
+        );
         let parsed = Message::from_vec(&bytes).unwrap();
-        assert_eq!(parsed.answers[0].name.to_ascii().to_lowercase(), "www.example.com.");
-        assert_eq!(parsed.queries[0].name().to_ascii(), "WwW.Example.COM.", "the question's case is kept");
+        assert_eq!(
+            parsed.answers[0].name.to_ascii().to_lowercase(),
+            "www.example.com."
+        );
+        assert_eq!(
+            parsed.queries[0].name().to_ascii(),
+            "WwW.Example.COM.",
+            "the question's case is kept"
+        );
         assert!(q.is_question_of(&bytes));
     }
 }

@@ -6,10 +6,11 @@ use std::time::{Duration, SystemTime};
 
 use alwayson::cluster::ClusterKey;
 use alwayson::cluster::transport::seal;
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::UdpSocket;
 
-use super::{KEY, Node, cluster_of, eventually, stop_all, until_members, zone};
+use super::{KEY, Node, TcpBackend, cluster_of, eventually, stop_all, until_members, zone};
 use crate::admin_client::AdminClient;
+use crate::health::Backend;
 
 fn rejected(node: &Node) -> [u64; 4] {
     node.server().metrics.cluster.rejected()
@@ -17,22 +18,27 @@ fn rejected(node: &Node) -> [u64; 4] {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_key_never_joins_and_garbage_is_counted_not_parsed() {
-    let primary = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let secondary = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (p, s) = (
-        primary.local_addr().unwrap(),
-        secondary.local_addr().unwrap(),
-    );
+    let primary = Backend::start(None).await;
+    let secondary = TcpBackend::start().await;
+    let (p, s) = (primary.addr, secondary.local_addr().unwrap());
     let mut nodes = cluster_of(3, |_| zone(p, s, ""));
     nodes[2].key = b"another-key-that-is-long-enough!".to_vec();
     for node in &mut nodes {
         node.start().await;
     }
     until_members(&nodes[..2], 2).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(nodes[0].members_alive(), 2, "the intruder is not a member");
-    assert_eq!(nodes[1].members_alive(), 2);
-    assert_eq!(nodes[2].members_alive(), 1, "the intruder stays alone");
+    // For two seconds the intruder never shows up as a member, and never
+    // sees one (a live count can only dip under load, never grow).
+    let watch = std::time::Instant::now();
+    while watch.elapsed() < Duration::from_secs(2) {
+        assert!(
+            nodes[0].members_alive() <= 2,
+            "the intruder is not a member"
+        );
+        assert!(nodes[1].members_alive() <= 2);
+        assert_eq!(nodes[2].members_alive(), 1, "the intruder stays alone");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let bad_mac = rejected(&nodes[0])[1];
     assert!(
         bad_mac > 0,
@@ -72,7 +78,7 @@ async fn a_wrong_key_never_joins_and_garbage_is_counted_not_parsed() {
             && now[3] > before[3]
     })
     .await;
-    assert_eq!(nodes[0].members_alive(), 2, "still a cluster");
+    until_members(&nodes[..2], 2).await;
     assert!(
         !nodes[0].a("www.example.com.").await.is_empty(),
         "still answering"
@@ -82,12 +88,9 @@ async fn a_wrong_key_never_joins_and_garbage_is_counted_not_parsed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cluster_api_shows_members_observations_and_no_secret() {
-    let primary = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let secondary = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (p, s) = (
-        primary.local_addr().unwrap(),
-        secondary.local_addr().unwrap(),
-    );
+    let primary = Backend::start(None).await;
+    let secondary = TcpBackend::start().await;
+    let (p, s) = (primary.addr, secondary.local_addr().unwrap());
     let mut nodes = cluster_of(2, |_| zone(p, s, ""));
     let mut config = nodes[0].config();
     config.admin.listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));

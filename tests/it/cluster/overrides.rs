@@ -3,10 +3,10 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use alwayson::health::Override;
-use tokio::net::TcpListener;
 
 use super::{
-    Node, PRIMARY, SECONDARY, cluster_of, eventually, start_all, stop_all, until_members, zone,
+    Node, PRIMARY, SECONDARY, TcpBackend, cluster_of, eventually, start_all, stop_all,
+    until_members, zone,
 };
 use crate::health::Backend;
 
@@ -41,7 +41,7 @@ async fn holds(nodes: &[Node]) -> Vec<Option<(bool, Option<SystemTime>, Option<S
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_override_on_one_node_holds_on_all_with_the_same_expiry() {
     let primary = Backend::start(None).await;
-    let secondary = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let secondary = TcpBackend::start().await;
     let (p, s) = (primary.addr, secondary.local_addr().unwrap());
     let mut nodes = cluster_of(3, |_| zone(p, s, ""));
     start_all(&mut nodes).await;
@@ -88,7 +88,7 @@ async fn an_override_on_one_node_holds_on_all_with_the_same_expiry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_node_is_dropped_and_rejoins_with_the_overrides_it_missed() {
     let primary = Backend::start(None).await;
-    let secondary = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let secondary = TcpBackend::start().await;
     let (p, s) = (primary.addr, secondary.local_addr().unwrap());
     let mut nodes = cluster_of(3, |_| zone(p, s, ""));
     start_all(&mut nodes).await;

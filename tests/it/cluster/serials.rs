@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use hickory_proto::rr::{RData, RecordType};
-use tokio::net::TcpListener;
 
-use super::{Node, cluster_of, eventually, stop_all, until_members, zone};
+use super::{Node, TcpBackend, cluster_of, eventually, stop_all, until_members, zone};
 use crate::harness::{query, udp};
+use crate::health::Backend;
 
 async fn serial(node: &Node) -> u32 {
     let answer = udp(node.dns(), &query("example.com.", RecordType::SOA)).await;
@@ -35,12 +35,9 @@ fn drift(node: &Node) -> Option<bool> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_content_gets_one_serial_and_an_edit_on_one_node_is_drift() {
-    let primary = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let secondary = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (p, s) = (
-        primary.local_addr().unwrap(),
-        secondary.local_addr().unwrap(),
-    );
+    let primary = Backend::start(None).await;
+    let secondary = TcpBackend::start().await;
+    let (p, s) = (primary.addr, secondary.local_addr().unwrap());
     let mut nodes = cluster_of(3, |_| zone(p, s, ""));
     // Started a second apart, so each derives its own serial from the clock.
     for node in &mut nodes {

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 
-use super::{Node, PRIMARY, SECONDARY, cluster_of, start_all, stop_all, until_members, zone};
+use super::{
+    Node, PRIMARY, SECONDARY, TcpBackend, cluster_of, start_all, stop_all, until_members, zone,
+};
 use crate::health::Backend;
 
 /// Polls every node until each answers `want` for www; the time each first did.
@@ -36,7 +38,7 @@ fn window(times: &[Duration]) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_node_answers_from_one_verdict_through_a_flip() {
     let primary = Backend::start(None).await;
-    let secondary = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let secondary = TcpBackend::start().await;
     let (p, s) = (primary.addr, secondary.local_addr().unwrap());
     let mut nodes = cluster_of(3, |_| zone(p, s, ""));
     start_all(&mut nodes).await;
@@ -94,7 +96,7 @@ async fn until_local_status(nodes: &[Node], reachable: &[bool]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_only_one_node_reaches_follows_the_healthy_fraction() {
     let primary = Backend::start(None).await;
-    let secondary = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let secondary = TcpBackend::start().await;
     let s = secondary.local_addr().unwrap();
     let dead = dead_address().await;
     // ns1 probes the live backend; ns2 and ns3 probe a dead port.
