@@ -1,15 +1,26 @@
 //! Giving memory freed by a reload back to the operating system, and
 //! keeping large blocks out of glibc's heaps.
 //!
-//! The allocator is glibc's on purpose. Measured with
-//! `SKIP_KNOT=1 RECORDS=100000 benches/zone_1m.sh` (100k-record zone, 3
-//! edits), VmRSS after load / after 3 reloads (peak): glibc with this
-//! module 140 / 148 MB (411 MB); mimalloc 0.1 331 / 407 MB (511 MB), and
-//! with `MIMALLOC_PURGE_DELAY=0` 146 / 149 MB (430 MB); jemalloc
-//! (tikv-jemallocator 0.7) 384 / 561 MB (700 MB), and with dirty and muzzy
-//! decay 0 144 / 152 MB (429 MB). Neither returns less memory after
-//! reloads, both peak higher, and both would add a C dependency, so they
-//! are not used.
+//! The binary's allocator is jemalloc with `dirty_decay_ms:0,
+//! muzzy_decay_ms:0` (`main.rs`); the glibc calls below then only matter
+//! where the library runs on glibc's allocator (the tests). Measured with
+//! `SKIP_KNOT=1 benches/zone_1m.sh`, VmRSS after load / after 3 reloads
+//! (peak), on a loaded 2-core machine:
+//!
+//! | allocator | 100k records | 1M records |
+//! | --- | --- | --- |
+//! | glibc, trimmed here | 140 / 148 MB (411) | 1333 / 2128 MB (4010) |
+//! | jemalloc, decay 0 | 144 / 152 MB (429) | 1351 / 1429 MB (4196) |
+//! | jemalloc, default decay (10 s) | 384 / 561 MB (700) | |
+//! | mimalloc, `MIMALLOC_PURGE_DELAY=0` | 146 / 149 MB (430) | 1337 / 1426 MB (4168) |
+//! | mimalloc, default | 331 / 407 MB (511) | |
+//!
+//! glibc fragments on large zones (1.6× after three reloads of 1M
+//! records); jemalloc and mimalloc with immediate purging stay within
+//! 1.07×. jemalloc's option can be set in the binary (mimalloc's needs an
+//! FFI call by option number), and its times were glibc's (1M: 28.6 s to
+//! the first answer and 54 s per edit, glibc 23.9 s and 55 s; mimalloc
+//! 38.9 s and 78 s), so it is the one used.
 //!
 //! Invariant: the `unsafe` calls of the control plane live here, and they
 //! have no preconditions.

@@ -20,6 +20,10 @@ use tokio::sync::watch;
 
 use crate::dns::handler::DnsHandler;
 use crate::dns::tcp::TcpLimits;
+#[cfg(not(target_os = "linux"))]
+use crate::dns::udp::serve as serve_udp;
+#[cfg(target_os = "linux")]
+use crate::dns::udp_batch::serve as serve_udp;
 
 /// The running DNS listeners; dropping it does not stop them, [`DnsServer::shutdown`] does.
 #[derive(Debug)]
@@ -141,7 +145,7 @@ impl DnsServer {
             let stop = listener.stop_udp.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("dns-udp-{bound}-{i}"))
-                .spawn(move || crate::dns::udp::serve(socket, &handler, &stop));
+                .spawn(move || serve_udp(socket, &handler, &stop));
             match thread {
                 Ok(thread) => listener.threads.push(thread),
                 Err(e) => {

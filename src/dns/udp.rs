@@ -1,8 +1,8 @@
 //! Our own UDP loop, one blocking thread per SO_REUSEPORT socket, with no
-//! event loop, task or channel. On Linux a receive takes every datagram
-//! waiting (`recvmmsg`, up to 32) and the answers to them leave in one
-//! `sendmmsg` (`udp_batch.rs`); elsewhere a query costs one `recvfrom` and
-//! one `sendto`. Runts and responses (QR=1) are dropped before parsing, so
+//! event loop, task or channel. On Linux the server runs `udp_batch.rs`
+//! instead of [`serve`]: a receive takes every datagram waiting
+//! (`recvmmsg`, up to 32) and the answers to them leave in one `sendmmsg`;
+//! here a query costs one `recvfrom` and one `sendto`. Runts and responses (QR=1) are dropped before parsing, so
 //! a forged or broken "response" never gets a reply (hickory's server
 //! answers those with FORMERR); a query whose header parses but whose body
 //! does not gets FORMERR; every other query goes to the handler, whose
@@ -59,24 +59,28 @@ impl Outbox {
     }
 }
 
-/// Serves `socket` until `stop` is set.
-pub fn serve(socket: UdpSocket, handler: &DnsHandler, stop: &AtomicBool) {
-    if let Err(e) = socket
+/// Makes `socket` blocking with a read timeout (to look at the stop flag);
+/// false (logged) when it cannot.
+pub(crate) fn configure(socket: &UdpSocket) -> bool {
+    match socket
         .set_nonblocking(false)
         .and_then(|()| socket.set_read_timeout(Some(STOP_CHECK)))
     {
-        tracing::error!(error = %e, "cannot configure a UDP socket");
-        return;
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot configure a UDP socket");
+            false
+        }
     }
-    #[cfg(target_os = "linux")]
-    crate::dns::udp_batch::serve(&socket, handler, stop);
-    #[cfg(not(target_os = "linux"))]
-    serve_one_by_one(&socket, handler, stop);
 }
 
-/// The portable loop: one datagram per receive, one per send.
-#[cfg_attr(target_os = "linux", allow(dead_code))]
-fn serve_one_by_one(socket: &UdpSocket, handler: &DnsHandler, stop: &AtomicBool) {
+/// Serves `socket` until `stop` is set: the portable loop, one datagram
+/// per receive and one per send (on Linux the server runs
+/// `udp_batch::serve` instead).
+pub fn serve(socket: UdpSocket, handler: &DnsHandler, stop: &AtomicBool) {
+    if !configure(&socket) {
+        return;
+    }
     let mut buf = vec![0u8; RECEIVE_BUFFER];
     let outbox = Outbox::default();
     while !stop.load(Ordering::Relaxed) {

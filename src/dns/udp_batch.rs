@@ -23,13 +23,16 @@ use nix::sys::socket::{MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg};
 use socket2::SockAddr;
 
 use crate::dns::handler::DnsHandler;
-use crate::dns::udp::{Outbox, Queued, RECEIVE_BUFFER, answer};
+use crate::dns::udp::{Outbox, Queued, RECEIVE_BUFFER, answer, configure};
 
 /// The most datagrams one receive (and one send) handles.
 pub const BATCH: usize = 32;
 
-/// Serves `socket` (blocking, with a read timeout) until `stop` is set.
-pub fn serve(socket: &UdpSocket, handler: &DnsHandler, stop: &AtomicBool) {
+/// Serves `socket` until `stop` is set.
+pub fn serve(socket: UdpSocket, handler: &DnsHandler, stop: &AtomicBool) {
+    if !configure(&socket) {
+        return;
+    }
     let fd = socket.as_raw_fd();
     let mut buffers = vec![[0u8; RECEIVE_BUFFER]; BATCH];
     let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, None);

@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use crate::diag::{Diagnostic, Source};
 use crate::health::spec::{self, HealthCheckSpec, RawHealthCheck};
-use crate::zone::convert::Context;
+use crate::zone::groups::Broken;
 use crate::zone::model::{Position, RecordSet};
 use crate::zone::raw::{RawIncludedFile, RawRecordSet};
 
@@ -19,6 +19,28 @@ use crate::zone::raw::{RawIncludedFile, RawRecordSet};
 pub(super) struct Body {
     pub(super) record_sets: Vec<RecordSet>,
     pub(super) health_checks: Vec<(HealthCheckSpec, Position)>,
+}
+
+/// One file's conversion: its source, its place among the zone's files and
+/// the problems found so far.
+pub(super) struct Context<'a> {
+    pub(super) src: &'a Source,
+    /// Which file of the zone `src` is (see [`Position::source`]).
+    pub(super) source: usize,
+    pub(super) diags: Vec<Diagnostic>,
+    /// Record sets that failed, so that group rules do not report them twice.
+    pub(super) broken: Broken,
+}
+
+impl<'a> Context<'a> {
+    pub(super) fn new(src: &'a Source, source: usize) -> Self {
+        Self {
+            src,
+            source,
+            diags: Vec::new(),
+            broken: Broken::default(),
+        }
+    }
 }
 
 impl Context<'_> {

@@ -10,8 +10,8 @@ use hickory_proto::rr::{Name, RecordType};
 use toml::Spanned;
 
 use crate::diag::{Diagnostic, Source, Span};
-use crate::zone::body::{self, Body};
-use crate::zone::groups::{Broken, check_groups};
+use crate::zone::body::{self, Body, Context};
+use crate::zone::groups::check_groups;
 use crate::zone::include;
 use crate::zone::model::{Position, RecordSet, SetData, Soa, WhenAllDown, Zone};
 use crate::zone::names::{parse_name, parse_owner};
@@ -65,28 +65,6 @@ pub fn convert_with(src: &Source, load: &mut include::Loader<'_>) -> Result<Zone
         include_patterns: raw.include.iter().map(|p| p.get_ref().clone()).collect(),
         includes: included.iter().map(|f| f.path().to_path_buf()).collect(),
     })
-}
-
-/// One file's conversion: its source, its place among the zone's files and
-/// the problems found so far.
-pub(super) struct Context<'a> {
-    pub(super) src: &'a Source,
-    /// Which file of the zone `src` is (see [`Position::source`]).
-    pub(super) source: usize,
-    pub(super) diags: Vec<Diagnostic>,
-    /// Record sets that failed, so that group rules do not report them twice.
-    pub(super) broken: Broken,
-}
-
-impl<'a> Context<'a> {
-    pub(super) fn new(src: &'a Source, source: usize) -> Self {
-        Self {
-            src,
-            source,
-            diags: Vec::new(),
-            broken: Broken::default(),
-        }
-    }
 }
 
 impl Context<'_> {
