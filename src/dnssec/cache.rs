@@ -1,0 +1,108 @@
+//! The signature cache: RRSIGs by the to-be-signed form of their RRset
+//! (key generation, type, labels, TTL, lowercased owner, canonical RDATA,
+//! key tag and signer), so every query that serves the same RRset with the
+//! same keys reuses one signature. Bounded by entry count, least recently
+//! used first out, in shards so that signing threads rarely meet on a
+//! lock. Nothing is signed while a lock is held.
+
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use hickory_proto::rr::Record;
+use lru::LruCache;
+
+const SHARDS: usize = 16;
+
+/// Counters of the cache and of signing, read by `/metrics`.
+#[derive(Debug, Default)]
+pub struct SignStats {
+    pub signatures: AtomicU64,
+    pub sign_nanos: AtomicU64,
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub evictions: AtomicU64,
+    pub entries: AtomicU64,
+    /// Approximate bytes held by the cache's entries.
+    pub bytes: AtomicU64,
+}
+
+/// One cached signature.
+#[derive(Clone, Debug)]
+pub struct Cached {
+    /// The RRSIG record (owner as first signed; callers set the owner).
+    pub rrsig: Record,
+    /// Unix time (serial arithmetic) after which it is signed again.
+    pub refresh_at: u32,
+}
+
+#[derive(Debug)]
+pub struct SignatureCache {
+    shards: Box<[Mutex<LruCache<Box<[u8]>, Cached>>]>,
+}
+
+/// Bytes an entry costs besides its key: the record, the LRU node and map slot.
+const ENTRY_OVERHEAD: usize = 320;
+
+impl SignatureCache {
+    /// A cache of about `entries` signatures (at least one per shard).
+    pub fn new(entries: usize) -> Self {
+        let per_shard =
+            NonZeroUsize::new(entries.div_ceil(SHARDS).max(1)).unwrap_or(NonZeroUsize::MIN);
+        let shards = (0..SHARDS)
+            .map(|_| Mutex::new(LruCache::new(per_shard)))
+            .collect();
+        Self { shards }
+    }
+
+    fn shard(&self, key: &[u8]) -> &Mutex<LruCache<Box<[u8]>, Cached>> {
+        // FNV-1a: cheap, and the key is not chosen by clients alone.
+        let mut x: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in key {
+            x = (x ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        &self.shards[(x as usize) % SHARDS]
+    }
+
+    /// The cached signature for `key`, if any (counts a hit or a miss when
+    /// `now` is before its refresh time).
+    pub fn get(&self, key: &[u8], now: u32, stats: &SignStats) -> Option<Record> {
+        let found = self
+            .shard(key)
+            .lock()
+            .ok()
+            .and_then(|mut s| s.get(key).cloned());
+        match found {
+            Some(c) if (c.refresh_at.wrapping_sub(now) as i32) > 0 => {
+                stats.hits.fetch_add(1, Ordering::Relaxed);
+                Some(c.rrsig)
+            }
+            _ => {
+                stats.misses.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    pub fn insert(&self, key: Box<[u8]>, value: Cached, stats: &SignStats) {
+        let size = (key.len() + ENTRY_OVERHEAD) as u64;
+        let Ok(mut shard) = self.shard(&key).lock() else {
+            return;
+        };
+        match shard.push(key, value) {
+            Some((old_key, _)) if shard.contains(&old_key) => {
+                // Replaced the same key: the size is unchanged.
+            }
+            Some((old_key, _)) => {
+                stats.evictions.fetch_add(1, Ordering::Relaxed);
+                let old = (old_key.len() + ENTRY_OVERHEAD) as u64;
+                stats.bytes.fetch_add(size, Ordering::Relaxed);
+                stats.bytes.fetch_sub(old, Ordering::Relaxed);
+            }
+            None => {
+                stats.entries.fetch_add(1, Ordering::Relaxed);
+                stats.bytes.fetch_add(size, Ordering::Relaxed);
+            }
+        }
+    }
+}
