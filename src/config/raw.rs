@@ -17,6 +17,8 @@ pub struct RawServerConfig {
     pub admin: Option<Spanned<RawAdmin>>,
     pub reload: Option<Spanned<RawReload>>,
     pub process: Option<Spanned<RawProcess>>,
+    /// `[dnssec]`: the keys folder and signature settings.
+    pub dnssec: Option<Spanned<RawDnssec>>,
     #[serde(default)]
     pub forwarder: Vec<Spanned<crate::forwarder::config::RawForwarder>>,
     #[serde(default)]
@@ -102,4 +104,13 @@ pub struct RawProcess {
     pub user: Option<Spanned<String>>,
     /// Its group; default: the user's primary group.
     pub group: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDnssec {
+    pub keys_dir: Option<Spanned<String>>,
+    pub signature_validity: Option<Spanned<String>>,
+    pub signature_refresh: Option<Spanned<String>>,
+    pub signature_cache_entries: Option<Spanned<i64>>,
 }

@@ -18,6 +18,7 @@ pub mod outcome;
 pub mod state;
 pub mod triggers;
 pub mod updater;
+pub mod zone_keys;
 pub mod zone_set;
 
 pub use handle::{Command, FlipRecord, HealthReport, UpdaterHandle};

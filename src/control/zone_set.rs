@@ -43,6 +43,8 @@ pub struct ZoneSet {
     /// The last serial of every origin ever served (also by an earlier run,
     /// see [`ZoneSet::remember`]), so derived serials never go down.
     serials: Serials,
+    /// `[dnssec] keys_dir`: where signed zones find their keys.
+    keys_dir: PathBuf,
 }
 
 impl ZoneSet {
@@ -50,6 +52,11 @@ impl ZoneSet {
     /// text is unchanged gets its old serial back, a changed one a higher one.
     pub fn remember(&mut self, serials: Serials) {
         self.serials = serials;
+    }
+
+    /// Where zones with `dnssec = true` read their keys at every reload.
+    pub fn set_keys_dir(&mut self, dir: &Path) {
+        self.keys_dir = dir.to_path_buf();
     }
 
     /// The last serial of every origin served, for the state folder.
@@ -140,13 +147,18 @@ impl ZoneSet {
                     continue;
                 }
             };
-            if let Some(previous) = self.loaded.get(file)
-                && previous.zone.content_hash == hash_text(src.text())
-            {
-                candidates.insert(file.clone(), previous.zone.clone());
-                continue;
-            }
-            match crate::zone::convert::convert(&src) {
+            let converted = match self.loaded.get(file) {
+                Some(previous) if previous.zone.content_hash == hash_text(src.text()) => {
+                    Ok(previous.zone.clone())
+                }
+                _ => crate::zone::convert::convert(&src),
+            };
+            let keyed = converted.and_then(|mut zone| {
+                crate::control::zone_keys::attach_keys(&mut zone, &self.keys_dir)
+                    .map(|()| zone)
+                    .map_err(|d| vec![d])
+            });
+            match keyed {
                 Ok(zone) => {
                     candidates.insert(file.clone(), zone);
                 }

@@ -5,7 +5,6 @@
 //! used first out, in shards so that signing threads rarely meet on a
 //! lock. Nothing is signed while a lock is held.
 
-use std::num::NonZeroUsize;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -36,9 +35,14 @@ pub struct Cached {
     pub refresh_at: u32,
 }
 
+type Shard = Mutex<LruCache<Box<[u8]>, Cached>>;
+
 #[derive(Debug)]
 pub struct SignatureCache {
-    shards: Box<[Mutex<LruCache<Box<[u8]>, Cached>>]>,
+    shards: Box<[Shard]>,
+    /// Entries per shard; the maps grow as entries come (nothing is
+    /// allocated up front for a server that signs little or nothing).
+    per_shard: usize,
 }
 
 /// Bytes an entry costs besides its key: the record, the LRU node and map slot.
@@ -47,15 +51,16 @@ const ENTRY_OVERHEAD: usize = 320;
 impl SignatureCache {
     /// A cache of about `entries` signatures (at least one per shard).
     pub fn new(entries: usize) -> Self {
-        let per_shard =
-            NonZeroUsize::new(entries.div_ceil(SHARDS).max(1)).unwrap_or(NonZeroUsize::MIN);
         let shards = (0..SHARDS)
-            .map(|_| Mutex::new(LruCache::new(per_shard)))
+            .map(|_| Mutex::new(LruCache::unbounded()))
             .collect();
-        Self { shards }
+        Self {
+            shards,
+            per_shard: entries.div_ceil(SHARDS).max(1),
+        }
     }
 
-    fn shard(&self, key: &[u8]) -> &Mutex<LruCache<Box<[u8]>, Cached>> {
+    fn shard(&self, key: &[u8]) -> &Shard {
         // FNV-1a: cheap, and the key is not chosen by clients alone.
         let mut x: u64 = 0xcbf2_9ce4_8422_2325;
         for b in key {
@@ -89,20 +94,17 @@ impl SignatureCache {
         let Ok(mut shard) = self.shard(&key).lock() else {
             return;
         };
-        match shard.push(key, value) {
-            Some((old_key, _)) if shard.contains(&old_key) => {
-                // Replaced the same key: the size is unchanged.
-            }
-            Some((old_key, _)) => {
+        if !shard.contains(&key) && shard.len() >= self.per_shard {
+            if let Some((old_key, _)) = shard.pop_lru() {
                 stats.evictions.fetch_add(1, Ordering::Relaxed);
+                stats.entries.fetch_sub(1, Ordering::Relaxed);
                 let old = (old_key.len() + ENTRY_OVERHEAD) as u64;
-                stats.bytes.fetch_add(size, Ordering::Relaxed);
                 stats.bytes.fetch_sub(old, Ordering::Relaxed);
             }
-            None => {
-                stats.entries.fetch_add(1, Ordering::Relaxed);
-                stats.bytes.fetch_add(size, Ordering::Relaxed);
-            }
+        }
+        if shard.put(key, value).is_none() {
+            stats.entries.fetch_add(1, Ordering::Relaxed);
+            stats.bytes.fetch_add(size, Ordering::Relaxed);
         }
     }
 }

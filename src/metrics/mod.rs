@@ -55,6 +55,8 @@ pub struct Metrics {
     truncated: [AtomicU64; TRANSPORTS],
     /// Rate-limited responses and cookies (the UDP query path).
     pub abuse: abuse::AbuseCounters,
+    /// Online DNSSEC signing and its signature cache.
+    pub dnssec: std::sync::Arc<crate::dnssec::SignStats>,
     reloads: AtomicU64,
     reload_errors: AtomicU64,
     /// Written by the updater only; read on scrape.
@@ -94,6 +96,7 @@ impl Default for Metrics {
             latency: Histogram::new(QUERY_LATENCY_BOUNDS),
             truncated: Default::default(),
             abuse: abuse::AbuseCounters::default(),
+            dnssec: std::sync::Arc::default(),
             reloads: AtomicU64::new(0),
             reload_errors: AtomicU64::new(0),
             checks: Mutex::default(),

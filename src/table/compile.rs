@@ -54,6 +54,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         index: tree.index,
         record_count,
         id: ZoneId::UNASSIGNED,
+        dnssec: zone.keys.clone(),
     }
 }
 

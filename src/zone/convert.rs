@@ -56,6 +56,11 @@ pub fn convert(src: &Source) -> Result<Zone, Vec<Diagnostic>> {
         cx.diags.sort_by_key(|d| (d.line, d.col));
         return Err(cx.diags);
     };
+    let dnssec = header
+        .dnssec
+        .as_ref()
+        .filter(|d| *d.get_ref())
+        .map(|d| cx.position(&d.span()));
     let mut hasher = DefaultHasher::new();
     src.text().hash(&mut hasher);
     Ok(Zone {
@@ -66,6 +71,8 @@ pub fn convert(src: &Source) -> Result<Zone, Vec<Diagnostic>> {
         record_sets,
         health_checks,
         content_hash: hasher.finish(),
+        dnssec,
+        keys: None,
     })
 }
 

@@ -32,6 +32,11 @@ pub struct Zone {
     pub health_checks: Vec<(HealthCheckSpec, Position)>,
     /// Hash of the file's text; equal hashes mean an unchanged zone.
     pub content_hash: u64,
+    /// `[zone] dnssec = true`: where it was written (for key errors).
+    pub dnssec: Option<Position>,
+    /// The zone's signing keys, attached by the control plane at every
+    /// load of a zone with `dnssec` (the conversion reads no key files).
+    pub keys: Option<Arc<crate::dnssec::ZoneKeys>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -10,6 +10,7 @@
 //! only once non-zero; fixed series are always written.
 
 mod abuse;
+mod dnssec;
 mod exposition;
 mod forwarder;
 mod health;
@@ -37,6 +38,7 @@ pub fn render(
     queries::truncated(w, metrics);
     queries::latency(w, metrics);
     abuse::abuse(w, metrics);
+    dnssec::dnssec(w, metrics);
     health::health(w, metrics, snapshot);
     reloads(w, metrics);
     zones::zones(w, snapshot);
