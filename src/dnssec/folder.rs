@@ -64,11 +64,11 @@ pub fn check_folder(dir: &Path) -> Result<(), FolderError> {
 
 /// The zone's state file and its keys, read and checked.
 pub fn read_keys(dir: &Path, origin: &Name) -> Result<Vec<ZoneKey>, FolderError> {
-    check_folder(dir)?;
     let path = state_path(dir, origin);
     if !path.exists() {
         return Err(FolderError::NoState(path, origin.to_ascii()));
     }
+    check_folder(dir)?;
     let src =
         Source::read(&path).map_err(|d| FolderError::State(crate::diag::Diagnostics(vec![d])))?;
     let entries =

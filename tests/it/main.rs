@@ -8,6 +8,7 @@ mod admin_client;
 mod admin_explain;
 mod differential;
 mod dns_protocol;
+mod dnssec;
 mod dnssec_validation;
 mod failover;
 mod forwarder;
