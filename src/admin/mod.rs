@@ -20,6 +20,7 @@ pub mod api;
 pub mod api_error;
 pub mod auth;
 pub mod bodies;
+mod dnssec_section;
 pub mod status_page;
 
 use std::io;

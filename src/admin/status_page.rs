@@ -25,13 +25,16 @@ pub async fn page(State(state): State<AdminState>) -> Html<String> {
     let health = state.updater.health().await.unwrap_or_default();
     let forwarders = (state.forwarders)();
     let needs_restart = state.needs_restart.borrow().clone();
-    Html(render(
+    let mut html = render(
         &snapshot.zones.files,
         &health,
         &forwarders,
         snapshot.version,
         &needs_restart,
-    ))
+    );
+    let at = html.rfind("</body>").unwrap_or(html.len());
+    html.insert_str(at, &super::dnssec_section::section(&snapshot.zones));
+    Html(html)
 }
 
 /// The whole page.

@@ -9,6 +9,7 @@ mod admin_explain;
 mod differential;
 mod dns_protocol;
 mod dnssec;
+mod dnssec_admin;
 mod dnssec_validation;
 mod failover;
 mod forwarder;
