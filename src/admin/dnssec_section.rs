@@ -3,11 +3,11 @@
 
 use std::fmt::Write;
 
-use super::status_page::escape;
 use crate::table::ZoneTable;
 
-/// The `<h2>DNSSEC</h2>` section (empty when no zone is signed).
-pub fn section(zones: &ZoneTable) -> String {
+/// The `<h2>DNSSEC</h2>` section (empty when no zone is signed), with
+/// text made safe for HTML by `escape`.
+pub fn section(zones: &ZoneTable, escape: fn(&str) -> String) -> String {
     let mut w = String::new();
     for zone in zones.zones() {
         let Some(keys) = zone.dnssec.as_deref() else {

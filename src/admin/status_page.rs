@@ -33,7 +33,7 @@ pub async fn page(State(state): State<AdminState>) -> Html<String> {
         &needs_restart,
     );
     let at = html.rfind("</body>").unwrap_or(html.len());
-    html.insert_str(at, &super::dnssec_section::section(&snapshot.zones));
+    html.insert_str(at, &super::dnssec_section::section(&snapshot.zones, escape));
     Html(html)
 }
 
