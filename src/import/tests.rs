@@ -143,7 +143,8 @@ ns.sub A 192.0.2.53\n";
     let w = &imported.warnings[0];
     assert_eq!((w.line, w.col), (5, 1));
     assert!(
-        w.message.contains("dropped 5 DNSSEC record(s) (DNSKEY, NSEC, NSEC3, RRSIG)")
+        w.message
+            .contains("dropped 5 DNSSEC record(s) (DNSKEY, NSEC, NSEC3, RRSIG)")
             && w.message.contains("re-signed online"),
         "{}",
         w.message
@@ -151,7 +152,10 @@ ns.sub A 192.0.2.53\n";
     let doc: toml::Table = toml::from_str(&imported.toml).unwrap();
     let found = records(&doc);
     assert!(
-        found.contains(&"sub DS 12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF".to_string()),
+        found.contains(
+            &"sub DS 12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
+                .to_string()
+        ),
         "{found:?}"
     );
 }

@@ -59,7 +59,12 @@ impl Unbound {
         }
         let conf_path = dir.path().join("unbound.conf");
         std::fs::write(&conf_path, conf).unwrap();
-        let child = Command::new("unbound")
+        let program = if Path::new("/usr/sbin/unbound").exists() {
+            "/usr/sbin/unbound"
+        } else {
+            "unbound"
+        };
+        let child = Command::new(program)
             .arg("-d")
             .arg("-c")
             .arg(&conf_path)
