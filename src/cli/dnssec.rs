@@ -67,6 +67,26 @@ pub enum StateArg {
     Retired,
 }
 
+/// Why a `dnssec` command failed; its text is what the user reads.
+#[derive(Debug, thiserror::Error)]
+pub enum DnssecCliError {
+    /// The ZONE argument is not a domain name.
+    #[error("{0:?} is not a zone name: {1}")]
+    ZoneName(String, String),
+    /// `alwayson.toml` does not load.
+    #[error("{0}")]
+    Config(crate::diag::Diagnostics),
+    /// The keys folder or a key in it.
+    #[error("{0}")]
+    Keys(#[from] crate::dnssec::folder::FolderError),
+    /// A DS could not be computed.
+    #[error("{0}")]
+    Key(#[from] crate::dnssec::keys::KeyError),
+    /// `ds` found no key a parent could point at.
+    #[error("{0}: no CSK or KSK that is published or active")]
+    NoSepKey(String),
+}
+
 pub fn run(command: &DnssecCommand) -> ExitCode {
     let result = match command {
         DnssecCommand::Keygen(args) => run_keygen(args),
@@ -81,20 +101,23 @@ pub fn run(command: &DnssecCommand) -> ExitCode {
     }
 }
 
-fn zone_and_dir(zone: &str, config: Option<&std::path::Path>) -> Result<(Name, PathBuf), String> {
+fn zone_and_dir(
+    zone: &str,
+    config: Option<&std::path::Path>,
+) -> Result<(Name, PathBuf), DnssecCliError> {
     let text = if zone.ends_with('.') {
         zone.to_string()
     } else {
         format!("{zone}.")
     };
     let origin = Name::from_ascii(&text)
-        .map_err(|e| format!("{zone:?} is not a zone name: {e}"))?
+        .map_err(|e| DnssecCliError::ZoneName(zone.to_string(), e.to_string()))?
         .to_lowercase();
-    let config = crate::config::load(config).map_err(|d| d.to_string())?;
+    let config = crate::config::load(config).map_err(DnssecCliError::Config)?;
     Ok((origin, config.dnssec.keys_dir))
 }
 
-fn run_keygen(args: &KeygenArgs) -> Result<(), String> {
+fn run_keygen(args: &KeygenArgs) -> Result<(), DnssecCliError> {
     let (origin, dir) = zone_and_dir(&args.zone, args.config.as_deref())?;
     let algorithm = match args.algorithm {
         AlgorithmArg::Ecdsap256sha256 => SignAlgorithm::EcdsaP256,
@@ -110,7 +133,7 @@ fn run_keygen(args: &KeygenArgs) -> Result<(), String> {
         StateArg::Active => KeyState::Active,
         StateArg::Retired => KeyState::Retired,
     });
-    let key = keygen(&dir, &origin, algorithm, role, state).map_err(|e| e.to_string())?;
+    let key = keygen(&dir, &origin, algorithm, role, state)?;
     println!(
         "{}: key {} ({}, algorithm {}, {}) written to {}",
         origin.to_ascii(),
@@ -126,9 +149,9 @@ fn run_keygen(args: &KeygenArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn run_ds(args: &DsArgs) -> Result<(), String> {
+fn run_ds(args: &DsArgs) -> Result<(), DnssecCliError> {
     let (origin, dir) = zone_and_dir(&args.zone, args.config.as_deref())?;
-    let keys = read_keys(&dir, &origin).map_err(|e| e.to_string())?;
+    let keys = read_keys(&dir, &origin)?;
     let mut printed = false;
     for key in keys
         .iter()
@@ -140,15 +163,12 @@ fn run_ds(args: &DsArgs) -> Result<(), String> {
     if printed {
         Ok(())
     } else {
-        Err(format!(
-            "{}: no CSK or KSK that is published or active",
-            origin.to_ascii()
-        ))
+        Err(DnssecCliError::NoSepKey(origin.to_ascii()))
     }
 }
 
-fn print_ds(origin: &Name, key: &ZoneKey) -> Result<(), String> {
-    let ds = key.ds(origin).map_err(|e| e.to_string())?;
+fn print_ds(origin: &Name, key: &ZoneKey) -> Result<(), DnssecCliError> {
+    let ds = key.ds(origin)?;
     let zone = origin.to_ascii();
     println!(
         "; key {} ({}, {}): DS for the parent zone, DNSKEY for registrars that take keys",

@@ -3,8 +3,8 @@
 //! [`Resolution`], so the encoder knows nothing of DNSSEC.
 //!
 //! - the apex key sets (DNSKEY, CDS, CDNSKEY) answer with or without DO;
-//! - with DO=1: denial of existence (compact denial, `dnssec::denial`),
-//!   the DS or the NSEC proving its absence at a referral, and an RRSIG
+//! - with DO=1: denial of existence (compact denial) and the DS or the
+//!   NSEC proving its absence at a referral (`proof.rs`), and an RRSIG
 //!   for every RRset of every section, except what RFC 4035 leaves
 //!   unsigned (a delegation's NS, glue). A wildcard expansion is signed
 //!   with the wildcard's label count and comes with an NSEC covering the
@@ -13,15 +13,17 @@
 use std::borrow::Cow;
 
 use hickory_proto::op::{Edns, ResponseCode};
-use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::rr::{Name, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
+
+mod proof;
 
 use crate::dns::resolve::Resolution;
 use crate::dnssec::denial;
 use crate::dnssec::sign::{SignError, unix_now};
 use crate::dnssec::{Signer, ZoneKeys};
 use crate::table::wire_name::{WireName, wildcard_buffer};
-use crate::table::zone_table::{CompiledZone, Node, RrsetContent};
+use crate::table::zone_table::CompiledZone;
 
 /// What one signed answer needs besides the zone.
 pub struct Signing<'s> {
@@ -111,9 +113,9 @@ pub fn sign_answer<'a>(
     res: &mut Resolution<'a>,
 ) -> Result<(), SignError> {
     if res.referral {
-        referral_proof(zone, res);
+        proof::referral(zone, res);
     } else if res.soa.is_some() {
-        denial_proof(sx, zone, keys, qname, qtype, res);
+        proof::denial(sx, zone, keys, qname, qtype, res);
     }
     let mut wild = Vec::new();
     let answers = sign_section(sx, zone, keys, &mut res.answers, &mut |r, section| {
@@ -154,6 +156,9 @@ enum Label {
     Wildcard(u8),
 }
 
+/// Says how an RRset (its first record, in its section) is signed.
+type Special<'f> = dyn FnMut(&Record, &[Cow<'_, Record>]) -> Option<Label> + 'f;
+
 /// The RRSIGs of every RRset of `section` (duplicates removed, TTLs of
 /// one RRset made equal); `special` says how an RRset is signed.
 fn sign_section(
@@ -161,7 +166,7 @@ fn sign_section(
     zone: &CompiledZone,
     keys: &ZoneKeys,
     section: &mut Vec<Cow<'_, Record>>,
-    special: &mut dyn FnMut(&Record, &[Cow<'_, Record>]) -> Option<Label>,
+    special: &mut Special<'_>,
 ) -> Result<Vec<Record>, SignError> {
     dedup(section);
     let mut out = Vec::new();
@@ -268,121 +273,6 @@ fn below_cut(zone: &CompiledZone, name: &Name) -> bool {
     })
 }
 
-/// A referral: the delegation's DS, or the NSEC proving it has none.
-fn referral_proof<'a>(zone: &'a CompiledZone, res: &mut Resolution<'a>) {
-    let Some(owner) = res
-        .authority
-        .iter()
-        .find(|r| r.record_type() == RecordType::NS)
-        .map(|r| r.name.clone())
-    else {
-        return;
-    };
-    let ds = zone
-        .node(WireName::new(&owner).key())
-        .and_then(|n| n.rrset(RecordType::DS))
-        .and_then(|r| match &r.content {
-            RrsetContent::Static(answer) => Some(answer),
-            RrsetContent::Routed(_) => None,
-        });
-    match ds {
-        Some(answer) => {
-            res.size_bound += answer.wire_size;
-            res.authority
-                .extend(answer.records.iter().map(Cow::Borrowed));
-        }
-        None => {
-            let ttl = zone.negative_soa.ttl;
-            if let Some(nsec) = denial::at_name(&owner, ttl, &[RecordType::NS]) {
-                res.size_bound += size(&nsec);
-                res.authority.push(Cow::Owned(nsec));
-            }
-        }
-    }
-}
-
-/// What is at a name, as an NSEC there says it.
-enum Existence {
-    /// These types (a name, an empty non-terminal, or a wildcard match).
-    Types(Vec<RecordType>),
-    Missing,
-}
-
-fn existence(zone: &CompiledZone, keys: &ZoneKeys, name: &Name) -> Existence {
-    let wire = WireName::new(name);
-    if let Some(node) = zone.node(wire.key()) {
-        return Existence::Types(types_at(zone, keys, node));
-    }
-    let below = wire.labels().saturating_sub(zone.origin_labels);
-    let Some(skip) = (1..=below).find(|&s| zone.node(wire.suffix(s)).is_some()) else {
-        return Existence::Missing;
-    };
-    let mut buf = wildcard_buffer();
-    let len = wire.wildcard_key(skip, &mut buf);
-    match zone.node(&buf[..len]) {
-        Some(star) => Existence::Types(types_at(zone, keys, star)),
-        None => Existence::Missing,
-    }
-}
-
-/// The types an NSEC at `node` lists (RRSIG and NSEC are added later).
-fn types_at(zone: &CompiledZone, keys: &ZoneKeys, node: &Node) -> Vec<RecordType> {
-    let mut types: Vec<RecordType> = node.rrsets.iter().map(|r| r.rtype).collect();
-    if node.referral.is_some() {
-        types.retain(|t| matches!(t, RecordType::NS | RecordType::DS));
-    }
-    if node.name == zone.origin {
-        types.extend([RecordType::SOA, RecordType::DNSKEY]);
-        if !keys.cds.is_empty() {
-            types.extend([RecordType::CDS, RecordType::CDNSKEY]);
-        }
-    }
-    types
-}
-
-/// NXDOMAIN and NODATA: the NSEC at the name the answer ends at. An NSEC
-/// query gets that NSEC as its answer.
-fn denial_proof<'a>(
-    sx: &Signing<'_>,
-    zone: &'a CompiledZone,
-    keys: &ZoneKeys,
-    qname: &Name,
-    qtype: RecordType,
-    res: &mut Resolution<'a>,
-) {
-    let name = match res.answers.last().map(|r| &r.data) {
-        Some(RData::CNAME(target)) => target.0.clone(),
-        _ => qname.clone(),
-    };
-    if !zone.origin.zone_of(&name) {
-        return;
-    }
-    let ttl = res.soa.map_or(zone.negative_soa.ttl, |s| s.ttl);
-    let (nsec, missing) = match existence(zone, keys, &name) {
-        Existence::Types(mut types) => {
-            if qtype != RecordType::NSEC {
-                types.retain(|t| *t != qtype);
-            }
-            (denial::at_name(&name, ttl, &types), false)
-        }
-        Existence::Missing => (denial::nxdomain(&name, ttl), true),
-    };
-    let Some(nsec) = nsec else {
-        return;
-    };
-    if missing && !sx.compact_ok {
-        res.rcode = ResponseCode::NoError;
-    }
-    res.size_bound += size(&nsec);
-    if qtype == RecordType::NSEC && res.answers.is_empty() {
-        res.soa = None;
-        res.rcode = ResponseCode::NoError;
-        res.answers.push(Cow::Owned(nsec));
-    } else {
-        res.authority.push(Cow::Owned(nsec));
-    }
-}
-
 /// SERVFAIL with no records.
 fn servfail<'a>() -> Resolution<'a> {
     Resolution {
@@ -399,6 +289,6 @@ fn servfail<'a>() -> Resolution<'a> {
     }
 }
 
-fn size(record: &Record) -> usize {
+pub(crate) fn size(record: &Record) -> usize {
     record.to_bytes().map_or(512, |b| b.len())
 }

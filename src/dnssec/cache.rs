@@ -94,13 +94,14 @@ impl SignatureCache {
         let Ok(mut shard) = self.shard(&key).lock() else {
             return;
         };
-        if !shard.contains(&key) && shard.len() >= self.per_shard {
-            if let Some((old_key, _)) = shard.pop_lru() {
-                stats.evictions.fetch_add(1, Ordering::Relaxed);
-                stats.entries.fetch_sub(1, Ordering::Relaxed);
-                let old = (old_key.len() + ENTRY_OVERHEAD) as u64;
-                stats.bytes.fetch_sub(old, Ordering::Relaxed);
-            }
+        if !shard.contains(&key)
+            && shard.len() >= self.per_shard
+            && let Some((old_key, _)) = shard.pop_lru()
+        {
+            stats.evictions.fetch_add(1, Ordering::Relaxed);
+            stats.entries.fetch_sub(1, Ordering::Relaxed);
+            let old = (old_key.len() + ENTRY_OVERHEAD) as u64;
+            stats.bytes.fetch_sub(old, Ordering::Relaxed);
         }
         if shard.put(key, value).is_none() {
             stats.entries.fetch_add(1, Ordering::Relaxed);
