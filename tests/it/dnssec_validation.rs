@@ -394,3 +394,29 @@ async fn a_wrong_trust_anchor_gives_servfail() {
     s.parent.stop().await;
     s.child.stop().await;
 }
+
+/// Instances sharing one keys folder publish the same DNSKEY set, and a
+/// validator accepts the signatures of either (ECDSA signatures differ).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_sharing_the_keys_folder_both_validate() {
+    let records = "[[record]]\nname = \"www\"\ntype = \"A\"\nvalues = [\"192.0.2.1\"]\n";
+    let zone = signed_zone("example.com.", records);
+    let (mut anchor, mut keys) = (String::new(), std::path::PathBuf::new());
+    let first = TestServer::start_with(std::slice::from_ref(&zone), |c| {
+        anchor = ds_anchor(&c.dnssec.keys_dir, "example.com.", SignAlgorithm::EcdsaP256);
+        keys = c.dnssec.keys_dir.clone();
+    })
+    .await;
+    let second = TestServer::start_with(&[zone], |c| c.dnssec.keys_dir = keys.clone()).await;
+    for server in [&first, &second] {
+        let unbound = Unbound::start(
+            &[("example.com.", server.addr())],
+            std::slice::from_ref(&anchor),
+        )
+        .await;
+        let msg = unbound.ask("www.example.com.", RecordType::A).await;
+        assert_secure("shared keys", &msg, ResponseCode::NoError);
+    }
+    first.stop().await;
+    second.stop().await;
+}

@@ -10,6 +10,7 @@ mod differential;
 mod dns_protocol;
 mod dnssec;
 mod dnssec_admin;
+mod dnssec_rollover;
 mod dnssec_validation;
 mod failover;
 mod forwarder;
