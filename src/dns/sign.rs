@@ -53,6 +53,11 @@ pub fn step<'a>(
     let Some(keys) = zone.dnssec.as_deref() else {
         return;
     };
+    if qtype == denial::nxname() {
+        // RFC 9824 §3.3: NXNAME is a meta-type, never asked for.
+        *res = empty(ResponseCode::FormErr);
+        return;
+    }
     apex_key_sets(zone, qname, qtype, res);
     let (Some(request), Some(response)) = (request, response) else {
         return;
@@ -72,7 +77,7 @@ pub fn step<'a>(
     };
     if let Err(e) = sign_answer(&sx, zone, keys, qname, qtype, res) {
         tracing::warn!(error = %e, "answering SERVFAIL: the answer could not be signed");
-        *res = servfail();
+        *res = empty(ResponseCode::ServFail);
     }
 }
 
@@ -273,10 +278,10 @@ fn below_cut(zone: &CompiledZone, name: &Name) -> bool {
     })
 }
 
-/// SERVFAIL with no records.
-fn servfail<'a>() -> Resolution<'a> {
+/// An answer with `rcode` and no records.
+fn empty<'a>(rcode: ResponseCode) -> Resolution<'a> {
     Resolution {
-        rcode: ResponseCode::ServFail,
+        rcode,
         authoritative: false,
         answers: Vec::new(),
         authority: Vec::new(),
