@@ -221,6 +221,7 @@ mod tests {
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
         let err = keygen(dir.path(), &zone, SignAlgorithm::EcdsaP256, Role::Csk, None).unwrap_err();
         assert!(matches!(err, FolderError::WorldReadable(..)), "{err}");
+        fs::write(state_path(dir.path(), &zone), "").unwrap();
         let err = load_zone_keys(dir.path(), &zone, 3600).unwrap_err();
         assert!(err.to_string().contains("chmod 700"), "{err}");
     }
