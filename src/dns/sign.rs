@@ -12,8 +12,9 @@
 
 use std::borrow::Cow;
 
+use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::op::{Edns, ResponseCode};
-use hickory_proto::rr::{Name, Record, RecordType};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
 
 mod proof;
@@ -294,6 +295,12 @@ fn empty<'a>(rcode: ResponseCode) -> Resolution<'a> {
     }
 }
 
+/// An upper bound of the encoded size of `record`; an RRSIG's without
+/// encoding it (one per signed RRset: this is on the query path).
 pub(crate) fn size(record: &Record) -> usize {
+    if let RData::DNSSEC(DNSSECRData::RRSIG(sig)) = &record.data {
+        let signer = sig.input().signer_name.len() + 1;
+        return record.name.len() + 1 + 10 + 18 + signer + sig.sig().len();
+    }
     record.to_bytes().map_or(512, |b| b.len())
 }

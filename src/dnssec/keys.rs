@@ -151,6 +151,7 @@ impl ZoneKey {
 /// A signed zone's keys, as the query path uses them.
 #[derive(Debug)]
 pub struct ZoneKeys {
+    /// Lowercase: it is the signer name of every RRSIG.
     pub origin: Name,
     /// Every key of the state file, in its order.
     pub keys: Vec<Arc<ZoneKey>>,
@@ -204,7 +205,7 @@ impl ZoneKeys {
         let key_signers = (0..keys.len()).filter(|&i| keys[i].signs_keys()).collect();
         let zone_signers = (0..keys.len()).filter(|&i| keys[i].signs_zone()).collect();
         Ok(Self {
-            origin,
+            origin: origin.to_lowercase(),
             keys: keys.into_iter().map(Arc::new).collect(),
             dnskey,
             cds,

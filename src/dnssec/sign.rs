@@ -112,23 +112,24 @@ impl Signer {
             rtype: first.record_type(),
             message,
         };
+        // The cache key is the to-be-signed form itself, with the key set's
+        // generation where the times go (bytes 8..16): no copy on a hit.
+        let generation = keys.generation.to_be_bytes();
+        let half = |b: &[u8]| SerialNumber::new(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
         let mut input = SigInput {
             type_covered: first.record_type(),
             algorithm: key.key.algorithm(),
             num_labels: labels.unwrap_or_else(|| first.name.num_labels()),
             original_ttl: first.ttl,
-            sig_expiration: SerialNumber::new(0),
-            sig_inception: SerialNumber::new(0),
+            sig_expiration: half(&generation[..4]),
+            sig_inception: half(&generation[4..]),
             key_tag: key.tag,
-            signer_name: keys.origin.to_lowercase(),
+            signer_name: keys.origin.clone(),
         };
         let records = rrset.iter().copied();
         let tbs = TBS::from_input(&first.name, DNSClass::IN, &input, records)
             .map_err(|e| err(e.to_string()))?;
-        let mut cache_key = Vec::with_capacity(tbs.as_ref().len() + 8);
-        cache_key.extend_from_slice(&keys.generation.to_be_bytes());
-        cache_key.extend_from_slice(tbs.as_ref());
-        if let Some(hit) = self.cache.get(&cache_key, now, &self.stats) {
+        if let Some(hit) = self.cache.get(tbs.as_ref(), now, &self.stats) {
             return Ok(hit);
         }
         let started = Instant::now();
@@ -136,6 +137,7 @@ impl Signer {
         input.sig_inception = SerialNumber::new(inception);
         input.sig_expiration = SerialNumber::new(expiration);
         // The times sit at bytes 8..16 of the RRSIG RDATA that starts the TBS.
+        let cache_key: Box<[u8]> = tbs.as_ref().into();
         let mut bytes = tbs.as_ref().to_vec();
         bytes[8..12].copy_from_slice(&expiration.to_be_bytes());
         bytes[12..16].copy_from_slice(&inception.to_be_bytes());
@@ -156,8 +158,7 @@ impl Signer {
             rrsig: record.clone(),
             refresh_at,
         };
-        self.cache
-            .insert(cache_key.into_boxed_slice(), cached, &self.stats);
+        self.cache.insert(cache_key, cached, &self.stats);
         Ok(record)
     }
 
