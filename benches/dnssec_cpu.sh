@@ -20,8 +20,8 @@ workers=${WORKERS:-1}
 command -v dnsperf >/dev/null || { echo "missing: dnsperf (apt-get install dnsperf)" >&2; exit 2; }
 [[ -x $alwayson ]] || { echo "missing: $alwayson (run: cargo build --release)" >&2; exit 2; }
 work=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
+# start() runs in a subshell: the server pids go to a file the trap reads.
+trap 'for p in $(cat "$work/pids" 2>/dev/null); do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
 grep -v '^#' "$root/benches/data/queries.txt" | grep . >"$work/queries"
 ticks=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -41,7 +41,7 @@ start() { # $1: unsigned|signed → "pid port"
     [[ $1 == signed ]] && "$alwayson" dnssec keygen example.com -c "$dir/alwayson.toml" >/dev/null
     (cd "$dir" && exec "$alwayson" -q serve --config alwayson.toml 2>/dev/null) &
     local pid=$!
-    pids+=("$pid")
+    echo "$pid" >>"$work/pids"
     for _ in $(seq 50); do dig +short +time=1 +tries=1 -p "$port" @127.0.0.1 example.com SOA >/dev/null 2>&1 && break; sleep 0.1; done
     echo "$pid $port"
 }
