@@ -13,7 +13,7 @@ use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
 
 use crate::harness::TestServer;
-use crate::validator::{Unbound, ds_anchor, signed_zone};
+use crate::validator::{Unbound, do_query, ds_anchor, signed_zone};
 
 const CSV: &str = "network,continent,country,subdivision,latitude,longitude
 10.1.0.0/16,EU,DE,DE-HE,50.11,8.68
@@ -335,6 +335,20 @@ async fn unbound_validates_every_kind_of_signed_answer() {
         .await
         .unwrap()
         .unwrap();
+    // alwayson itself: the new RRset, signed, at the first query.
+    let direct =
+        crate::harness::udp(s.parent.addr(), &do_query("fo.example.com.", RecordType::A)).await;
+    assert_eq!(a_values(&direct), ["192.0.2.52"]);
+    assert!(
+        direct
+            .answers
+            .iter()
+            .any(|r| r.record_type() == RecordType::RRSIG)
+    );
+    eprintln!(
+        "flip → first signed answer of the new value from alwayson: {:?}",
+        flipped_at.elapsed()
+    );
     let after = loop {
         let msg = unbound.ask("fo.example.com.", RecordType::A).await;
         if a_values(&msg) == ["192.0.2.52"] {

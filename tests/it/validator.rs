@@ -44,7 +44,7 @@ impl Unbound {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut conf = format!(
-            "server:\n  interface: 127.0.0.1\n  port: {port}\n  do-ip6: no\n  username: \"\"\n  chroot: \"\"\n  directory: \"{dir}\"\n  pidfile: \"\"\n  use-syslog: no\n  logfile: \"{dir}/unbound.log\"\n  verbosity: 0\n  val-log-level: 2\n  do-daemonize: no\n  num-threads: 1\n  so-reuseport: no\n  do-not-query-localhost: no\n  access-control: 127.0.0.0/8 allow\n  qname-minimisation: no\n  prefetch: no\n  cache-max-ttl: 1\n  cache-max-negative-ttl: 1\n  module-config: \"subnetcache validator iterator\"\n  send-client-subnet: 127.0.0.1\n  max-client-subnet-ipv4: 24\n",
+            "server:\n  interface: 127.0.0.1\n  port: {port}\n  do-ip6: no\n  username: \"\"\n  chroot: \"\"\n  directory: \"{dir}\"\n  pidfile: \"\"\n  use-syslog: no\n  logfile: \"{dir}/unbound.log\"\n  verbosity: 0\n  val-log-level: 2\n  do-daemonize: no\n  num-threads: 1\n  so-reuseport: no\n  do-not-query-localhost: no\n  access-control: 127.0.0.0/8 allow\n  qname-minimisation: no\n  prefetch: no\n  cache-max-ttl: 0\n  cache-max-negative-ttl: 0\n  module-config: \"subnetcache validator iterator\"\n  send-client-subnet: 127.0.0.1\n  max-client-subnet-ipv4: 24\n",
             dir = dir.path().display()
         );
         for anchor in anchors {
