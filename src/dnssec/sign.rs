@@ -235,6 +235,44 @@ mod tests {
     }
 
     #[test]
+    fn a_cached_signature_is_made_again_once_refresh_is_due_and_expiries_are_jittered() {
+        let keys = zone_keys(SignAlgorithm::Ed25519);
+        let signer = Signer::new(SignSettings::default(), Arc::default());
+        let r = Record::from_rdata(
+            Name::from_ascii("www.example.").unwrap(),
+            60,
+            RData::A(A::new(192, 0, 2, 1)),
+        );
+        let now = unix_now();
+        let mut out = Vec::new();
+        signer.sign(&keys, &[&r], None, now, &mut out).unwrap();
+        // A day later: still well within validity, served from the cache.
+        signer
+            .sign(&keys, &[&r], None, now + 86_400, &mut out)
+            .unwrap();
+        assert_eq!(signer.stats().signatures.load(Ordering::Relaxed), 1);
+        // Four days later less than the 2-day refresh is left: signed again.
+        signer
+            .sign(&keys, &[&r], None, now + 4 * 86_400, &mut out)
+            .unwrap();
+        assert_eq!(signer.stats().signatures.load(Ordering::Relaxed), 2);
+        let expiry = |rec: &Record| match &rec.data {
+            RData::DNSSEC(DNSSECRData::RRSIG(s)) => s.input().sig_expiration.get(),
+            _ => 0,
+        };
+        assert!(expiry(&out[2]) > expiry(&out[0]) + 3 * 86_400);
+        // Jitter: expiries spread over up to a tenth of the validity.
+        let expiries: std::collections::HashSet<u32> =
+            (0..20).map(|_| signer.window(now).1).collect();
+        assert!(expiries.len() > 1);
+        assert!(
+            expiries
+                .iter()
+                .all(|&e| e <= now + 5 * 86_400 && e >= now + 4 * 86_400 + 43_200)
+        );
+    }
+
+    #[test]
     fn the_cache_is_bounded_and_counts_evictions() {
         let keys = zone_keys(SignAlgorithm::Ed25519);
         let settings = SignSettings {
