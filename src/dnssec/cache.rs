@@ -61,12 +61,14 @@ impl SignatureCache {
     }
 
     fn shard(&self, key: &[u8]) -> &Shard {
-        // FNV-1a: cheap, and the key is not chosen by clients alone.
+        // FNV-1a over the key, then the top bits of a Fibonacci multiply:
+        // FNV's low bits depend only on the inputs' low bits.
         let mut x: u64 = 0xcbf2_9ce4_8422_2325;
         for b in key {
             x = (x ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
         }
-        &self.shards[(x as usize) % SHARDS]
+        let top = x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 60;
+        &self.shards[top as usize % SHARDS]
     }
 
     /// The cached signature for `key`, if any (counts a hit or a miss when
@@ -107,5 +109,37 @@ impl SignatureCache {
             stats.entries.fetch_add(1, Ordering::Relaxed);
             stats.bytes.fetch_add(size, Ordering::Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::rr::rdata::A;
+    use hickory_proto::rr::{Name, RData};
+
+    #[test]
+    fn keys_spread_over_the_shards_so_the_bound_is_nearly_reached() {
+        let cache = SignatureCache::new(1600);
+        let stats = SignStats::default();
+        let record = Record::from_rdata(Name::root(), 1, RData::A(A::new(192, 0, 2, 1)));
+        for i in 0..1600 {
+            // Keys alike but for a few digits, as RRsets of one zone are.
+            let key = format!("....example.com.host{i}.example.com.\u{1}\u{0}\u{1}").into_bytes();
+            let value = Cached {
+                rrsig: record.clone(),
+                refresh_at: 100,
+            };
+            cache.insert(key.into_boxed_slice(), value, &stats);
+        }
+        let entries = stats.entries.load(Ordering::Relaxed);
+        assert!(entries >= 1450, "only {entries} of 1600 kept");
+        assert_eq!(entries + stats.evictions.load(Ordering::Relaxed), 1600);
+        let key = b"....example.com.host7.example.com.\x01\x00\x01";
+        assert!(
+            cache.get(key, 50, &stats).is_some(),
+            "before its refresh time"
+        );
+        assert!(cache.get(key, 150, &stats).is_none(), "due for refresh");
     }
 }
