@@ -197,7 +197,9 @@ fn sign_section(
             None => None,
         };
         equal_ttls(section, &members);
-        let rrset: Vec<&Record> = members.iter().map(|&j| section[j].as_ref()).collect();
+        let mut rrset: Vec<&Record> = members.iter().map(|&j| section[j].as_ref()).collect();
+        // One order for the cache key, whatever order a policy served.
+        rrset.sort_by(|a, b| a.data.cmp(&b.data));
         sx.signer.sign(keys, &rrset, labels, sx.now, &mut out)?;
     }
     Ok(out)

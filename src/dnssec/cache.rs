@@ -1,7 +1,7 @@
-//! The signature cache: RRSIGs by the to-be-signed form of their RRset
-//! (key generation, type, labels, TTL, lowercased owner, canonical RDATA,
-//! key tag and signer), so every query that serves the same RRset with the
-//! same keys reuses one signature. Bounded by entry count, least recently
+//! The signature cache: RRSIGs by every input of their signature except
+//! the times (key-set generation, key tag, labels, TTL, type, lowercased
+//! owner, RDATA; built by `sign::cache_key`), so every query that serves
+//! the same RRset with the same keys reuses one signature. Bounded by entry count, least recently
 //! used first out, in shards so that signing threads rarely meet on a
 //! lock. Nothing is signed while a lock is held.
 

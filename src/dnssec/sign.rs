@@ -9,9 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use hickory_proto::ProtoError;
 use hickory_proto::dnssec::TBS;
 use hickory_proto::dnssec::rdata::{DNSSECRData, RRSIG, SigInput};
 use hickory_proto::rr::{DNSClass, RData, Record, RecordType, SerialNumber};
+use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
+
+type ProtoResult<T> = Result<T, ProtoError>;
 
 use super::cache::{Cached, SignStats, SignatureCache};
 use super::keys::{ZoneKey, ZoneKeys};
@@ -112,39 +116,28 @@ impl Signer {
             rtype: first.record_type(),
             message,
         };
-        // The cache key is the to-be-signed form itself, with the key set's
-        // generation where the times go (bytes 8..16): no copy on a hit.
-        let generation = keys.generation.to_be_bytes();
-        let half = |b: &[u8]| SerialNumber::new(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-        let mut input = SigInput {
+        let num_labels = labels.unwrap_or_else(|| first.name.num_labels());
+        let cache_key = cache_key(keys.generation, key.tag, num_labels, rrset)
+            .map_err(|e| err(e.to_string()))?;
+        if let Some(hit) = self.cache.get(&cache_key, now, &self.stats) {
+            return Ok(hit);
+        }
+        let started = Instant::now();
+        let (inception, expiration, refresh_at) = self.window(now);
+        let input = SigInput {
             type_covered: first.record_type(),
             algorithm: key.key.algorithm(),
-            num_labels: labels.unwrap_or_else(|| first.name.num_labels()),
+            num_labels,
             original_ttl: first.ttl,
-            sig_expiration: half(&generation[..4]),
-            sig_inception: half(&generation[4..]),
+            sig_expiration: SerialNumber::new(expiration),
+            sig_inception: SerialNumber::new(inception),
             key_tag: key.tag,
             signer_name: keys.origin.clone(),
         };
         let records = rrset.iter().copied();
         let tbs = TBS::from_input(&first.name, DNSClass::IN, &input, records)
             .map_err(|e| err(e.to_string()))?;
-        if let Some(hit) = self.cache.get(tbs.as_ref(), now, &self.stats) {
-            return Ok(hit);
-        }
-        let started = Instant::now();
-        let (inception, expiration, refresh_at) = self.window(now);
-        input.sig_inception = SerialNumber::new(inception);
-        input.sig_expiration = SerialNumber::new(expiration);
-        // The times sit at bytes 8..16 of the RRSIG RDATA that starts the TBS.
-        let cache_key: Box<[u8]> = tbs.as_ref().into();
-        let mut bytes = tbs.as_ref().to_vec();
-        bytes[8..12].copy_from_slice(&expiration.to_be_bytes());
-        bytes[12..16].copy_from_slice(&inception.to_be_bytes());
-        let signature = key
-            .key
-            .sign(&TBS::from(&bytes[..]))
-            .map_err(|e| err(e.to_string()))?;
+        let signature = key.key.sign(&tbs).map_err(|e| err(e.to_string()))?;
         let rrsig = RRSIG::from_sig(input, signature);
         let record = Record::from_rdata(
             first.name.to_lowercase(),
@@ -158,7 +151,8 @@ impl Signer {
             rrsig: record.clone(),
             refresh_at,
         };
-        self.cache.insert(cache_key, cached, &self.stats);
+        self.cache
+            .insert(cache_key.into_boxed_slice(), cached, &self.stats);
         Ok(record)
     }
 
@@ -174,6 +168,35 @@ impl Signer {
             expiration.wrapping_sub(refresh),
         )
     }
+}
+
+/// The cache key of `rrset` signed by the key `tag` of a key set at
+/// `generation`: every input of the signature except the times, written
+/// cheaply (lowercased owner, RDATA as served and in served order), so a
+/// hit costs no to-be-signed form. One RRset served in two orders gets two
+/// entries, both right.
+fn cache_key(generation: u64, tag: u16, labels: u8, rrset: &[&Record]) -> ProtoResult<Vec<u8>> {
+    let first = rrset[0];
+    let mut key = Vec::with_capacity(160);
+    key.extend_from_slice(&generation.to_be_bytes());
+    key.extend_from_slice(&tag.to_be_bytes());
+    key.push(labels);
+    key.extend_from_slice(&first.ttl.to_be_bytes());
+    key.extend_from_slice(&u16::from(first.record_type()).to_be_bytes());
+    for label in first.name.iter() {
+        key.push(label.len() as u8);
+        key.extend(label.iter().map(u8::to_ascii_lowercase));
+    }
+    key.push(0);
+    let offset = u32::try_from(key.len()).unwrap_or(u32::MAX);
+    let mut encoder = BinEncoder::with_offset(&mut key, offset);
+    for record in rrset {
+        let place = encoder.place::<u16>()?;
+        record.data.emit(&mut encoder)?;
+        let len = encoder.len_since_place(&place);
+        place.replace(&mut encoder, u16::try_from(len).unwrap_or(u16::MAX))?;
+    }
+    Ok(key)
 }
 
 fn secs(d: Duration) -> u32 {
@@ -214,7 +237,7 @@ mod tests {
             let now = unix_now();
             let mut out = Vec::new();
             signer.sign(&keys, &[&a, &b], None, now, &mut out).unwrap();
-            signer.sign(&keys, &[&b, &a], None, now, &mut out).unwrap();
+            signer.sign(&keys, &[&a, &b], None, now, &mut out).unwrap();
             assert_eq!(out.len(), 2);
             assert_eq!(out[0].data, out[1].data, "the second came from the cache");
             assert_eq!(out[0].name.to_ascii(), "WwW.Example.");
@@ -231,6 +254,18 @@ mod tests {
             let tbs = TBS::from_input(&owner, DNSClass::IN, input, [&a, &b].into_iter()).unwrap();
             let dnskey = keys.keys[0].dnskey.clone();
             dnskey.public_key().verify(tbs.as_ref(), sig.sig()).unwrap();
+            // Served in the other order: its own entry, and just as valid
+            // (the signed form is sorted).
+            signer.sign(&keys, &[&b, &a], None, now, &mut out).unwrap();
+            let RData::DNSSEC(DNSSECRData::RRSIG(other)) = &out[2].data else {
+                panic!("not an RRSIG");
+            };
+            let tbs = TBS::from_input(&owner, DNSClass::IN, other.input(), [&b, &a].into_iter());
+            let tbs = tbs.unwrap();
+            dnskey
+                .public_key()
+                .verify(tbs.as_ref(), other.sig())
+                .unwrap();
         }
     }
 
