@@ -248,6 +248,7 @@ fn start_dns(
     )
     .with_identity(config.dns.nsid.as_deref(), config.dns.version.as_deref())
     .with_metrics(metrics.clone())
+    .with_dnssec(config.dnssec.sign)
     .with_guard(Guard {
         rrl: config.dns.rrl.clone().map(Rrl::new),
         cookies: config.dns.cookies.as_ref().map(Cookies::new),
@@ -371,6 +372,7 @@ pub fn check(config_path: Option<&Path>, zone_files: &[PathBuf]) -> ExitCode {
         zone_files.to_vec()
     };
     let mut zone_set = ZoneSet::default();
+    zone_set.set_keys_dir(&config.dnssec.keys_dir);
     let outcome = zone_set.reload_files(&files, &config.health_checks, config.path.as_deref());
     problems.extend(outcome.errors);
     if problems.is_empty() {

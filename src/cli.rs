@@ -1,7 +1,9 @@
 //! The command line (clap): `serve` (with `--listen`, `--zones-dir` and
 //! `--admin-listen` for runs without a config file), `check`, `import`,
-//! `geoip build`, and the mapping of outcomes to exit codes (0 ok, 1 runtime
+//! `dnssec keygen`/`dnssec ds`, `geoip build`, and the mapping of outcomes to exit codes (0 ok, 1 runtime
 //! failure, 2 bad usage or invalid configuration).
+
+mod dnssec;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,6 +49,11 @@ pub enum Command {
     Check(CheckArgs),
     /// Convert an RFC 1035 (BIND) zone file to zone TOML on stdout.
     Import(ImportArgs),
+    /// DNSSEC keys: make them, print the DS for the registrar.
+    Dnssec {
+        #[command(subcommand)]
+        command: dnssec::DnssecCommand,
+    },
     /// GeoIP database tools.
     Geoip {
         #[command(subcommand)]
@@ -152,6 +159,7 @@ pub fn run() -> ExitCode {
         Command::Serve(args) => crate::app::serve(args.config.as_deref(), &args.overrides()),
         Command::Check(args) => crate::app::check(args.config.as_deref(), &args.zone_files),
         Command::Import(args) => import(&args),
+        Command::Dnssec { command } => dnssec::run(&command),
         Command::Geoip {
             command: GeoipCommand::Build { csv, output },
         } => geoip_build(&csv, &output),

@@ -15,6 +15,7 @@ pub mod config;
 pub mod control;
 pub mod diag;
 pub mod dns;
+pub mod dnssec;
 pub mod duration;
 pub mod forwarder;
 pub mod geo;

@@ -22,6 +22,7 @@ pub mod api_error;
 pub mod auth;
 pub mod bodies;
 pub mod cluster;
+mod dnssec_section;
 pub mod status_page;
 
 use std::io;

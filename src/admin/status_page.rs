@@ -36,11 +36,11 @@ pub async fn page(State(state): State<AdminState>) -> Html<String> {
         snapshot.version,
         &needs_restart,
     );
-    if let Some(at) = page.rfind("</body>") {
-        let mut section = String::new();
-        cluster_section(&mut section, cluster.as_deref());
-        page.insert_str(at, &section);
-    }
+    let at = page.rfind("</body>").unwrap_or(page.len());
+    let mut section = String::new();
+    cluster_section(&mut section, cluster.as_deref());
+    section.push_str(&super::dnssec_section::section(&snapshot.zones, escape));
+    page.insert_str(at, &section);
     Html(page)
 }
 

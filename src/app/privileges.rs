@@ -59,6 +59,10 @@ fn warn_unusable(config: &ServerConfig, target: &RunAs) {
     if !process::can_read_dir(&config.dns.zones_dir) {
         warn_unreadable("dns.zones_dir", &config.dns.zones_dir, target);
     }
+    let keys = &config.dnssec.keys_dir;
+    if keys.exists() && !process::can_read_dir(keys) {
+        warn_unreadable("dnssec.keys_dir", keys, target);
+    }
     let files = [
         ("config file", config.path.as_deref()),
         ("geoip.database", config.geoip.database.as_deref()),

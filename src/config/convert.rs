@@ -52,6 +52,10 @@ pub fn convert(src: &Source) -> Result<ServerConfig, Vec<Diagnostic>> {
     if let Some(cluster) = &raw.cluster {
         config.cluster = super::cluster::cluster(cluster, src, &cx.base, &mut cx.diags);
     }
+    config.dnssec.keys_dir = cx.relative(super::DEFAULT_KEYS_DIR);
+    if let Some(dnssec) = &raw.dnssec {
+        cx.dnssec(dnssec.get_ref(), &mut config.dnssec);
+    }
     config.forwarders = crate::forwarder::config::convert_all(&raw.forwarder, src, &mut cx.diags);
     config.health_checks = cx.health_checks(&raw);
     if cx.diags.is_empty() {
@@ -62,7 +66,7 @@ pub fn convert(src: &Source) -> Result<ServerConfig, Vec<Diagnostic>> {
 }
 
 /// The file being converted and what it has reported so far.
-struct Converter<'a> {
+pub(super) struct Converter<'a> {
     src: &'a Source,
     /// The config file's folder, which relative paths start from.
     base: PathBuf,
@@ -83,11 +87,11 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn err(&mut self, span: Span, message: impl Into<String>) {
+    pub(super) fn err(&mut self, span: Span, message: impl Into<String>) {
         self.diags.push(self.src.error(&span, message));
     }
 
-    fn relative(&self, path: &str) -> PathBuf {
+    pub(super) fn relative(&self, path: &str) -> PathBuf {
         let path = PathBuf::from(path);
         if path.is_absolute() || self.base.as_os_str().is_empty() {
             path
@@ -185,7 +189,12 @@ impl<'a> Converter<'a> {
     }
 
     /// A duration above 0 into `into`, or an error at its position.
-    fn positive_duration(&mut self, t: &Spanned<String>, key: &str, into: &mut Duration) {
+    pub(super) fn positive_duration(
+        &mut self,
+        t: &Spanned<String>,
+        key: &str,
+        into: &mut Duration,
+    ) {
         match parse_duration(t.get_ref()) {
             Ok(d) if d > Duration::ZERO => *into = d,
             Ok(_) => self.err(t.span(), format!("{key} must be above 0")),

@@ -4,6 +4,7 @@
 
 mod cluster;
 mod convert;
+mod dnssec;
 mod guard;
 pub mod raw;
 
@@ -28,6 +29,8 @@ pub const DEFAULT_CONFIG_FILE: &str = "alwayson.toml";
 /// `state_dir` when not set: beside the config file (or in the working
 /// folder without one).
 pub const DEFAULT_STATE_DIR: &str = "state";
+/// `[dnssec] keys_dir` when not set.
+pub const DEFAULT_KEYS_DIR: &str = "keys";
 
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -43,6 +46,8 @@ pub struct ServerConfig {
     pub process: ProcessConfig,
     /// `[cluster]` (None: this instance is alone).
     pub cluster: Option<ClusterConfig>,
+    /// `[dnssec]`: where keys live and how signatures are made.
+    pub dnssec: DnssecConfig,
     /// `[[forwarder]]` sections.
     pub forwarders: Vec<ForwarderConfig>,
     pub health_checks: Vec<(HealthCheckSpec, Position)>,
@@ -67,6 +72,13 @@ pub struct DnsConfig {
     pub rrl: Option<RrlSettings>,
     /// `[dns.cookies]` (None: COOKIE options are ignored).
     pub cookies: Option<CookieSettings>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnssecConfig {
+    /// The keys folder (default `keys`, beside the config file).
+    pub keys_dir: PathBuf,
+    pub sign: crate::dnssec::SignSettings,
 }
 
 #[derive(Clone, Debug)]
@@ -127,6 +139,10 @@ impl Default for ServerConfig {
             },
             process: ProcessConfig::default(),
             cluster: None,
+            dnssec: DnssecConfig {
+                keys_dir: PathBuf::from(DEFAULT_KEYS_DIR),
+                sign: crate::dnssec::SignSettings::default(),
+            },
             forwarders: Vec::new(),
             health_checks: Vec::new(),
             overrides: Overrides::default(),
@@ -142,6 +158,7 @@ impl ServerConfig {
         config.dns.zones_dir = zones_dir.to_path_buf();
         config.dns.udp_threads = 2;
         config.state_dir = Some(zones_dir.with_file_name(DEFAULT_STATE_DIR));
+        config.dnssec.keys_dir = zones_dir.with_file_name(DEFAULT_KEYS_DIR);
         config.admin.listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
         config
     }

@@ -19,6 +19,8 @@ pub struct RawServerConfig {
     pub process: Option<Spanned<RawProcess>>,
     /// `[cluster]`: gossip with other instances, on when present.
     pub cluster: Option<Spanned<RawCluster>>,
+    /// `[dnssec]`: the keys folder and signature settings.
+    pub dnssec: Option<Spanned<RawDnssec>>,
     #[serde(default)]
     pub forwarder: Vec<Spanned<crate::forwarder::config::RawForwarder>>,
     #[serde(default)]
@@ -117,4 +119,13 @@ pub struct RawCluster {
     pub key_file: Option<Spanned<String>>,
     pub healthy_fraction: Option<Spanned<f64>>,
     pub gossip_interval: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDnssec {
+    pub keys_dir: Option<Spanned<String>>,
+    pub signature_validity: Option<Spanned<String>>,
+    pub signature_refresh: Option<Spanned<String>>,
+    pub signature_cache_entries: Option<Spanned<i64>>,
 }

@@ -139,6 +139,7 @@ fn changed_keys(running: &ServerConfig, read: &ServerConfig) -> Vec<&'static str
         ("dns.cookies", a.dns.cookies != b.dns.cookies),
         ("geoip.use_ecs", a.geoip.use_ecs != b.geoip.use_ecs),
         ("cluster", a.cluster != b.cluster),
+        ("dnssec.signature_*", a.dnssec.sign != b.dnssec.sign),
         ("admin.token", a.admin.token != b.admin.token),
         ("reload.watch", a.reload.watch != b.reload.watch),
         ("reload.debounce", a.reload.debounce != b.reload.debounce),

@@ -20,6 +20,7 @@ mod overrides;
 pub mod state;
 pub mod triggers;
 pub mod updater;
+pub mod zone_keys;
 pub mod zone_set;
 
 pub use handle::{Command, FlipRecord, HealthReport, UpdaterHandle};

@@ -2,7 +2,8 @@
 //! path as a sequence of steps: header rules (AA, RD and CD copied for
 //! QUERY only, RA never, NOTIMP, FORMERR, REFUSED) → EDNS negotiation
 //! (`dns::edns`, NSID included) → DNS cookies (`dns::guard`) → CH-class
-//! identity queries (`dns::identity`) → find the zone → resolve → fit a
+//! identity queries (`dns::identity`) → find the zone → resolve → sign
+//! (`dns::sign`, signed zones only) → fit a
 //! UDP answer (`dns::fit`) → rate limiting of UDP responses (`dns::guard`)
 //! → send.
 //!
@@ -29,6 +30,7 @@ use super::question::{answerable_query, response_header};
 use super::rrl::{ResponseKind, Verdict};
 use crate::dns::keepalive::{DEFAULT_IDLE_TIMEOUT, answer_keepalive};
 use crate::dns::resolve::{Resolution, resolve};
+use crate::dnssec::{SignSettings, Signer};
 use crate::geo::GeoDb;
 use crate::metrics::{Metrics, Transport};
 use crate::policy::Client;
@@ -45,6 +47,8 @@ pub struct DnsHandler {
     guard: Arc<Guard>,
     /// Advertised in the EDNS TCP keepalive option (RFC 7828).
     tcp_keepalive: Duration,
+    /// Signs the answers of signed zones (`dns::sign`).
+    signer: Arc<Signer>,
 }
 
 impl DnsHandler {
@@ -59,7 +63,15 @@ impl DnsHandler {
             metrics: Arc::new(Metrics::new()),
             guard: Arc::default(),
             tcp_keepalive: DEFAULT_IDLE_TIMEOUT,
+            signer: Arc::new(Signer::new(SignSettings::default(), Arc::default())),
         }
+    }
+
+    /// Signs with `settings`, counting into this handler's metrics (call
+    /// after [`DnsHandler::with_metrics`]).
+    pub fn with_dnssec(mut self, settings: SignSettings) -> Self {
+        self.signer = Arc::new(Signer::new(settings, self.metrics.dnssec.clone()));
+        self
     }
 
     /// Answers NSID and the CH TXT identity names with `nsid`, and
@@ -257,6 +269,17 @@ impl DnsHandler {
         let client = client_of(request, edns.ecs.as_ref(), snapshot.geo.as_deref());
         let (qname, qtype) = (query.name(), query.query_type());
         let mut res = resolve(&snapshot, zone, qname, qtype, &client, !udp);
+        let signer = &self.signer;
+        let opt = edns.response.as_mut();
+        super::sign::step(
+            signer,
+            zone,
+            qname,
+            qtype,
+            request.edns.as_ref(),
+            opt,
+            &mut res,
+        );
 
         metadata.response_code = res.rcode;
         metadata.authoritative = res.authoritative;

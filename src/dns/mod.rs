@@ -2,7 +2,7 @@
 //! resolver, EDNS/ECS and size handling, the identity (NSID, CH TXT), the
 //! per-core UDP/TCP sockets, and the explanation of an answer for the admin
 //! API; response rate limiting and DNS cookies on UDP (`guard`, `rrl`,
-//! `cookie`).
+//! `cookie`); online DNSSEC signing of answers (`sign`).
 
 mod compress;
 pub mod cookie;
@@ -18,6 +18,7 @@ mod question;
 pub mod resolve;
 pub mod rrl;
 pub mod server;
+pub mod sign;
 pub mod tcp;
 pub mod udp;
 #[cfg(target_os = "linux")]

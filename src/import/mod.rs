@@ -70,9 +70,10 @@ fn convert_source(
     let zone = reader::read_text(source, origin.clone(), includes).map_err(Diagnostics)?;
     let header = header(path, &zone, origin.as_ref())?;
     let mut notes = Notes::default();
-    for s in &zone.skipped {
+    for s in zone.skipped.iter().filter(|s| !s.dnssec) {
         notes.skipped(&s.at, &s.owner, &s.rtype, &s.reason);
     }
+    notes.dnssec_dropped(&zone.skipped);
     let mut sets = record_sets(&zone.records, &header.origin, &mut notes);
     let source_name = path
         .file_name()
@@ -172,6 +173,27 @@ impl Notes {
         );
         self.warnings
             .push(with_message(at, format!("warning: {message}")));
+        self.comments.push(message);
+    }
+}
+
+impl Notes {
+    /// One warning (at the first) for every DNSSEC record left out.
+    fn dnssec_dropped(&mut self, skipped: &[reader::SkippedRecord]) {
+        let dropped: Vec<&reader::SkippedRecord> = skipped.iter().filter(|s| s.dnssec).collect();
+        let Some(first) = dropped.first() else {
+            return;
+        };
+        let mut types: Vec<&str> = dropped.iter().map(|s| s.rtype.as_str()).collect();
+        types.sort_unstable();
+        types.dedup();
+        let message = format!(
+            "dropped {} DNSSEC record(s) ({}): alwayson signs zones online; the zone will be re-signed online once you set dnssec = true in [zone] and make a key with `alwayson dnssec keygen`",
+            dropped.len(),
+            types.join(", ")
+        );
+        self.warnings
+            .push(with_message(&first.at, format!("warning: {message}")));
         self.comments.push(message);
     }
 }

@@ -40,6 +40,9 @@ pub struct SkippedRecord {
     pub rtype: String,
     pub reason: String,
     pub at: Diagnostic,
+    /// DNSKEY, RRSIG, NSEC, NSEC3 and the like: signing data that online
+    /// signing makes again (DS is imported: it belongs to delegations).
+    pub dnssec: bool,
 }
 
 /// Everything read from a zone file and its includes.
@@ -49,6 +52,12 @@ pub struct ReadZone {
     pub skipped: Vec<SkippedRecord>,
     /// The first `$TTL` value, the natural zone default.
     pub first_default_ttl: Option<u32>,
+}
+
+/// DNSSEC types other than DS: an imported signed zone's signatures,
+/// keys and denial chain, all made again by online signing.
+fn signing_data(rtype: RecordType) -> bool {
+    rtype.is_dnssec() && rtype != RecordType::DS
 }
 
 /// Whether `$INCLUDE` reads files.
@@ -146,8 +155,9 @@ impl Reader {
 
         let rtype = match type_of(type_token) {
             Ok(rtype)
-                if rdata::SUPPORTED.contains(&rtype)
-                    || rdata::zone_form::accepts(rtype, rdata_tokens) =>
+                if !signing_data(rtype)
+                    && (rdata::SUPPORTED.contains(&rtype)
+                        || rdata::zone_form::accepts(rtype, rdata_tokens)) =>
             {
                 rtype
             }
@@ -158,6 +168,7 @@ impl Reader {
                     rtype: type_name(rtype),
                     reason: skip_reason(rtype),
                     at,
+                    dnssec: signing_data(rtype),
                 });
                 return Ok(());
             }

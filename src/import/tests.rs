@@ -101,7 +101,7 @@ fn converts_a_typical_bind_zone() {
     );
     for skipped in [
         "# skipped: legacy.example.com. HINFO (example.com.zone:22):",
-        "# skipped: example.com. DNSKEY (example.com.zone:23):",
+        "# dropped 1 DNSSEC record(s) (DNSKEY): alwayson signs zones online",
         "# skipped: other.org. A (example.com.zone:24): out of zone example.com.",
     ] {
         assert!(
@@ -120,6 +120,43 @@ fn converts_a_typical_bind_zone() {
         imported.warnings[0]
             .message
             .starts_with("warning: skipped:")
+    );
+}
+
+#[test]
+fn a_signed_zone_keeps_its_ds_and_drops_its_signatures_with_one_warning() {
+    let text = "$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 hostmaster 1 7200 900 1209600 300\n\
+@ NS ns1\n\
+@ DNSKEY 257 3 13 AAAA\n\
+@ RRSIG SOA 13 2 300 20300101000000 20200101000000 1 example.com. AAAA\n\
+@ NSEC www A NS SOA RRSIG NSEC DNSKEY\n\
+www A 192.0.2.1\n\
+www RRSIG A 13 3 300 20300101000000 20200101000000 1 example.com. AAAA\n\
+abc NSEC3 1 0 0 - ABC A\n\
+sub NS ns.sub\n\
+sub DS 12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\n\
+ns.sub A 192.0.2.53\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "signed.zone", text);
+    let imported = convert(&path, None).unwrap();
+    assert_eq!(imported.warnings.len(), 1, "{:?}", imported.warnings);
+    let w = &imported.warnings[0];
+    assert_eq!((w.line, w.col), (5, 1));
+    assert!(
+        w.message
+            .contains("dropped 5 DNSSEC record(s) (DNSKEY, NSEC, NSEC3, RRSIG)")
+            && w.message.contains("re-signed online"),
+        "{}",
+        w.message
+    );
+    let doc: toml::Table = toml::from_str(&imported.toml).unwrap();
+    let found = records(&doc);
+    assert!(
+        found.contains(
+            &"sub DS 12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
+                .to_string()
+        ),
+        "{found:?}"
     );
 }
 

@@ -61,6 +61,8 @@ pub struct Metrics {
     pub cluster: cluster::ClusterCounters,
     /// Datagrams per batched UDP receive.
     pub udp_batches: udp_batch::UdpBatches,
+    /// Online DNSSEC signing and its signature cache.
+    pub dnssec: std::sync::Arc<crate::dnssec::SignStats>,
     reloads: AtomicU64,
     reload_errors: AtomicU64,
     /// Written by the updater only; read on scrape.
@@ -102,6 +104,7 @@ impl Default for Metrics {
             abuse: abuse::AbuseCounters::default(),
             cluster: cluster::ClusterCounters::default(),
             udp_batches: udp_batch::UdpBatches::default(),
+            dnssec: std::sync::Arc::default(),
             reloads: AtomicU64::new(0),
             reload_errors: AtomicU64::new(0),
             checks: Mutex::default(),

@@ -55,6 +55,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         record_count,
         groups: Vec::new(),
         id: ZoneId::UNASSIGNED,
+        dnssec: zone.keys.clone(),
     };
     compiled.link_groups();
     compiled

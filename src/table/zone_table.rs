@@ -101,6 +101,8 @@ pub struct CompiledZone {
     /// The origin's stable number (the same for every compiled version of
     /// it), set by the control plane before the zone is published.
     pub id: ZoneId,
+    /// The signing keys of a zone with `dnssec = true`.
+    pub dnssec: Option<Arc<crate::dnssec::ZoneKeys>>,
 }
 
 /// A stable number for a served origin: the control plane gives each

@@ -54,6 +54,11 @@ pub fn convert_with(src: &Source, load: &mut include::Loader<'_>) -> Result<Zone
         body::sort(&mut cx.diags, src.path());
         return Err(cx.diags);
     };
+    let dnssec = header
+        .dnssec
+        .as_ref()
+        .filter(|d| *d.get_ref())
+        .map(|d| cx.position(&d.span()));
     Ok(Zone {
         origin,
         file: src.path().to_path_buf(),
@@ -64,6 +69,8 @@ pub fn convert_with(src: &Source, load: &mut include::Loader<'_>) -> Result<Zone
         content_hash: include::content_hash(src, &included),
         include_patterns: raw.include.iter().map(|p| p.get_ref().clone()).collect(),
         includes: included.iter().map(|f| f.path().to_path_buf()).collect(),
+        dnssec,
+        keys: None,
     })
 }
 

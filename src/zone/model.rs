@@ -41,6 +41,11 @@ pub struct Zone {
     pub include_patterns: Vec<String>,
     /// The files those patterns named at conversion, in order.
     pub includes: Vec<PathBuf>,
+    /// `[zone] dnssec = true`: where it was written (for key errors).
+    pub dnssec: Option<Position>,
+    /// The zone's signing keys, attached by the control plane at every
+    /// load of a zone with `dnssec` (the conversion reads no key files).
+    pub keys: Option<Arc<crate::dnssec::ZoneKeys>>,
 }
 
 impl Zone {

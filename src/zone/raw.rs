@@ -40,6 +40,8 @@ pub struct RawZoneHeader {
     pub origin: Spanned<String>,
     pub ttl: Option<Spanned<i64>>,
     pub soa: Spanned<RawSoa>,
+    /// Sign the zone online with the keys of the keys folder.
+    pub dnssec: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

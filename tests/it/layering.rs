@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// from no module of its own layer or above.
 const LAYERS: &[&[&str]] = &[
     &["diag", "duration", "process", "telemetry"],
-    &["geo", "health"],
+    &["geo", "health", "dnssec"],
     &["policy"],
     &["zone"],
     &["table", "import"],

@@ -300,6 +300,7 @@ impl Updater {
                     self.config.health_checks = config.health_checks;
                     self.config.forwarders = config.forwarders;
                     self.config.geoip.database = config.geoip.database;
+                    self.config.dnssec.keys_dir = config.dnssec.keys_dir;
                 }
                 Err(diags) => outcome.errors.push(ReloadError::Invalid(diags)),
             }
@@ -314,6 +315,7 @@ impl Updater {
     }
 
     fn reload_zones(&mut self, outcome: &mut ReloadOutcome) {
+        self.zones.set_keys_dir(&self.config.dnssec.keys_dir);
         let zones = self.zones.reload(
             &self.config.dns.zones_dir,
             &self.config.health_checks,

@@ -58,6 +58,8 @@ pub struct ZoneSet {
     /// The last serial of every origin ever served (also by an earlier run,
     /// see [`ZoneSet::remember`]), so derived serials never go down.
     serials: Serials,
+    /// `[dnssec] keys_dir`: where signed zones find their keys.
+    keys_dir: PathBuf,
 }
 
 impl ZoneSet {
@@ -65,6 +67,11 @@ impl ZoneSet {
     /// text is unchanged gets its old serial back, a changed one a higher one.
     pub fn remember(&mut self, serials: Serials) {
         self.serials = serials;
+    }
+
+    /// Where zones with `dnssec = true` read their keys at every reload.
+    pub fn set_keys_dir(&mut self, dir: &Path) {
+        self.keys_dir = dir.to_path_buf();
     }
 
     /// The last serial of every origin served, for the state folder.
@@ -186,16 +193,31 @@ impl ZoneSet {
     /// text nor its included files changed.
     fn parse_one(&self, src: Source, candidates: &mut Candidates, failed: &mut Failed) {
         let file = src.path().to_path_buf();
-        if let Some(previous) = self.loaded.get(&file)
-            && include::current_hash(&src, &previous.zone.include_patterns)
-                == Some(previous.zone.content_hash)
-        {
-            candidates.insert(file, previous.zone.clone());
+        let zone = match self.loaded.get(&file) {
+            Some(previous)
+                if include::current_hash(&src, &previous.zone.include_patterns)
+                    == Some(previous.zone.content_hash) =>
+            {
+                previous.zone.clone()
+            }
+            _ => match crate::zone::convert::convert(&src) {
+                Ok(zone) => Arc::new(zone),
+                Err(diags) => {
+                    failed.insert(file, diags);
+                    return;
+                }
+            },
+        };
+        if zone.dnssec.is_none() && zone.keys.is_none() {
+            candidates.insert(file, zone);
             return;
         }
-        match crate::zone::convert::convert(&src) {
-            Ok(zone) => _ = candidates.insert(file, Arc::new(zone)),
-            Err(diags) => _ = failed.insert(file, diags),
+        // A signed zone's keys are read again at every reload (a rollover
+        // step changes them, not the zone file), so it is a new version.
+        let mut keyed = (*zone).clone();
+        match crate::control::zone_keys::attach_keys(&mut keyed, &self.keys_dir) {
+            Ok(()) => _ = candidates.insert(file, Arc::new(keyed)),
+            Err(d) => _ = failed.insert(file, vec![d]),
         }
     }
 
@@ -229,7 +251,9 @@ impl ZoneSet {
             list.push(zone_ref(&file, &zone));
             let (loaded_at, compiled) = match previous {
                 Some(p) if unchanged => {
-                    let same = p.serial == serial;
+                    // Same serial and the same model (a signed zone's keys
+                    // make a new one at every reload).
+                    let same = p.serial == serial && Arc::ptr_eq(&p.zone, &zone);
                     (p.loaded_at, p.compiled.clone().filter(|_| same))
                 }
                 _ => (now, None),

@@ -10,6 +10,7 @@
 //! used). Pure, and only the admin API calls it: the query path never pays
 //! for it.
 
+mod dnssec;
 mod format;
 
 use std::collections::HashSet;
@@ -55,6 +56,8 @@ pub struct Explanation {
     pub random: bool,
     /// One entry per routed name/type the answer went through, in order.
     pub decisions: Vec<Decision>,
+    /// DNSSEC of a signed zone (None: not signed).
+    pub dnssec: Option<dnssec::DnssecExplained>,
 }
 
 /// How one routed name/type chose its sets.
@@ -119,11 +122,14 @@ pub fn explain(
         ecs_scope_prefix: None,
         random: false,
         decisions: Vec::new(),
+        dnssec: None,
     };
     let Some((zone, _)) = snapshot.zones.find(&WireName::new(qname)) else {
         return out;
     };
-    let res = resolve(snapshot, zone, qname, qtype, client, !udp);
+    let mut res = resolve(snapshot, zone, qname, qtype, client, !udp);
+    crate::dns::sign::apex_key_sets(zone, qname, qtype, &mut res);
+    out.dnssec = dnssec::explain(zone, qtype, &res);
     out.zone = Some(zone.origin.to_string());
     out.rcode = rcode_name(res.rcode);
     out.authoritative = res.authoritative;

@@ -11,6 +11,7 @@
 
 mod abuse;
 mod cluster;
+mod dnssec;
 mod exposition;
 mod forwarder;
 mod health;
@@ -40,6 +41,7 @@ pub fn render(
     queries::latency(w, metrics);
     abuse::abuse(w, metrics);
     udp::udp_batches(w, metrics);
+    dnssec::dnssec(w, metrics);
     health::health(w, metrics, snapshot);
     reloads(w, metrics);
     zones::zones(w, snapshot);
