@@ -14,7 +14,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hickory_proto::op::{Edns, Header, HeaderCounts, LowerQuery, Metadata, ResponseCode};
+use hickory_proto::op::{Edns, LowerQuery, Metadata, ResponseCode};
 use hickory_proto::rr::rdata::opt::ClientSubnet;
 use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_server::net::runtime::Time;
@@ -26,7 +26,7 @@ use super::edns::{EdnsSettings, Negotiated, negotiate};
 use super::fit::fit_udp;
 use super::guard::{Guard, canonical, kind_of};
 use super::identity::Identity;
-use super::question::{answerable_query, response_header};
+use super::question::{answerable_query, header_only, response_header};
 use super::rrl::{ResponseKind, Verdict};
 use crate::dns::keepalive::{DEFAULT_IDLE_TIMEOUT, answer_keepalive};
 use crate::dns::resolve::{Resolution, resolve};
@@ -121,13 +121,6 @@ struct Admitted<'r> {
     edns: Negotiated,
     exempt: bool,
     query: &'r LowerQuery,
-}
-
-fn header_only(metadata: Metadata) -> ResponseInfo {
-    ResponseInfo::from(Header {
-        metadata,
-        counts: HeaderCounts::default(),
-    })
 }
 
 #[async_trait::async_trait]

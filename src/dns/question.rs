@@ -107,6 +107,14 @@ pub(super) fn answerable_query(request: &Request) -> Result<&LowerQuery, Respons
     Ok(info.query)
 }
 
+/// What was sent when only a header went out (or nothing: a dropped reply).
+pub(crate) fn header_only(metadata: Metadata) -> ResponseInfo {
+    ResponseInfo::from(Header {
+        metadata,
+        counts: HeaderCounts::default(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::has_pointer;

@@ -364,7 +364,11 @@ async fn unbound_validates_every_kind_of_signed_answer() {
     assert_secure("failover after the flip", &after, ok);
 
     for id in ["down-1", "down-2"] {
-        updater.set_override(id, Some(down.clone())).await.unwrap().unwrap();
+        updater
+            .set_override(id, Some(down.clone()))
+            .await
+            .unwrap()
+            .unwrap();
     }
     let closed = unbound.ask("closed.example.com.", RecordType::A).await;
     assert_secure("fail-closed NODATA", &closed, ok);

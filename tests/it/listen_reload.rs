@@ -239,9 +239,10 @@ async fn a_config_saved_by_rename_is_seen_by_the_watch_every_time() {
 /// ephemeral range (32768-60999): no other test's port-0 socket or outgoing
 /// connection can take that port between its release and the reload.
 fn udp_port_below_the_ephemeral_range() -> std::net::UdpSocket {
-    let start = 20_000 + (std::process::id() % 10_000) as u16;
+    // 12000-19999: the cluster tests take their gossip ports above.
+    let start = (std::process::id() % 8_000) as u16;
     (0..2_000u16)
-        .map(|i| 20_000 + (start - 20_000 + i) % 12_000)
+        .map(|i| 12_000 + (start + i) % 8_000)
         .find_map(|port| {
             let udp = std::net::UdpSocket::bind(("127.0.0.1", port)).ok()?;
             std::net::TcpListener::bind(("127.0.0.1", port)).ok()?;

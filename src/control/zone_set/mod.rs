@@ -10,12 +10,14 @@
 //! compiled. Files in the folder that a zone includes (`zone::include`) are
 //! parts of that zone, not zone files of their own.
 
-mod cluster;
+mod serials;
+
+use serials::derived_serial;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use hickory_proto::rr::Name;
 
@@ -392,15 +394,4 @@ fn read_zone_file(file: &Path) -> Result<Source, Diagnostic> {
         return Err(problem(format!("cannot read file: it is {kind}")));
     }
     Source::read(file)
-}
-
-/// A serial that grows on every change: the Unix time, or one more than the
-/// previous serial when that is already ahead.
-fn derived_serial(previous: Option<u32>, now: SystemTime) -> u32 {
-    let unix = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let unix = u32::try_from(unix).unwrap_or(u32::MAX);
-    match previous {
-        Some(p) => unix.max(p.wrapping_add(1)),
-        None => unix,
-    }
 }

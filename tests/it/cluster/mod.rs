@@ -59,10 +59,19 @@ impl Drop for TcpBackend {
     }
 }
 
-/// A free UDP port on 127.0.0.1 (bound, then released).
+/// A free UDP port on 127.0.0.1 below Linux's ephemeral range
+/// (32768-60999), so that while a node is stopped no other test's port-0
+/// socket takes it and the node can restart on it.
 pub fn free_gossip_addr() -> SocketAddr {
-    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket.local_addr().unwrap()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 21_000 + (std::process::id() % 4_000) as u16;
+    loop {
+        let port = base + NEXT.fetch_add(1, Ordering::Relaxed) % 7_000;
+        if let Ok(socket) = std::net::UdpSocket::bind(("127.0.0.1", port)) {
+            return socket.local_addr().unwrap();
+        }
+    }
 }
 
 /// One instance: its folder (zones + state) outlives restarts.

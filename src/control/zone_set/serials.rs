@@ -1,6 +1,9 @@
-//! The zone set's side of a cluster: the zones as the other nodes see them
-//! (origin, content hash, serial), and raising a derived serial to the
-//! highest one a peer derived for the same content.
+//! Serials: the one a zone without `soa.serial` derives, the zones as the
+//! other nodes of a cluster see them (origin, content hash, serial), and
+//! raising a derived serial to the highest one a peer derived for the same
+//! content.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::ZoneSet;
 use crate::cluster::keys::ZoneValue;
@@ -66,4 +69,15 @@ fn origin_key(zone: &Zone) -> String {
 /// RFC 1982 serial arithmetic: `a` is after `b`.
 fn serial_is_newer(a: u32, b: u32) -> bool {
     a != b && a.wrapping_sub(b) < 1 << 31
+}
+
+/// A serial that grows on every change: the Unix time, or one more than the
+/// previous serial when that is already ahead.
+pub(super) fn derived_serial(previous: Option<u32>, now: SystemTime) -> u32 {
+    let unix = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let unix = u32::try_from(unix).unwrap_or(u32::MAX);
+    match previous {
+        Some(p) => unix.max(p.wrapping_add(1)),
+        None => unix,
+    }
 }
