@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::admin::{AdminServer, AdminState};
-use crate::cluster::{Cluster, ClusterError};
+use crate::cluster::{Cluster, ClusterError, ClusterStop};
 use crate::config::{self, ServerConfig};
 use crate::control::triggers::{self, FileWatch};
 use crate::control::zone_set::{self, ZoneSet};
@@ -76,6 +76,8 @@ pub struct RunningServer {
     listeners: Arc<Listeners>,
     _watch: Option<FileWatch>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The gossip task (None without `[cluster]` or once shut down).
+    cluster: Option<ClusterStop>,
 }
 
 impl RunningServer {
@@ -118,6 +120,9 @@ impl RunningServer {
         if let Some(forwarders) = self.forwarders.take() {
             forwarders.shutdown().await;
         }
+        if let Some(cluster) = self.cluster.take() {
+            cluster.stop().await;
+        }
     }
 }
 
@@ -130,14 +135,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         Updater::with_metrics(store.clone(), config.clone(), metrics.clone())?;
     let listeners = Arc::new(Listeners::default());
     updater.set_rebind(listeners.clone());
-    let cluster = match &config.cluster {
+    let (cluster, cluster_stop) = match &config.cluster {
         Some(settings) => {
-            let cluster = Cluster::start(settings.clone(), metrics.clone()).await?;
+            let (cluster, stop) = Cluster::start(settings.clone(), metrics.clone()).await?;
             let status = cluster.status();
             updater.set_cluster(cluster);
-            Some(status)
+            (Some(status), Some(stop))
         }
-        None => None,
+        None => (None, None),
     };
     let needs_restart = updater.needs_restart();
     let forwarder_configs = updater.forwarder_configs();
@@ -183,6 +188,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         listeners,
         _watch: watch,
         tasks,
+        cluster: cluster_stop,
     })
 }
 

@@ -17,5 +17,5 @@ pub mod transport;
 pub mod view;
 
 pub use config::{ClusterConfig, ClusterKey};
-pub use node::{Cluster, ClusterError, Publish};
+pub use node::{Cluster, ClusterError, ClusterStop, Publish};
 pub use view::{ClusterInputs, ClusterStatus, Member};

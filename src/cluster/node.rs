@@ -8,7 +8,8 @@
 //! its own copy of this node's keys, so that when chitchat's loop ends (a
 //! socket error) it restarts with a new generation and the same keys. The
 //! inputs are sent only when they change; the status (with last-heard
-//! times) after every gossip interval.
+//! times) after every gossip interval. A stop ([`ClusterStop`]) returns
+//! only once the gossip port is closed, so a restart can bind it again.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -17,16 +18,15 @@ use std::time::{Duration, SystemTime};
 
 use chitchat::{ChitchatConfig, ChitchatHandle, ChitchatId, FailureDetectorConfig, Heartbeat};
 use chitchat::{ListenerHandle, ProtocolVersion, spawn_chitchat};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::cluster::config::ClusterConfig;
 use crate::cluster::keys::{self, ObservationValue, ZoneValue};
-use crate::cluster::transport::AuthTransport;
-use crate::cluster::view::{ClusterInputs, ClusterStatus, Member};
+use crate::cluster::transport::{AuthTransport, ReaderTasks};
+use crate::cluster::view::{ClusterInputs, ClusterStatus, Member, gauges};
 use crate::health::{CheckId, NodeName, OverrideEvent};
 use crate::metrics::Metrics;
-use crate::metrics::cluster::ClusterGauges;
 
 /// chitchat's namespace; not a secret (the key is).
 const CLUSTER_ID: &str = "alwayson";
@@ -60,12 +60,28 @@ pub struct Cluster {
     publish: mpsc::UnboundedSender<Publish>,
     inputs: watch::Receiver<Arc<ClusterInputs>>,
     status: watch::Receiver<Arc<ClusterStatus>>,
+}
+
+/// Stops the cluster task and waits until its gossip port is closed (the
+/// task also ends when the [`Cluster`] is dropped).
+pub struct ClusterStop {
+    stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
+}
+
+impl ClusterStop {
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
 }
 
 impl Cluster {
     /// Binds the gossip socket and starts the task on the current runtime.
-    pub async fn start(config: ClusterConfig, metrics: Arc<Metrics>) -> Result<Self, ClusterError> {
+    pub async fn start(
+        config: ClusterConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<(Self, ClusterStop), ClusterError> {
         let (publish, rx) = mpsc::unbounded_channel();
         let node = config.node.clone();
         let status = ClusterStatus {
@@ -84,17 +100,19 @@ impl Cluster {
             heard: Mutex::new(HashMap::new()),
             inputs: inputs_tx,
             status: status_tx,
+            readers: ReaderTasks::default(),
         };
         gossip.spawn().await?;
-        let task = tokio::spawn(gossip.run(rx));
-        Ok(Self {
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(gossip.run(rx, stopped));
+        let cluster = Self {
             node,
             config,
             publish,
             inputs,
             status,
-            task,
-        })
+        };
+        Ok((cluster, ClusterStop { stop, task }))
     }
 
     /// Writes into this node's gossip state (never blocks).
@@ -113,12 +131,6 @@ impl Cluster {
     }
 }
 
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 struct Gossip {
     config: ClusterConfig,
     metrics: Arc<Metrics>,
@@ -132,6 +144,7 @@ struct Gossip {
     heard: Mutex<HashMap<ChitchatId, (Heartbeat, SystemTime)>>,
     inputs: watch::Sender<Arc<ClusterInputs>>,
     status: watch::Sender<Arc<ClusterStatus>>,
+    readers: ReaderTasks,
 }
 
 impl Gossip {
@@ -163,6 +176,7 @@ impl Gossip {
         let transport = AuthTransport {
             key: self.config.key.clone(),
             metrics: self.metrics.clone(),
+            readers: self.readers.clone(),
         };
         let initial = self
             .own
@@ -187,7 +201,11 @@ impl Gossip {
         Ok(())
     }
 
-    async fn run(mut self, mut publish: mpsc::UnboundedReceiver<Publish>) {
+    async fn run(
+        mut self,
+        mut publish: mpsc::UnboundedReceiver<Publish>,
+        mut stopped: oneshot::Receiver<()>,
+    ) {
         let mut tick = tokio::time::interval(self.config.gossip_interval);
         loop {
             let Some(handle) = self.handle.as_ref() else {
@@ -198,8 +216,9 @@ impl Gossip {
             tokio::select! {
                 what = publish.recv() => match what {
                     Some(what) => self.apply(what).await,
-                    None => return,
+                    None => return self.close().await,
                 },
+                _ = &mut stopped => return self.close().await,
                 _ = self.changed.notified() => {}
                 _ = live.changed() => {}
                 _ = tick.tick() => {}
@@ -210,6 +229,15 @@ impl Gossip {
             }
             self.refresh().await;
         }
+    }
+
+    /// Ends chitchat and waits until the gossip socket is closed.
+    async fn close(&mut self) {
+        self._listener = None;
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.shutdown().await;
+        }
+        self.readers.stop_all().await;
     }
 
     /// chitchat's loop ended: start it again (retrying every interval).
@@ -359,34 +387,5 @@ impl Gossip {
             inputs,
         };
         self.status.send_replace(Arc::new(status));
-    }
-}
-
-/// The gauges `/metrics` shows (the verdicts are the updater's).
-fn gauges(me: &NodeName, members: &[Member], inputs: &ClusterInputs) -> ClusterGauges {
-    let observations = inputs
-        .observations
-        .iter()
-        .flat_map(|(check, list)| {
-            list.iter()
-                .map(move |o| (check.clone(), o.node.to_string(), o.healthy))
-        })
-        .collect();
-    let zone_drift = inputs
-        .zones
-        .iter()
-        .filter_map(|(origin, copies)| {
-            let mine = copies.iter().find(|(n, _)| n == me)?;
-            let drift = !inputs
-                .drifting_peers(origin, mine.1.content_hash)
-                .is_empty();
-            Some((origin.clone(), drift))
-        })
-        .collect();
-    ClusterGauges {
-        members_alive: members.iter().filter(|m| m.alive).count(),
-        isolated: inputs.isolated(),
-        observations,
-        zone_drift,
     }
 }

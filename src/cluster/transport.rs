@@ -11,7 +11,7 @@
 //! Wire format: `message | send time (u64 ms, big endian) | tag (32 bytes)`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -20,7 +20,7 @@ use chitchat::transport::{RecvOutcome, SendOutcome, Socket, Transport, UdpTransp
 use hmac::{Hmac, KeyInit, Mac};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::cluster::config::ClusterKey;
 use crate::cluster::keys::unix_ms;
@@ -43,6 +43,34 @@ const LOOPBACK: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0)
 pub struct AuthTransport {
     pub key: ClusterKey,
     pub metrics: Arc<Metrics>,
+    pub readers: ReaderTasks,
+}
+
+/// The reader tasks of the sockets a transport opened, so that a shutdown
+/// can wait until the gossip port is really closed (an aborted task drops
+/// its socket later, on a worker thread).
+#[derive(Clone, Default)]
+pub struct ReaderTasks(Arc<Mutex<Vec<JoinHandle<anyhow::Result<()>>>>>);
+
+impl ReaderTasks {
+    fn add(&self, task: JoinHandle<anyhow::Result<()>>) {
+        if let Ok(mut tasks) = self.0.lock() {
+            tasks.retain(|t| !t.is_finished());
+            tasks.push(task);
+        }
+    }
+
+    /// Aborts every reader and waits until each has dropped its socket.
+    pub async fn stop_all(&self) {
+        let tasks = match self.0.lock() {
+            Ok(mut tasks) => std::mem::take(&mut *tasks),
+            Err(_) => return,
+        };
+        for task in tasks {
+            task.abort();
+            let _ = task.await;
+        }
+    }
 }
 
 fn mac(key: &[u8], payload: &[u8]) -> Option<HmacSha256> {
@@ -108,6 +136,8 @@ impl Transport for AuthTransport {
             tx,
         };
         let reader = tokio::spawn(reader.run());
+        let abort = reader.abort_handle();
+        self.readers.add(reader);
         Ok(Box::new(AuthSocket {
             wire,
             encoder,
@@ -115,7 +145,7 @@ impl Transport for AuthTransport {
             key: self.key.clone(),
             metrics: self.metrics.clone(),
             rx,
-            reader,
+            reader: abort,
             buf: vec![0; MAX_DATAGRAM],
         }))
     }
@@ -186,7 +216,7 @@ struct AuthSocket {
     key: ClusterKey,
     metrics: Arc<Metrics>,
     rx: mpsc::Receiver<RecvOutcome>,
-    reader: JoinHandle<anyhow::Result<()>>,
+    reader: AbortHandle,
     buf: Vec<u8>,
 }
 

@@ -1,7 +1,8 @@
 //! What the cluster task reads out of the gossip state: the members, and
 //! from every live member its observations, override events and zones.
 //! Pure data, rebuilt by the cluster task and read by the updater (which
-//! turns it into verdicts, overrides and serials) and the admin API.
+//! turns it into verdicts, overrides and serials), the admin API and the
+//! cluster gauges of `/metrics`.
 //!
 //! Invariant: one entry per node name (the newest generation among the
 //! live ones), so a restarted node never counts twice.
@@ -12,6 +13,7 @@ use std::time::SystemTime;
 
 use crate::cluster::keys::ZoneValue;
 use crate::health::{NodeName, OverrideEvent, PeerObservation};
+use crate::metrics::cluster::ClusterGauges;
 
 /// One node the gossip knows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,6 +116,35 @@ pub struct ClusterStatus {
     pub node: NodeName,
     pub members: Vec<Member>,
     pub inputs: ClusterInputs,
+}
+
+/// The gauges `/metrics` shows (the verdicts are the updater's).
+pub fn gauges(me: &NodeName, members: &[Member], inputs: &ClusterInputs) -> ClusterGauges {
+    let observations = inputs
+        .observations
+        .iter()
+        .flat_map(|(check, list)| {
+            list.iter()
+                .map(move |o| (check.clone(), o.node.to_string(), o.healthy))
+        })
+        .collect();
+    let zone_drift = inputs
+        .zones
+        .iter()
+        .filter_map(|(origin, copies)| {
+            let mine = copies.iter().find(|(n, _)| n == me)?;
+            let drift = !inputs
+                .drifting_peers(origin, mine.1.content_hash)
+                .is_empty();
+            Some((origin.clone(), drift))
+        })
+        .collect();
+    ClusterGauges {
+        members_alive: members.iter().filter(|m| m.alive).count(),
+        isolated: inputs.isolated(),
+        observations,
+        zone_drift,
+    }
 }
 
 #[cfg(test)]

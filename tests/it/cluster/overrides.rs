@@ -98,6 +98,8 @@ async fn a_lost_node_is_dropped_and_rejoins_with_the_overrides_it_missed() {
 
     nodes[2].stop().await;
     let stopped = Instant::now();
+    // A stopped node has closed its gossip port (a restart binds it again).
+    drop(std::net::UdpSocket::bind(nodes[2].gossip).expect("gossip port closed at shutdown"));
     until_members(&nodes[..2], 2).await;
     eprintln!(
         "ns3 stopped → dropped by both survivors after {:?}",
