@@ -30,6 +30,7 @@ use tokio::time::{Instant, timeout, timeout_at};
 
 use crate::dns::emit::{QuestionName, emit};
 use crate::dns::handler::DnsHandler;
+use crate::metrics::tcp::TcpClose;
 
 /// The DNS header length.
 const HEADER_LEN: usize = 12;
@@ -100,12 +101,15 @@ pub async fn serve(
         // Over a limit: closed at once, with a FIN (RFC 7766 §6.2.3 lets
         // a server close connections it cannot keep).
         let Some(slot) = Slot::take(&table, peer.ip(), &limits) else {
+            handler.metrics().tcp.refused();
             drop(stream);
             continue;
         };
+        handler.metrics().tcp.accepted();
         let handler = handler.clone();
         tokio::spawn(async move {
             connection(stream, peer, &handler, limits).await;
+            handler.metrics().tcp.ended();
             drop(slot);
         });
     }
@@ -166,27 +170,35 @@ async fn connection(stream: TcpStream, peer: SocketAddr, handler: &DnsHandler, l
     let reader = read_frames(rd, peer, handler, &limits, tx);
     let writer = write_frames(wr, rx, limits.frame_timeout);
     tokio::pin!(reader, writer);
-    tokio::select! {
+    let closed = tokio::select! {
         // The reader is done: the writer sends what is queued, then a FIN.
-        () = &mut reader => writer.await,
+        why = &mut reader => writer.await.or(why),
         // The writer gave up (the client does not read): drop the connection.
-        () = &mut writer => {}
+        why = &mut writer => why,
+    };
+    if let Some(why) = closed {
+        handler.metrics().tcp.closed(why);
     }
 }
 
 /// Reads and answers frames until the client closes, goes idle, stalls
-/// within a frame, or sends something that is not a query.
+/// within a frame, or sends something that is not a query; says why when
+/// the server is the one that ends it.
 async fn read_frames(
     mut rd: OwnedReadHalf,
     peer: SocketAddr,
     handler: &DnsHandler,
     limits: &TcpLimits,
     tx: mpsc::Sender<Vec<u8>>,
-) {
-    while let Some(frame) = read_frame(&mut rd, limits).await {
+) -> Option<TcpClose> {
+    loop {
+        let frame = match read_frame(&mut rd, limits).await {
+            Ok(frame) => frame,
+            Err(why) => return why,
+        };
         // Runts and responses end the connection (UDP drops them).
         if frame.len() < HEADER_LEN || frame[2] & 0x80 != 0 {
-            return;
+            return Some(TcpClose::NotQuery);
         }
         let head = [frame[0], frame[1], frame[2]];
         let question = QuestionName::of_message(&frame);
@@ -210,34 +222,39 @@ async fn read_frames(
                 query[..3].copy_from_slice(&head);
                 let reply = crate::dns::udp::format_error(&query);
                 if tx.send(framed(&reply)).await.is_err() {
-                    return;
+                    return None;
                 }
             }
         }
         if tx.is_closed() {
-            return;
+            return None;
         }
     }
 }
 
-/// One length-prefixed frame: `None` when the client closed, stayed idle
-/// for `idle_timeout`, or took longer than `frame_timeout` from the
-/// frame's first byte to its last.
-async fn read_frame(rd: &mut OwnedReadHalf, limits: &TcpLimits) -> Option<Vec<u8>> {
+/// One length-prefixed frame. Err(None) when the client closed or the
+/// socket failed; Err(Some(why)) when it stayed idle for `idle_timeout` or
+/// took longer than `frame_timeout` from the frame's first byte to its
+/// last.
+async fn read_frame(
+    rd: &mut OwnedReadHalf,
+    limits: &TcpLimits,
+) -> Result<Vec<u8>, Option<TcpClose>> {
+    const STALLED: Option<TcpClose> = Some(TcpClose::FrameTimeout);
     let mut len = [0u8; 2];
     let n = timeout(limits.idle_timeout, rd.read(&mut len))
         .await
-        .ok()?
-        .ok()?;
+        .map_err(|_| Some(TcpClose::Idle))?
+        .map_err(|_| None)?;
     if n == 0 {
-        return None;
+        return Err(None);
     }
     let deadline = Instant::now() + limits.frame_timeout;
     if n == 1 {
         timeout_at(deadline, rd.read_exact(&mut len[1..]))
             .await
-            .ok()?
-            .ok()?;
+            .map_err(|_| STALLED)?
+            .map_err(|_| None)?;
     }
     let len = usize::from(u16::from_be_bytes(len));
     let mut frame = Vec::with_capacity(len.min(FIRST_READ));
@@ -247,26 +264,33 @@ async fn read_frame(rd: &mut OwnedReadHalf, limits: &TcpLimits) -> Option<Vec<u8
         }
         let want = (len - frame.len()) as u64;
         let mut part = (&mut *rd).take(want);
-        if timeout_at(deadline, part.read_buf(&mut frame))
+        let read = timeout_at(deadline, part.read_buf(&mut frame))
             .await
-            .ok()?
-            .ok()?
-            == 0
-        {
-            return None;
+            .map_err(|_| STALLED)?
+            .map_err(|_| None)?;
+        if read == 0 {
+            return Err(None);
         }
     }
-    Some(frame)
+    Ok(frame)
 }
 
-/// Writes queued answers, each within `limit`; a FIN once the queue closes.
-async fn write_frames(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Vec<u8>>, limit: Duration) {
+/// Writes queued answers, each within `limit`; a FIN once the queue
+/// closes. Says so when an answer could not be written in time.
+async fn write_frames(
+    mut wr: OwnedWriteHalf,
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    limit: Duration,
+) -> Option<TcpClose> {
     while let Some(frame) = rx.recv().await {
-        if !matches!(timeout(limit, wr.write_all(&frame)).await, Ok(Ok(()))) {
-            return;
+        match timeout(limit, wr.write_all(&frame)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return None,
+            Err(_) => return Some(TcpClose::WriteTimeout),
         }
     }
     let _ = timeout(limit, wr.shutdown()).await;
+    None
 }
 
 /// `message` with its two-byte length prefix.

@@ -16,6 +16,7 @@ pub mod cluster;
 mod histogram;
 mod labels;
 pub mod render;
+pub mod tcp;
 pub mod udp_batch;
 mod zone_slots;
 
@@ -61,6 +62,8 @@ pub struct Metrics {
     pub cluster: cluster::ClusterCounters,
     /// Datagrams per batched UDP receive.
     pub udp_batches: udp_batch::UdpBatches,
+    /// Connections of the DNS TCP loop.
+    pub tcp: tcp::TcpCounters,
     /// Online DNSSEC signing and its signature cache.
     pub dnssec: std::sync::Arc<crate::dnssec::SignStats>,
     reloads: AtomicU64,
@@ -104,6 +107,7 @@ impl Default for Metrics {
             abuse: abuse::AbuseCounters::default(),
             cluster: cluster::ClusterCounters::default(),
             udp_batches: udp_batch::UdpBatches::default(),
+            tcp: tcp::TcpCounters::default(),
             dnssec: std::sync::Arc::default(),
             reloads: AtomicU64::new(0),
             reload_errors: AtomicU64::new(0),

@@ -16,6 +16,7 @@ mod exposition;
 mod forwarder;
 mod health;
 mod queries;
+mod tcp;
 mod udp;
 mod zones;
 
@@ -40,6 +41,7 @@ pub fn render(
     queries::truncated(w, metrics);
     queries::latency(w, metrics);
     abuse::abuse(w, metrics);
+    tcp::tcp(w, metrics);
     udp::udp_batches(w, metrics);
     dnssec::dnssec(w, metrics);
     health::health(w, metrics, snapshot);

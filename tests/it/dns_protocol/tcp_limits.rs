@@ -15,6 +15,27 @@ use tokio::io::AsyncWriteExt;
 use super::{example_zone, sub_zone};
 use crate::harness::{Received, TcpClient, TestServer, query, udp, udp_raw_within, with_edns};
 
+/// The value of one series of the server's `/metrics` page once it is
+/// `want` (a connection is counted just after its FIN), or the last seen.
+pub async fn metric(server: &TestServer, series: &str, want: u64) -> u64 {
+    let mut seen = None;
+    for _ in 0..40 {
+        let page = alwayson::metrics::render::render(
+            &server.server.metrics,
+            &server.server.store.load(),
+            &[],
+        );
+        seen = page
+            .lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok());
+        if seen == Some(want) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    seen.unwrap_or_else(|| panic!("no {series} on /metrics"))
+}
+
 async fn serve_with(configure: impl FnOnce(&mut alwayson::config::ServerConfig)) -> TestServer {
     TestServer::start_with(&[example_zone(), sub_zone()], configure).await
 }
@@ -45,6 +66,18 @@ async fn a_client_over_its_connection_limit_is_closed_and_udp_still_answers() {
     );
     let response = udp(server.addr(), &query("www.example.com.", RecordType::A)).await;
     assert!(response.metadata.authoritative, "UDP is not held up");
+    assert_eq!(
+        metric(&server, "alwayson_dns_tcp_connections_refused_total", 1).await,
+        1
+    );
+    assert_eq!(
+        metric(&server, "alwayson_dns_tcp_connections_open", 2).await,
+        2
+    );
+    assert_eq!(
+        metric(&server, "alwayson_dns_tcp_connections_accepted_total", 2).await,
+        2
+    );
     // Closing one gives its place back (once the server has seen the FIN).
     drop(first);
     let deadline = Instant::now() + Duration::from_secs(3);
@@ -115,6 +148,10 @@ async fn a_frame_that_never_completes_is_closed_within_the_frame_timeout() {
         elapsed < frame_timeout + Duration::from_secs(1),
         "closed after {elapsed:?}, not within the frame timeout"
     );
+    let stalled = r#"alwayson_dns_tcp_connections_closed_total{reason="frame_timeout"}"#;
+    assert_eq!(metric(&server, stalled, 1).await, 1);
+    let idle = r#"alwayson_dns_tcp_connections_closed_total{reason="idle"}"#;
+    assert_eq!(metric(&server, idle, 0).await, 0);
     server.stop().await;
 }
 
@@ -133,6 +170,8 @@ async fn a_response_sent_as_a_query_ends_the_connection_and_a_bad_body_gets_form
     reply.metadata.message_type = hickory_proto::op::MessageType::Response;
     conn.send_raw(&reply.to_vec().unwrap()).await;
     assert_eq!(conn.receive_raw().await, None, "closed, not answered");
+    let not_query = r#"alwayson_dns_tcp_connections_closed_total{reason="not_query"}"#;
+    assert_eq!(metric(&server, not_query, 1).await, 1);
     server.stop().await;
 }
 

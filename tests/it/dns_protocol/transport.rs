@@ -165,5 +165,11 @@ async fn an_idle_tcp_connection_is_closed_after_the_idle_timeout() {
         "closed after {:?}, before the idle timeout",
         quiet_since.elapsed()
     );
+    let series = r#"alwayson_dns_tcp_connections_closed_total{reason="idle"}"#;
+    assert_eq!(super::tcp_limits::metric(&server, series, 1).await, 1);
+    assert_eq!(
+        super::tcp_limits::metric(&server, "alwayson_dns_tcp_connections_open", 0).await,
+        0
+    );
     server.stop().await;
 }
