@@ -20,14 +20,13 @@ use std::sync::Arc;
 use crate::admin::{AdminServer, AdminState};
 use crate::cluster::{Cluster, ClusterError, ClusterStop};
 use crate::config::{self, ServerConfig};
+use crate::control::listen::live_config;
 use crate::control::triggers::{self, FileWatch};
 use crate::control::zone_set::{self, ZoneSet};
 use crate::control::{ReloadError, ReloadOutcome};
 use crate::control::{Updater, UpdaterHandle};
-use crate::dns::cookie::Cookies;
-use crate::dns::guard::Guard;
 use crate::dns::handler::DnsHandler;
-use crate::dns::rrl::Rrl;
+use crate::dns::live::LiveSettings;
 use crate::dns::server::{DnsServer, ListenError};
 use crate::forwarder::{ForwarderError, Forwarders, Supervisor};
 use crate::geo::GeoError;
@@ -135,6 +134,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
         Updater::with_metrics(store.clone(), config.clone(), metrics.clone())?;
     let listeners = Arc::new(Listeners::default());
     updater.set_rebind(listeners.clone());
+    let live = LiveSettings::new(&live_config(&config));
+    updater.set_live(live.clone());
     let (cluster, cluster_stop) = match &config.cluster {
         Some(settings) => {
             let (cluster, stop) = Cluster::start(settings.clone(), metrics.clone()).await?;
@@ -157,7 +158,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
     .await
     .map_err(StartError::Forwarder)?;
 
-    let dns = start_dns(&config, &store, &metrics)?;
+    let dns = start_dns(&config, &store, &metrics, live)?;
     let dns_addrs = dns.local_addrs();
 
     let admin_state = AdminState {
@@ -246,19 +247,16 @@ fn start_dns(
     config: &ServerConfig,
     store: &Arc<SnapshotStore>,
     metrics: &Arc<Metrics>,
+    live: LiveSettings,
 ) -> Result<DnsServer, StartError> {
     let handler = DnsHandler::new(
         store.clone(),
         config.dns.max_udp_payload,
         config.geoip.use_ecs,
     )
-    .with_identity(config.dns.nsid.as_deref(), config.dns.version.as_deref())
+    .with_live(live)
     .with_metrics(metrics.clone())
     .with_dnssec(config.dnssec.sign)
-    .with_guard(Guard {
-        rrl: config.dns.rrl.clone().map(Rrl::new),
-        cookies: config.dns.cookies.as_ref().map(Cookies::new),
-    })
     .with_tcp_keepalive(config.dns.tcp.idle_timeout);
     DnsServer::start(
         &config.dns.listen,

@@ -1,6 +1,8 @@
 //! The parts of `alwayson.toml` that were bound at start, at reload: a
 //! changed `[dns] listen` or `[admin] listen` moves the listeners (through
-//! [`Rebind`], implemented by whoever owns them); every other such key
+//! [`Rebind`], implemented by whoever owns them); a changed `[dns.rrl]`,
+//! `[dns.cookies]`, `nsid` or `version` is swapped into the handlers
+//! ([`LiveSettings`]); every other such key
 //! that changed is logged as a warning and reported as "needs restart" in
 //! the reload outcome, the API and the status page until the running value
 //! is back or the server restarts. Nothing is silently ignored.
@@ -12,6 +14,7 @@ use tokio::sync::watch;
 
 use crate::config::ServerConfig;
 use crate::control::outcome::{ReloadError, ReloadOutcome};
+use crate::dns::live::{LiveConfig, LiveSettings};
 use crate::dns::server::ListenError;
 
 /// Moves the listeners; new sockets serve before old ones close, and a
@@ -41,6 +44,7 @@ pub enum RebindError {
 /// What the updater keeps for the keys bound at start.
 pub struct StartupKeys {
     rebind: Option<Arc<dyn Rebind>>,
+    live: Option<LiveSettings>,
     needs_restart: watch::Sender<Vec<String>>,
 }
 
@@ -48,8 +52,19 @@ impl Default for StartupKeys {
     fn default() -> Self {
         Self {
             rebind: None,
+            live: None,
             needs_restart: watch::Sender::new(Vec::new()),
         }
+    }
+}
+
+/// The `[dns]` keys a reload swaps into the handlers.
+pub fn live_config(config: &ServerConfig) -> LiveConfig {
+    LiveConfig {
+        rrl: config.dns.rrl.clone(),
+        cookies: config.dns.cookies.clone(),
+        nsid: config.dns.nsid.clone(),
+        version: config.dns.version.clone(),
     }
 }
 
@@ -57,6 +72,11 @@ impl StartupKeys {
     /// From now on, listen changes are applied through `rebind`.
     pub fn set_rebind(&mut self, rebind: Arc<dyn Rebind>) {
         self.rebind = Some(rebind);
+    }
+
+    /// From now on, live setting changes are applied through `live`.
+    pub fn set_live(&mut self, live: LiveSettings) {
+        self.live = Some(live);
     }
 
     /// The keys that wait for a restart, updated by every reload.
@@ -90,6 +110,20 @@ impl StartupKeys {
                 Some(Ok(())) => running.admin.listen = read.admin.listen,
                 Some(Err(e)) => outcome.errors.push(listen_error(&config, "admin", e)),
                 None => pending.push("admin.listen"),
+            }
+        }
+        let (was, now) = (live_config(running), live_config(read));
+        if was != now {
+            match &self.live {
+                Some(live) => {
+                    live.apply(&was, &now);
+                    running.dns.rrl.clone_from(&read.dns.rrl);
+                    running.dns.cookies.clone_from(&read.dns.cookies);
+                    running.dns.nsid.clone_from(&read.dns.nsid);
+                    running.dns.version.clone_from(&read.dns.version);
+                    tracing::info!(target: "alwayson::reload", "rate limiting, cookies and identity settings applied");
+                }
+                None => pending.push("dns.rrl/cookies/nsid/version"),
             }
         }
         for key in &pending {
@@ -133,10 +167,6 @@ fn changed_keys(running: &ServerConfig, read: &ServerConfig) -> Vec<&'static str
             a.dns.max_udp_payload != b.dns.max_udp_payload,
         ),
         ("dns.udp_threads", a.dns.udp_threads != b.dns.udp_threads),
-        ("dns.nsid", a.dns.nsid != b.dns.nsid),
-        ("dns.version", a.dns.version != b.dns.version),
-        ("dns.rrl", a.dns.rrl != b.dns.rrl),
-        ("dns.cookies", a.dns.cookies != b.dns.cookies),
         ("geoip.use_ecs", a.geoip.use_ecs != b.geoip.use_ecs),
         ("cluster", a.cluster != b.cluster),
         ("dnssec.signature_*", a.dnssec.sign != b.dnssec.sign),

@@ -4,6 +4,7 @@
 //! unless configured; off, each step is one `Option` test.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use hickory_proto::op::ResponseCode;
 use hickory_server::net::xfer::Protocol;
@@ -20,8 +21,10 @@ use crate::table::zone_table::ZoneId;
 /// Rate limiting and cookies; `Default` is both off.
 #[derive(Debug, Default)]
 pub struct Guard {
-    pub rrl: Option<Rrl>,
-    pub cookies: Option<Cookies>,
+    /// Shared so that a reload that keeps its settings keeps its buckets.
+    pub rrl: Option<Arc<Rrl>>,
+    /// Shared so that a reload that keeps its settings keeps its secret.
+    pub cookies: Option<Arc<Cookies>>,
 }
 
 impl Guard {

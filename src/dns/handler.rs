@@ -24,8 +24,8 @@ use hickory_server::zone_handler::MessageResponseBuilder;
 
 use super::edns::{EdnsSettings, Negotiated, negotiate};
 use super::fit::fit_udp;
-use super::guard::{Guard, canonical, kind_of};
-use super::identity::Identity;
+use super::guard::{canonical, kind_of};
+use super::live::LiveSettings;
 use super::question::{answerable_query, header_only, response_header};
 use super::rrl::{ResponseKind, Verdict};
 use crate::dns::keepalive::{DEFAULT_IDLE_TIMEOUT, answer_keepalive};
@@ -42,9 +42,9 @@ use crate::table::zone_table::ZoneId;
 pub struct DnsHandler {
     store: Arc<SnapshotStore>,
     edns: EdnsSettings,
-    identity: Arc<Identity>,
     metrics: Arc<Metrics>,
-    guard: Arc<Guard>,
+    /// Rate limiting, cookies and identity (swapped at reload).
+    live: LiveSettings,
     /// Advertised in the EDNS TCP keepalive option (RFC 7828).
     tcp_keepalive: Duration,
     /// Signs the answers of signed zones (`dns::sign`).
@@ -59,9 +59,8 @@ impl DnsHandler {
                 max_udp_payload: max_udp_payload.max(512),
                 use_ecs,
             },
-            identity: Arc::new(Identity::default()),
             metrics: Arc::new(Metrics::new()),
-            guard: Arc::default(),
+            live: LiveSettings::default(),
             tcp_keepalive: DEFAULT_IDLE_TIMEOUT,
             signer: Arc::new(Signer::new(SignSettings::default(), Arc::default())),
         }
@@ -74,10 +73,10 @@ impl DnsHandler {
         self
     }
 
-    /// Answers NSID and the CH TXT identity names with `nsid`, and
-    /// `version.server.`/`version.bind.` with `version` (each: when set).
-    pub fn with_identity(mut self, nsid: Option<&str>, version: Option<&str>) -> Self {
-        self.identity = Arc::new(Identity::new(nsid, version));
+    /// Rate limiting, cookies (both off by default) and the identity
+    /// (NSID, CH TXT), from a slot the updater swaps at reload.
+    pub fn with_live(mut self, live: LiveSettings) -> Self {
+        self.live = live;
         self
     }
 
@@ -90,12 +89,6 @@ impl DnsHandler {
     /// Counts queries into `metrics` instead of a private set.
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
         self.metrics = metrics;
-        self
-    }
-
-    /// Rate limiting and cookies (both off by default).
-    pub fn with_guard(mut self, guard: Guard) -> Self {
-        self.guard = Arc::new(guard);
         self
     }
 
@@ -192,7 +185,8 @@ impl DnsHandler {
             return Admission::Unechoable;
         }
         let udp = request.protocol() == Protocol::Udp;
-        let nsid = self.identity.nsid();
+        let live = self.live.load();
+        let nsid = live.identity.nsid();
         let mut edns = match negotiate(request.edns.as_ref(), udp, self.edns, nsid) {
             Ok(edns) => edns,
             Err(badvers) => {
@@ -204,7 +198,7 @@ impl DnsHandler {
                 };
             }
         };
-        let exempt = match self.guard.cookie(request, &mut edns, &self.metrics) {
+        let exempt = match live.guard.cookie(request, &mut edns, &self.metrics) {
             Ok(exempt) => exempt,
             Err(code) => {
                 metadata.response_code = code;
@@ -282,7 +276,12 @@ impl DnsHandler {
             fit_udp(request, &mut res, &mut metadata, &edns, soa_size);
         }
         let kind = kind_of(&res, wire.key(), u16::from(qtype), zone.id);
-        match self.guard.verdict(request, kind, exempt, &self.metrics) {
+        match self
+            .live
+            .load()
+            .guard
+            .verdict(request, kind, exempt, &self.metrics)
+        {
             Verdict::Send => send_answer(request, response_handle, metadata, &edns, &res).await,
             Verdict::Slip => {
                 metadata.truncation = true;
@@ -303,7 +302,12 @@ impl DnsHandler {
         exempt: bool,
     ) -> ResponseInfo {
         let kind = ResponseKind::Error;
-        match self.guard.verdict(request, kind, exempt, &self.metrics) {
+        match self
+            .live
+            .load()
+            .guard
+            .verdict(request, kind, exempt, &self.metrics)
+        {
             Verdict::Send => {}
             Verdict::Slip => metadata.truncation = true,
             Verdict::Drop => return header_only(metadata),
@@ -322,7 +326,8 @@ impl DnsHandler {
         edns: &Negotiated,
         query: &LowerQuery,
     ) -> ResponseInfo {
-        let Some(record) = self.identity.chaos_answer(query) else {
+        let found = self.live.load().identity.chaos_answer(query).cloned();
+        let Some(record) = found else {
             metadata.response_code = ResponseCode::Refused;
             return send_empty(request, response_handle, metadata, edns.response.as_ref()).await;
         };
@@ -332,7 +337,7 @@ impl DnsHandler {
             builder.edns(edns);
         }
         let none = || None::<&Record>;
-        let response = builder.build(metadata, Some(record), none(), none(), none());
+        let response = builder.build(metadata, Some(&record), none(), none(), none());
         response_handle
             .send_response(response)
             .await

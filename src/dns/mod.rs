@@ -14,6 +14,7 @@ pub mod guard;
 pub mod handler;
 mod identity;
 mod keepalive;
+pub mod live;
 mod question;
 pub mod resolve;
 pub mod rrl;

@@ -24,6 +24,7 @@ mod import;
 mod incremental_reload;
 mod layering;
 mod listen_reload;
+mod live_reload;
 mod logs;
 mod metrics;
 mod packets;

@@ -22,6 +22,7 @@ use crate::control::outcome::{ReloadError, ReloadOutcome};
 use crate::control::overrides::OverrideLog;
 use crate::control::state::Keeper;
 use crate::control::zone_set::ZoneSet;
+use crate::dns::live::LiveSettings;
 use crate::forwarder::config::ForwarderConfig;
 use crate::geo::GeoError;
 use crate::health::{Flip, HealthBook, HealthCheckSpec, HealthView, Observation, Prober};
@@ -112,6 +113,12 @@ impl Updater {
     /// Reloads move the DNS and admin listeners through `rebind`.
     pub fn set_rebind(&mut self, rebind: Arc<dyn Rebind>) {
         self.startup.set_rebind(rebind);
+    }
+
+    /// From now on, rate limiting, cookie and identity changes are applied
+    /// to the handlers through `live`.
+    pub fn set_live(&mut self, live: LiveSettings) {
+        self.startup.set_live(live);
     }
 
     /// The keys of `alwayson.toml` that wait for a restart, after every reload.
