@@ -10,7 +10,8 @@
 #
 #   benches/dnssec_cpu.sh          # needs a release build and dnsperf
 # Env: ALWAYSON (binary), DURATION (s, default 8), RATE (default 20000),
-#      WORKERS (UDP threads of each server, default 1).
+#      WORKERS (UDP threads of each server, default 1), PAIRS (unsigned /
+#      signed pairs, default 2). Ends with the median of the pairs' ratios.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 alwayson=${ALWAYSON:-$root/target/release/alwayson}
@@ -58,12 +59,16 @@ run() { # label pid port [dnsperf flags]
     after=$(cpu "$pid")
     n=$(awk '/Queries completed:/ {print $3}' <<<"$out")
     awk -v t=$((after - before)) -v hz="$ticks" -v n="$n" -v who="$label" \
-        'BEGIN { printf "  %-18s %9d answered  %6.2f us CPU/query\n", who, n, t / hz * 1e6 / n }'
+        'BEGIN { printf "  %-18s %9d answered  %6.2f us CPU/query\n", who, n, t / hz * 1e6 / n }' |
+        tee -a "$work/lines"
 }
 echo "alwayson $("$alwayson" --version | awk '{print $2}'): $workers UDP thread(s) each, $(nproc) cores, dnsperf -Q $rate -l $duration, $(wc -l <"$work/queries") query mix"
 dnsperf -s 127.0.0.1 -p "$s_port" -d "$work/queries" -l 2 -Q "$rate" -D >/dev/null 2>&1   # warm-up: fills the signature cache
-for _ in 1 2; do
+for _ in $(seq "${PAIRS:-2}"); do
     run "unsigned, no DO" "$u_pid" "$u_port"
     run "signed, DO=1" "$s_pid" "$s_port" -D
 done
 run "signed, no DO" "$s_pid" "$s_port"
+awk '/unsigned, no DO/ { u = $(NF-2) } /signed, DO=1/ { print $(NF-2) / u }' "$work/lines" | sort -n |
+    awk '{ r[NR] = $1 } END { m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+          printf "signed DO=1 / unsigned: median %.2fx of %d pairs (goal <= 1.5x)\n", m, NR }'
