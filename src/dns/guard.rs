@@ -68,13 +68,27 @@ impl Guard {
         exempt: bool,
         metrics: &Metrics,
     ) -> Verdict {
+        if request.protocol() != Protocol::Udp {
+            return Verdict::Send;
+        }
+        self.verdict_udp(request.src().ip(), kind, exempt, metrics)
+    }
+
+    /// [`Guard::verdict`] for a UDP response to `src`.
+    pub fn verdict_udp(
+        &self,
+        src: IpAddr,
+        kind: ResponseKind<'_>,
+        exempt: bool,
+        metrics: &Metrics,
+    ) -> Verdict {
         let Some(rrl) = &self.rrl else {
             return Verdict::Send;
         };
-        if exempt || request.protocol() != Protocol::Udp {
+        if exempt {
             return Verdict::Send;
         }
-        let verdict = rrl.check(canonical(request.src().ip()), kind);
+        let verdict = rrl.check(canonical(src), kind);
         match verdict {
             Verdict::Send => {}
             Verdict::Slip => metrics.abuse.record_rrl(RrlAction::Slipped),

@@ -40,11 +40,13 @@ use crate::table::zone_table::ZoneId;
 
 #[derive(Clone, Debug)]
 pub struct DnsHandler {
-    store: Arc<SnapshotStore>,
-    edns: EdnsSettings,
-    identity: Arc<Identity>,
-    metrics: Arc<Metrics>,
-    guard: Arc<Guard>,
+    pub(super) store: Arc<SnapshotStore>,
+    pub(super) edns: EdnsSettings,
+    pub(super) identity: Arc<Identity>,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) guard: Arc<Guard>,
+    /// Whether UDP queries try the allocation-free path (`dns::fast`).
+    pub(super) fast: bool,
     /// Advertised in the EDNS TCP keepalive option (RFC 7828).
     tcp_keepalive: Duration,
     /// Signs the answers of signed zones (`dns::sign`).
@@ -64,7 +66,15 @@ impl DnsHandler {
             guard: Arc::default(),
             tcp_keepalive: DEFAULT_IDLE_TIMEOUT,
             signer: Arc::new(Signer::new(SignSettings::default(), Arc::default())),
+            fast: true,
         }
+    }
+
+    /// Turns the UDP fast path (`dns::fast`) on (the default) or off; off,
+    /// every query takes the general path (for comparing the two).
+    pub fn with_fast_path(mut self, on: bool) -> Self {
+        self.fast = on;
+        self
     }
 
     /// Signs with `settings`, counting into this handler's metrics (call

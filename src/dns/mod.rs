@@ -9,6 +9,7 @@ pub mod cookie;
 mod edns;
 mod emit;
 pub mod explain;
+pub mod fast;
 mod fit;
 pub mod guard;
 pub mod handler;

@@ -1,0 +1,182 @@
+//! The UDP fast path: the common query answered straight from its bytes
+//! into a reused send buffer, with no allocation (`tests/alloc.rs` counts).
+//! `request` reads the query (one IN question, at most an OPT with ECS,
+//! NSID, cookie, keepalive or padding), `plan` walks the zone with
+//! `dns::resolve::lookup` and picks precomputed wire RRsets
+//! (`table::wire`), `writer` writes them with pointers (`compress`), and
+//! the rate limiter and the metrics see the answer as on the general path.
+//!
+//! Invariant: a fast answer is byte for byte the answer of the general
+//! path (hickory's parser, `resolve`, hickory's encoder seeded by
+//! `dns::compress`); whatever this path does not cover returns
+//! [`Outcome::Fallback`] before anything is counted or sent (signed zones,
+//! cookies when configured, REFUSED, referrals, DNAME, aliases, ANY, SOA,
+//! additional records, answers that need truncation, ...).
+
+mod compress;
+mod plan;
+mod request;
+mod writer;
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::RecordType;
+
+use super::edns::masked;
+use super::guard::canonical;
+use super::handler::DnsHandler;
+use super::rrl::{ResponseKind, Verdict};
+use crate::metrics::Transport;
+use crate::policy::Client;
+use crate::table::wire_name::WireName;
+use plan::{Ctx, Plan};
+use request::FastQuery;
+use writer::{Header, ResponseOpt};
+
+/// The smallest UDP payload every resolver accepts (RFC 1035 §2.3.4).
+const MIN_UDP_PAYLOAD: u16 = 512;
+
+/// What the fast path did with a datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing: the general path must answer it.
+    Fallback,
+    /// The reply is in the buffer.
+    Reply,
+    /// Answered by silence (the rate limiter dropped the reply).
+    Dropped,
+}
+
+/// Answers `packet` from `src` into `out` if the fast path covers it.
+pub(crate) fn answer(
+    handler: &DnsHandler,
+    packet: &[u8],
+    src: SocketAddr,
+    out: &mut Vec<u8>,
+) -> Outcome {
+    if !handler.fast {
+        return Outcome::Fallback;
+    }
+    let Some(query) = request::parse(packet) else {
+        return Outcome::Fallback;
+    };
+    if query.edns.is_some_and(|e| e.cookie) && handler.guard.cookies.is_some() {
+        return Outcome::Fallback;
+    }
+    let started = Instant::now();
+    let snapshot = handler.store.load();
+    let Some(qname) = WireName::from_wire(query.name) else {
+        return Outcome::Fallback;
+    };
+    let Some((zone, below)) = snapshot.zones.find(&qname) else {
+        return Outcome::Fallback;
+    };
+    if zone.dnssec.is_some() {
+        return Outcome::Fallback;
+    }
+    let settings = handler.edns;
+    let ecs = query
+        .edns
+        .and_then(|e| e.ecs)
+        .filter(|_| settings.use_ecs)
+        .map(masked);
+    let (addr, source) = match ecs {
+        Some(subnet) => (subnet.addr(), Some(subnet.source_prefix())),
+        None => (src.ip(), None),
+    };
+    let client = Client::new(canonical(addr), source, snapshot.geo.as_deref());
+    let cx = Ctx {
+        snapshot: &snapshot,
+        zone,
+        qname: &qname,
+        below,
+        client: &client,
+    };
+    let qtype = RecordType::from(query.qtype);
+    let Some(plan) = plan::plan(&cx, qtype) else {
+        return Outcome::Fallback;
+    };
+    let opt = query.edns.map(|e| ResponseOpt {
+        payload: e.payload.clamp(MIN_UDP_PAYLOAD, settings.max_udp_payload),
+        nsid: handler
+            .identity
+            .nsid()
+            .filter(|_| e.nsid)
+            .map(|n| n.as_ref()),
+        ecs: ecs.map(|mut subnet| {
+            let source = subnet.source_prefix();
+            subnet.set_scope_prefix(if source == 0 { 0 } else { plan.ecs_scope });
+            subnet
+        }),
+    });
+    let limit = opt.map_or(MIN_UDP_PAYLOAD, |o| o.payload);
+    let written = writer::answer(out, &query, qname.key(), &plan, opt.as_ref());
+    if written.is_none() || out.len() >= usize::from(limit) {
+        out.clear();
+        return Outcome::Fallback;
+    }
+    let kind = kind_of(&plan, qname.key(), query.qtype, zone.id.0);
+    let verdict = handler
+        .guard
+        .verdict_udp(src.ip(), kind, false, &handler.metrics);
+    let mut header = Header {
+        rcode: plan.rcode,
+        authoritative: true,
+        truncated: false,
+    };
+    let outcome = match verdict {
+        Verdict::Send => Outcome::Reply,
+        Verdict::Slip => {
+            header.truncated = true;
+            slip(out, &query, header, opt.as_ref())
+        }
+        Verdict::Drop => {
+            out.clear();
+            Outcome::Dropped
+        }
+    };
+    let metrics = &handler.metrics;
+    let (rcode, truncated) = (header.rcode, header.truncated);
+    metrics.record_query(
+        Some(zone.id),
+        Transport::Udp,
+        qtype,
+        rcode,
+        truncated,
+        started.elapsed(),
+    );
+    outcome
+}
+
+/// The slipped reply: TC=1, no records, the OPT kept.
+fn slip(
+    out: &mut Vec<u8>,
+    query: &FastQuery<'_>,
+    header: Header,
+    opt: Option<&ResponseOpt<'_>>,
+) -> Outcome {
+    match writer::empty(out, query, header, opt) {
+        Some(()) => Outcome::Reply,
+        None => {
+            out.clear();
+            Outcome::Dropped
+        }
+    }
+}
+
+/// The rate limiter's kind of the answer, as `guard::kind_of` gives it.
+fn kind_of<'a>(plan: &Plan<'a>, qname: &'a [u8], qtype: u16, zone: u32) -> ResponseKind<'a> {
+    match plan.rcode {
+        ResponseCode::NXDomain => ResponseKind::NxDomain(zone),
+        _ if plan.records == 0 => ResponseKind::NoData(zone),
+        _ => match plan.wildcard {
+            Some(wildcard) => ResponseKind::Wildcard(wildcard, qtype),
+            None => ResponseKind::Answer(qname, qtype),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,224 @@
+//! What the fast path writes for one query: the RFC 1034 walk is
+//! `dns::resolve::lookup` (the same function the general path uses); this
+//! follows its result the way `resolve` does (CNAME chains inside the
+//! zone, wildcards, NODATA and NXDOMAIN with their SOA, routed groups
+//! through `policy::select`) but collects references to precomputed wire
+//! RRsets in a fixed array instead of records. Whatever it does not cover
+//! (referrals, DNAME, aliases, SOA and ANY queries, additional records, a
+//! type without wire form) is `None`: the general path answers.
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{Name, RecordType};
+
+use crate::dns::resolve::{Lookup, MAX_CHAIN, lookup, nodata_soa};
+use crate::policy::{self, Client};
+use crate::table::Snapshot;
+use crate::table::wire::WireRrset;
+use crate::table::wire_name::WireName;
+use crate::table::zone_table::{Answer, Rrset, RrsetContent, ServedZone, SetTarget};
+
+/// The most RRsets one fast answer carries.
+const MAX_PIECES: usize = 16;
+
+/// One RRset of the answer and the owner it is written under.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Piece<'a> {
+    /// Wire form, uncompressed, without the root's case changed.
+    pub owner: &'a [u8],
+    pub wire: WireRrset<'a>,
+    pub cname: bool,
+}
+
+/// The SOA of a negative answer: its wire form and the TTL to write.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct NegativeSoa<'a> {
+    pub owner: &'a [u8],
+    pub wire: WireRrset<'a>,
+    pub ttl: u32,
+}
+
+/// The whole answer, by reference into the snapshot.
+#[derive(Debug)]
+pub(super) struct Plan<'a> {
+    pub rcode: ResponseCode,
+    pieces: [Option<Piece<'a>>; MAX_PIECES],
+    len: usize,
+    /// How many answer records the pieces hold.
+    pub records: u16,
+    pub soa: Option<NegativeSoa<'a>>,
+    pub ecs_scope: u8,
+    pub wildcard: Option<&'a Name>,
+}
+
+impl<'a> Plan<'a> {
+    pub fn pieces(&self) -> impl Iterator<Item = &Piece<'a>> {
+        self.pieces[..self.len].iter().flatten()
+    }
+
+    fn push(&mut self, piece: Piece<'a>) -> Option<()> {
+        *self.pieces.get_mut(self.len)? = Some(piece);
+        self.len += 1;
+        self.records = self.records.checked_add(piece.wire.count())?;
+        Some(())
+    }
+}
+
+/// What every step reads.
+pub(super) struct Ctx<'a, 'c> {
+    pub snapshot: &'a Snapshot,
+    pub zone: &'a ServedZone,
+    /// The question's name, lowercase.
+    pub qname: &'a WireName,
+    /// How many labels of `qname` are below the zone's origin.
+    pub below: usize,
+    pub client: &'c Client<'c>,
+}
+
+/// The answer to `qtype` at the question's name, or None for the general
+/// path.
+pub(super) fn plan<'a>(cx: &Ctx<'a, '_>, qtype: RecordType) -> Option<Plan<'a>> {
+    if matches!(qtype, RecordType::ANY | RecordType::SOA) {
+        return None;
+    }
+    let mut plan = Plan {
+        rcode: ResponseCode::NoError,
+        pieces: [None; MAX_PIECES],
+        len: 0,
+        records: 0,
+        soa: None,
+        ecs_scope: 0,
+        wildcard: None,
+    };
+    let zone = cx.zone;
+    let mut name = cx.qname.clone();
+    // The name as the chain spelled it (None: the question's own name).
+    let mut spelled: Option<&'a [u8]> = None;
+    for _ in 0..MAX_CHAIN {
+        let node = match lookup(zone, &name, qtype) {
+            Lookup::NxDomain => {
+                plan.rcode = ResponseCode::NXDomain;
+                plan.soa = Some(negative(cx, zone.negative_soa.ttl)?);
+                return Some(plan);
+            }
+            Lookup::Referral(_) | Lookup::Dname(..) => return None,
+            Lookup::Found(node) => node,
+            Lookup::Wildcard(node) => {
+                plan.wildcard = plan.wildcard.or(Some(&node.name));
+                node
+            }
+        };
+        // The owner hickory writes: the asked name for a wildcard (as the
+        // chain spelled it), else the record's own (lowercase) owner.
+        let owner = match spelled {
+            None => cx.qname.key(),
+            Some(spelling) if node.is_wildcard => spelling,
+            Some(_) => zone.index.get_key_value(name.key())?.0,
+        };
+        if let Some(rrset) = node.rrset(qtype) {
+            if !add_rrset(&mut plan, cx, rrset, owner)? {
+                plan.soa = Some(negative(cx, nodata_soa(zone, rrset).ttl)?);
+            }
+            return Some(plan);
+        }
+        let cname = (qtype != RecordType::CNAME)
+            .then(|| node.rrset(RecordType::CNAME))
+            .flatten();
+        let Some(cname) = cname else {
+            plan.soa = Some(negative(cx, zone.negative_soa.ttl)?);
+            return Some(plan);
+        };
+        let before = plan.len;
+        if !add_rrset(&mut plan, cx, cname, owner)? {
+            plan.soa = Some(negative(cx, nodata_soa(zone, cname).ttl)?);
+            return Some(plan);
+        }
+        let target = plan.pieces[before..plan.len]
+            .iter()
+            .flatten()
+            .find(|p| p.wire.count() > 0)
+            .and_then(|p| first_name(p.wire))?;
+        let next = WireName::from_wire(target)?;
+        if !in_zone(cx, &next) || already_answered(&plan, &next) {
+            return Some(plan);
+        }
+        name = next;
+        spelled = Some(target);
+    }
+    Some(plan)
+}
+
+/// The zone's negative SOA with `ttl`, owned by the origin.
+fn negative<'a>(cx: &Ctx<'a, '_>, ttl: u32) -> Option<NegativeSoa<'a>> {
+    let wire = WireRrset::new(cx.zone.negative_soa_wire.as_deref()?);
+    Some(NegativeSoa {
+        owner: cx.qname.suffix(cx.below),
+        wire,
+        ttl,
+    })
+}
+
+/// The first name inside the first record's data (a CNAME's target).
+fn first_name(wire: WireRrset<'_>) -> Option<&[u8]> {
+    let at = usize::from(wire.names().next()?);
+    wire.records().get(at..)
+}
+
+/// Whether `name` is at or below the zone's origin.
+fn in_zone(cx: &Ctx<'_, '_>, name: &WireName) -> bool {
+    let origin = cx.qname.suffix(cx.below);
+    let labels = cx.qname.labels() - cx.below;
+    name.labels() >= labels && name.suffix(name.labels() - labels) == origin
+}
+
+/// Whether `name` already owns a CNAME of the answer.
+fn already_answered(plan: &Plan<'_>, name: &WireName) -> bool {
+    plan.pieces()
+        .any(|p| p.cname && p.wire.count() > 0 && p.owner.eq_ignore_ascii_case(name.key()))
+}
+
+/// Adds one RRset's current answer; Some(false) when it answers nothing
+/// (NODATA), None when the general path must answer.
+fn add_rrset<'a>(
+    plan: &mut Plan<'a>,
+    cx: &Ctx<'a, '_>,
+    rrset: &'a Rrset,
+    owner: &'a [u8],
+) -> Option<bool> {
+    let cname = rrset.rtype == RecordType::CNAME;
+    match &rrset.content {
+        RrsetContent::Static(answer) => {
+            add_answer(plan, answer, owner, cname)?;
+            Some(!answer.records.is_empty())
+        }
+        RrsetContent::Routed(group) => {
+            let index = cx.zone.group_index(group.group);
+            let Some(state) = cx.snapshot.routing.groups.get(index) else {
+                return Some(false);
+            };
+            let selection = policy::select(&group.rules, state, cx.client);
+            plan.ecs_scope = plan.ecs_scope.max(selection.scope);
+            let mut any = false;
+            for &i in selection.sets() {
+                let Some(set) = group.sets.get(i) else {
+                    continue;
+                };
+                match &set.target {
+                    SetTarget::Values(answer) => add_answer(plan, answer, owner, cname)?,
+                    SetTarget::Alias { .. } => return None,
+                }
+                any = true;
+            }
+            Some(any)
+        }
+    }
+}
+
+fn add_answer<'a>(
+    plan: &mut Plan<'a>,
+    answer: &'a Answer,
+    owner: &'a [u8],
+    cname: bool,
+) -> Option<()> {
+    let wire = WireRrset::new(answer.wire.as_deref()?);
+    plan.push(Piece { owner, wire, cname })
+}

@@ -1,0 +1,393 @@
+//! The fast path against the general path: every query of a varied corpus
+//! (record types, policies, 0x20 case, with and without EDNS, ECS, NSID,
+//! DO and cookies) gets byte-identical answers from a handler with the
+//! fast path and one without; and the kinds the fast path covers are
+//! really answered by it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+
+use hickory_proto::op::{Edns, Message, Query};
+use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption};
+use hickory_proto::rr::{Name, RecordType};
+
+use super::{Outcome, answer};
+use crate::diag::Source;
+use crate::dns::handler::DnsHandler;
+use crate::dns::udp::{self, Outbox};
+use crate::geo::GeoDb;
+use crate::health::HealthView;
+use crate::table::compile::compile;
+use crate::table::{Snapshot, SnapshotStore, ZoneTable, routing};
+
+const FAST_ZONE: &str = r#"
+[zone]
+origin = "fast.test."
+ttl = 60
+soa = { mname = "ns1.fast.test.", rname = "hostmaster.fast.test.", refresh = 7200, retry = 900, expire = 1209600, minimum = 30 }
+
+[[record]]
+name = "@"
+type = "NS"
+values = ["ns1.fast.test.", "ns.elsewhere.example."]
+
+[[record]]
+name = "host"
+type = "A"
+values = ["192.0.2.1", "192.0.2.2"]
+
+[[record]]
+name = "Upper"
+type = "A"
+values = ["192.0.2.3"]
+
+[[record]]
+name = "a"
+type = "CNAME"
+values = ["B.fast.test."]
+
+[[record]]
+name = "b"
+type = "CNAME"
+values = ["c.fast.test."]
+
+[[record]]
+name = "c"
+type = "A"
+values = ["192.0.2.4"]
+
+[[record]]
+name = "loop1"
+type = "CNAME"
+values = ["loop2.fast.test."]
+
+[[record]]
+name = "loop2"
+type = "CNAME"
+values = ["loop1.fast.test."]
+
+[[record]]
+name = "out"
+type = "CNAME"
+values = ["www.elsewhere.example."]
+
+[[record]]
+name = "*.wild"
+type = "A"
+values = ["192.0.2.5"]
+
+[[record]]
+name = "*.wc"
+type = "CNAME"
+values = ["host.fast.test."]
+
+[[record]]
+name = "to-wild"
+type = "CNAME"
+values = ["X.wild.fast.test."]
+
+[[record]]
+name = "mx"
+type = "MX"
+values = ["10 mail.elsewhere.example.", "20 Mx.fast.test."]
+
+[[record]]
+name = "txt"
+type = "TXT"
+values = ["hello", "world"]
+
+[[record]]
+name = "srv"
+type = "SRV"
+values = ["10 5 443 srv.elsewhere.example."]
+
+[[record]]
+name = "ptr"
+type = "PTR"
+values = ["host.fast.test."]
+
+[[record]]
+name = "fo"
+type = "A"
+set = "primary"
+failover = "primary"
+values = ["192.0.2.10"]
+
+[[record]]
+name = "fo"
+type = "A"
+set = "backup"
+failover = "secondary"
+values = ["192.0.2.11"]
+
+[[record]]
+name = "w"
+type = "A"
+set = "one"
+weight = 100
+values = ["192.0.2.20"]
+
+[[record]]
+name = "w"
+type = "A"
+set = "never"
+weight = 0
+values = ["192.0.2.21"]
+
+[[record]]
+name = "geo"
+type = "A"
+set = "de"
+geo = "DE"
+values = ["192.0.2.30"]
+
+[[record]]
+name = "geo"
+type = "A"
+set = "us"
+geo = "US"
+values = ["192.0.2.31"]
+
+[[record]]
+name = "geo"
+type = "A"
+set = "rest"
+geo = "*"
+values = ["192.0.2.32"]
+"#;
+
+fn repo(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The sample zone and [`FAST_ZONE`], with the sample GeoIP database.
+fn store() -> Arc<SnapshotStore> {
+    let sample = crate::zone::load(&repo("zones/example.com.toml")).unwrap();
+    let fast = crate::zone::convert::convert(&Source::new("fast.test.toml", FAST_ZONE)).unwrap();
+    let zones = Arc::new(ZoneTable::new(
+        vec![compile(&sample, 1), compile(&fast, 7)],
+        Vec::new(),
+    ));
+    let health = Arc::new(HealthView::default());
+    let routing = Arc::new(routing::compute(&zones, &health));
+    let geo = GeoDb::open(&repo("geoip/sample.mmdb")).unwrap();
+    Arc::new(SnapshotStore::new(Snapshot {
+        zones,
+        health,
+        routing,
+        geo: Some(Arc::new(geo)),
+        version: 1,
+    }))
+}
+
+fn handlers() -> (DnsHandler, DnsHandler) {
+    let store = store();
+    let make = || DnsHandler::new(store.clone(), 1232, true).with_identity(Some("ns1-test"), None);
+    (make(), make().with_fast_path(false))
+}
+
+/// One UDP datagram through `handler`; the reply (empty: none).
+fn ask(handler: &DnsHandler, packet: &[u8], src: SocketAddr) -> Vec<u8> {
+    let outbox = Outbox::default();
+    udp::answer(packet, src, handler, &outbox);
+    let mut reply = Vec::new();
+    outbox.drain(|queued| {
+        if let Some((bytes, _)) = queued.first() {
+            reply = bytes.clone();
+        }
+    });
+    reply
+}
+
+/// The EDNS variants of the corpus.
+#[derive(Clone, Copy, Debug)]
+enum Opt {
+    None,
+    Plain(u16),
+    Ecs(&'static str, u8),
+    Nsid,
+    Do,
+    Cookie,
+}
+
+fn query(name: &str, rtype: RecordType, opt: Opt, id: u16) -> Vec<u8> {
+    let mut message = Message::query();
+    message.metadata.id = id;
+    message.metadata.recursion_desired = id.is_multiple_of(2);
+    message.add_query(Query::query(Name::from_ascii(name).unwrap(), rtype));
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232);
+    match opt {
+        Opt::None => return message.to_vec().unwrap(),
+        Opt::Plain(payload) => {
+            edns.set_max_payload(payload);
+        }
+        Opt::Ecs(addr, prefix) => {
+            let addr: IpAddr = addr.parse().unwrap();
+            let subnet = ClientSubnet::new(addr, prefix, 0);
+            edns.options_mut().insert(EdnsOption::Subnet(subnet));
+        }
+        Opt::Nsid => edns
+            .options_mut()
+            .insert(EdnsOption::Unknown(3, Vec::new())),
+        Opt::Do => {
+            edns.set_dnssec_ok(true);
+        }
+        Opt::Cookie => {
+            let code = u16::from(EdnsCode::Cookie);
+            edns.options_mut()
+                .insert(EdnsOption::Unknown(code, vec![7; 8]));
+        }
+    }
+    message.set_edns(edns);
+    message.to_vec().unwrap()
+}
+
+/// `name` with every other letter upper-case (0x20 randomisation).
+fn mixed(name: &str) -> String {
+    name.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i % 2 == 0 {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+const NAMES: &[&str] = &[
+    "host.fast.test.",
+    "upper.fast.test.",
+    "a.fast.test.",
+    "b.fast.test.",
+    "loop1.fast.test.",
+    "out.fast.test.",
+    "x.wild.fast.test.",
+    "deep.x.wild.fast.test.",
+    "q.wc.fast.test.",
+    "to-wild.fast.test.",
+    "mx.fast.test.",
+    "txt.fast.test.",
+    "srv.fast.test.",
+    "ptr.fast.test.",
+    "fo.fast.test.",
+    "w.fast.test.",
+    "geo.fast.test.",
+    "fast.test.",
+    "nothing.fast.test.",
+    "www.example.com.",
+    "web.example.com.",
+    "mail.example.com.",
+    "x.apps.example.com.",
+    "api.example.com.",
+    "cdn.example.com.",
+    "corp.example.com.",
+    "a.legacy.example.com.",
+    "ns.sub.example.com.",
+    "example.com.",
+    "10.2.0.192.in-addr.example.com.",
+    "no.example.com.",
+    "example.org.",
+];
+
+const TYPES: &[RecordType] = &[
+    RecordType::A,
+    RecordType::AAAA,
+    RecordType::CNAME,
+    RecordType::MX,
+    RecordType::TXT,
+    RecordType::NS,
+    RecordType::SOA,
+    RecordType::SRV,
+    RecordType::PTR,
+    RecordType::CAA,
+    RecordType::ANY,
+    RecordType::DS,
+];
+
+const OPTS: &[Opt] = &[
+    Opt::None,
+    Opt::Plain(1232),
+    Opt::Plain(512),
+    Opt::Ecs("127.0.0.2", 32),
+    Opt::Ecs("127.0.0.3", 24),
+    Opt::Ecs("2001:db8:1::", 48),
+    Opt::Ecs("10.0.0.0", 0),
+    Opt::Nsid,
+    Opt::Do,
+    Opt::Cookie,
+];
+
+#[test]
+fn the_fast_path_answers_byte_for_byte_as_the_general_path() {
+    let (fast, slow) = handlers();
+    let src: SocketAddr = "127.0.0.3:5353".parse().unwrap();
+    let mut id = 0u16;
+    let mut answered_fast = 0;
+    for name in NAMES {
+        for spelled in [name.to_string(), mixed(name)] {
+            for &rtype in TYPES {
+                for &opt in OPTS {
+                    id = id.wrapping_add(1);
+                    let packet = query(&spelled, rtype, opt, id);
+                    let expected = ask(&slow, &packet, src);
+                    let got = ask(&fast, &packet, src);
+                    assert_eq!(got, expected, "{spelled} {rtype} {opt:?}");
+                    let mut out = Vec::new();
+                    if answer(&fast, &packet, src, &mut out) == Outcome::Reply {
+                        answered_fast += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(answered_fast > 1000, "only {answered_fast} fast answers");
+}
+
+#[test]
+fn every_covered_kind_takes_the_fast_path() {
+    let (fast, _) = handlers();
+    let src: SocketAddr = "127.0.0.2:5353".parse().unwrap();
+    let covered = [
+        ("host.fast.test.", RecordType::A, Opt::None),
+        ("HoSt.fast.test.", RecordType::AAAA, Opt::Plain(1232)),
+        ("nothing.fast.test.", RecordType::A, Opt::Nsid),
+        ("a.fast.test.", RecordType::A, Opt::None),
+        ("x.wild.fast.test.", RecordType::A, Opt::None),
+        ("fo.fast.test.", RecordType::A, Opt::None),
+        ("w.fast.test.", RecordType::A, Opt::None),
+        ("geo.fast.test.", RecordType::A, Opt::Ecs("127.0.0.2", 32)),
+        ("mx.fast.test.", RecordType::MX, Opt::Cookie),
+    ];
+    for (name, rtype, opt) in covered {
+        let packet = query(name, rtype, opt, 1);
+        let mut out = Vec::new();
+        assert_eq!(
+            answer(&fast, &packet, src, &mut out),
+            Outcome::Reply,
+            "{name} {rtype}"
+        );
+        let reply = Message::from_vec(&out).unwrap();
+        assert_eq!(
+            reply.queries[0].name().to_ascii(),
+            name,
+            "the question's case is kept"
+        );
+    }
+    let packet = query(
+        "geo.fast.test.",
+        RecordType::A,
+        Opt::Ecs("127.0.0.2", 32),
+        1,
+    );
+    let reply = Message::from_vec(&ask(&fast, &packet, src)).unwrap();
+    assert_eq!(reply.answers[0].data.to_string(), "192.0.2.30");
+    let edns = reply.edns.unwrap();
+    let Some(EdnsOption::Subnet(subnet)) = edns.option(EdnsCode::Subnet) else {
+        panic!("no ECS echoed");
+    };
+    assert_eq!(subnet.scope_prefix(), 32);
+}
