@@ -6,6 +6,7 @@
 use std::net::IpAddr;
 
 use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::rdata::opt::ClientSubnet;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::server::Request;
 
@@ -13,8 +14,10 @@ use super::cookie::{CookieCheck, Cookies};
 use super::edns::Negotiated;
 use super::rrl::{ResponseKind, Rrl, Verdict};
 use crate::dns::resolve::Resolution;
+use crate::geo::GeoDb;
 use crate::metrics::Metrics;
 use crate::metrics::abuse::{CookieResult, RrlAction};
+use crate::policy::Client;
 use crate::table::zone_table::ZoneId;
 
 /// Rate limiting and cookies; `Default` is both off.
@@ -116,6 +119,20 @@ pub fn kind_of<'a>(
         },
         _ => ResponseKind::Error,
     }
+}
+
+/// The client as policies see it: the ECS subnet when there is one, else
+/// the packet's source address `src`.
+pub(super) fn client_of<'g>(
+    src: IpAddr,
+    ecs: Option<&ClientSubnet>,
+    geo: Option<&'g GeoDb>,
+) -> Client<'g> {
+    let (addr, source) = match ecs {
+        Some(subnet) => (subnet.addr(), Some(subnet.source_prefix())),
+        None => (src, None),
+    };
+    Client::new(canonical(addr), source, geo)
 }
 
 /// IPv4-mapped IPv6 sources (dual-stack sockets) count as IPv4.

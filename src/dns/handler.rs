@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Edns, LowerQuery, Metadata, ResponseCode};
-use hickory_proto::rr::rdata::opt::ClientSubnet;
 use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_server::net::runtime::Time;
 use hickory_server::net::xfer::Protocol;
@@ -24,16 +23,14 @@ use hickory_server::zone_handler::MessageResponseBuilder;
 
 use super::edns::{EdnsSettings, Negotiated, negotiate};
 use super::fit::fit_udp;
-use super::guard::{Guard, canonical, kind_of};
+use super::guard::{Guard, client_of, kind_of};
 use super::identity::Identity;
 use super::question::{answerable_query, header_only, response_header};
 use super::rrl::{ResponseKind, Verdict};
 use crate::dns::keepalive::{DEFAULT_IDLE_TIMEOUT, answer_keepalive};
 use crate::dns::resolve::{Resolution, resolve};
 use crate::dnssec::{SignSettings, Signer};
-use crate::geo::GeoDb;
 use crate::metrics::{Metrics, Transport};
-use crate::policy::Client;
 use crate::table::SnapshotStore;
 use crate::table::wire_name::WireName;
 use crate::table::zone_table::ZoneId;
@@ -269,7 +266,11 @@ impl DnsHandler {
                 .await;
         };
         *zone_id = Some(zone.id);
-        let client = client_of(request, edns.ecs.as_ref(), snapshot.geo.as_deref());
+        let client = client_of(
+            request.src().ip(),
+            edns.ecs.as_ref(),
+            snapshot.geo.as_deref(),
+        );
         let (qname, qtype) = (query.name(), query.query_type());
         let mut res = resolve(&snapshot, zone, qname, qtype, &client, !udp);
         let signer = &self.signer;
@@ -348,20 +349,6 @@ impl DnsHandler {
             .await
             .unwrap_or_else(|_| header_only(metadata))
     }
-}
-
-/// The client as policies see it: the ECS subnet when there is one, else
-/// the packet's source address.
-fn client_of<'g>(
-    request: &Request,
-    ecs: Option<&ClientSubnet>,
-    geo: Option<&'g GeoDb>,
-) -> Client<'g> {
-    let (addr, source) = match ecs {
-        Some(subnet) => (subnet.addr(), Some(subnet.source_prefix())),
-        None => (request.src().ip(), None),
-    };
-    Client::new(canonical(addr), source, geo)
 }
 
 async fn send_answer<R: ResponseHandler>(

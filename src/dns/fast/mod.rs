@@ -23,13 +23,13 @@ use std::time::Instant;
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
+use hickory_proto::rr::rdata::opt::ClientSubnet;
 
 use super::edns::masked;
-use super::guard::canonical;
+use super::guard::client_of;
 use super::handler::DnsHandler;
 use super::rrl::{ResponseKind, Verdict};
 use crate::metrics::Transport;
-use crate::policy::Client;
 use crate::table::wire_name::WireName;
 use plan::{Ctx, Plan};
 use request::FastQuery;
@@ -76,17 +76,13 @@ pub(crate) fn answer(
     if zone.dnssec.is_some() {
         return Outcome::Fallback;
     }
-    let settings = handler.edns;
+    let use_ecs = handler.edns.use_ecs;
     let ecs = query
         .edns
         .and_then(|e| e.ecs)
-        .filter(|_| settings.use_ecs)
+        .filter(|_| use_ecs)
         .map(masked);
-    let (addr, source) = match ecs {
-        Some(subnet) => (subnet.addr(), Some(subnet.source_prefix())),
-        None => (src.ip(), None),
-    };
-    let client = Client::new(canonical(addr), source, snapshot.geo.as_deref());
+    let client = client_of(src.ip(), ecs.as_ref(), snapshot.geo.as_deref());
     let cx = Ctx {
         snapshot: &snapshot,
         zone,
@@ -98,19 +94,7 @@ pub(crate) fn answer(
     let Some(plan) = plan::plan(&cx, qtype) else {
         return Outcome::Fallback;
     };
-    let opt = query.edns.map(|e| ResponseOpt {
-        payload: e.payload.clamp(MIN_UDP_PAYLOAD, settings.max_udp_payload),
-        nsid: handler
-            .identity
-            .nsid()
-            .filter(|_| e.nsid)
-            .map(|n| n.as_ref()),
-        ecs: ecs.map(|mut subnet| {
-            let source = subnet.source_prefix();
-            subnet.set_scope_prefix(if source == 0 { 0 } else { plan.ecs_scope });
-            subnet
-        }),
-    });
+    let opt = response_opt(handler, &query, ecs, plan.ecs_scope);
     let limit = opt.map_or(MIN_UDP_PAYLOAD, |o| o.payload);
     let written = writer::answer(out, &query, qname.key(), &plan, opt.as_ref());
     if written.is_none() || out.len() >= usize::from(limit) {
@@ -118,9 +102,58 @@ pub(crate) fn answer(
         return Outcome::Fallback;
     }
     let kind = kind_of(&plan, qname.key(), query.qtype, zone.id.0);
-    let verdict = handler
-        .guard
-        .verdict_udp(src.ip(), kind, false, &handler.metrics);
+    let (outcome, header) = send(handler, &query, &plan, kind, src, opt.as_ref(), out);
+    let (rcode, truncated) = (header.rcode, header.truncated);
+    let elapsed = started.elapsed();
+    let metrics = &handler.metrics;
+    metrics.record_query(
+        Some(zone.id),
+        Transport::Udp,
+        qtype,
+        rcode,
+        truncated,
+        elapsed,
+    );
+    outcome
+}
+
+/// Our OPT for a request that had one: the payload we agree to, NSID when
+/// asked and configured, ECS with `scope` (0 for a source prefix of 0).
+fn response_opt<'h>(
+    handler: &'h DnsHandler,
+    query: &FastQuery<'_>,
+    ecs: Option<ClientSubnet>,
+    scope: u8,
+) -> Option<ResponseOpt<'h>> {
+    let max = handler.edns.max_udp_payload;
+    query.edns.map(|e| ResponseOpt {
+        payload: e.payload.clamp(MIN_UDP_PAYLOAD, max),
+        nsid: handler
+            .identity
+            .nsid()
+            .filter(|_| e.nsid)
+            .map(|n| n.as_ref()),
+        ecs: ecs.map(|mut subnet| {
+            let source = subnet.source_prefix();
+            subnet.set_scope_prefix(if source == 0 { 0 } else { scope });
+            subnet
+        }),
+    })
+}
+
+/// The rate limiter's verdict on the written answer: sent as written,
+/// slipped (TC=1, no records) or dropped; and the header that went out.
+fn send(
+    handler: &DnsHandler,
+    query: &FastQuery<'_>,
+    plan: &Plan<'_>,
+    kind: ResponseKind<'_>,
+    src: SocketAddr,
+    opt: Option<&ResponseOpt<'_>>,
+    out: &mut Vec<u8>,
+) -> (Outcome, Header) {
+    let metrics = &handler.metrics;
+    let verdict = handler.guard.verdict_udp(src.ip(), kind, false, metrics);
     let mut header = Header {
         rcode: plan.rcode,
         authoritative: true,
@@ -130,24 +163,14 @@ pub(crate) fn answer(
         Verdict::Send => Outcome::Reply,
         Verdict::Slip => {
             header.truncated = true;
-            slip(out, &query, header, opt.as_ref())
+            slip(out, query, header, opt)
         }
         Verdict::Drop => {
             out.clear();
             Outcome::Dropped
         }
     };
-    let metrics = &handler.metrics;
-    let (rcode, truncated) = (header.rcode, header.truncated);
-    metrics.record_query(
-        Some(zone.id),
-        Transport::Udp,
-        qtype,
-        rcode,
-        truncated,
-        started.elapsed(),
-    );
-    outcome
+    (outcome, header)
 }
 
 /// The slipped reply: TC=1, no records, the OPT kept.
