@@ -5,12 +5,13 @@
 //! only registers for later pointers (the SRV target, which RFC 2782 keeps
 //! uncompressed). Names are stored uncompressed, in the zone's case.
 //!
-//! Layout: `[records u16][names u16][names × offset u16][records…]`, each
+//! Layout: `[records u8][names u8][names × offset u16][records…]`, each
 //! offset relative to the first record, with [`STORE_ONLY`] set for names
 //! that are never compressed. Types whose data this module does not know
 //! (DNAME, SVCB, unknown types, ...) get no wire form: their queries take
 //! the general path. So does an RRset whose owner has upper-case letters
-//! (the fast path writes owners from lowercase keys).
+//! (the fast path writes owners from lowercase keys), and one of more than
+//! 255 records or names. A one-record A RRset takes 16 bytes.
 
 use hickory_proto::rr::{Name, RData, Record};
 use hickory_proto::serialize::binary::BinEncodable;
@@ -41,10 +42,9 @@ pub fn encode(records: &[Record]) -> Option<Box<[u8]>> {
             return None;
         }
     }
-    let count = u16::try_from(records.len()).ok()?;
-    let mut out = Vec::with_capacity(4 + 2 * names.len() + body.len());
-    out.extend_from_slice(&count.to_be_bytes());
-    out.extend_from_slice(&u16::try_from(names.len()).ok()?.to_be_bytes());
+    let mut out = Vec::with_capacity(2 + 2 * names.len() + body.len());
+    out.push(u8::try_from(records.len()).ok()?);
+    out.push(u8::try_from(names.len()).ok()?);
     for name in &names {
         out.extend_from_slice(&name.to_be_bytes());
     }
@@ -117,21 +117,18 @@ impl<'a> WireRrset<'a> {
         Self { bytes }
     }
 
-    fn u16_at(&self, at: usize) -> u16 {
-        self.bytes
-            .get(at..at + 2)
-            .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]))
+    fn byte(&self, at: usize) -> usize {
+        usize::from(self.bytes.get(at).copied().unwrap_or(0))
     }
 
     /// How many records.
     pub fn count(&self) -> u16 {
-        self.u16_at(0)
+        u16::from(self.bytes.first().copied().unwrap_or(0))
     }
 
     /// The name offsets (relative to [`WireRrset::records`]), ascending.
     pub fn names(&self) -> impl Iterator<Item = u16> + 'a {
-        let n = usize::from(self.u16_at(2));
-        let table = self.bytes.get(4..4 + 2 * n).unwrap_or_default();
+        let table = self.bytes.get(2..2 + 2 * self.byte(1)).unwrap_or_default();
         table
             .chunks_exact(2)
             .map(|b| u16::from_be_bytes([b[0], b[1]]))
@@ -139,8 +136,7 @@ impl<'a> WireRrset<'a> {
 
     /// The records, one after another.
     pub fn records(&self) -> &'a [u8] {
-        let n = usize::from(self.u16_at(2));
-        self.bytes.get(4 + 2 * n..).unwrap_or_default()
+        self.bytes.get(2 + 2 * self.byte(1)..).unwrap_or_default()
     }
 }
 
@@ -169,6 +165,8 @@ mod tests {
         let body = wire.records();
         assert_eq!(&body[12..18], b"\x04Mail\x07");
         assert_eq!(names[1], 12 + 14 + 10);
+        let a = Record::from_rdata(owner.clone(), 60, RData::A("192.0.2.1".parse().unwrap()));
+        assert_eq!(encode(&[a]).unwrap().len(), 16);
         let upper = Record::from_rdata(
             Name::from_ascii("WWW.example.").unwrap(),
             60,
