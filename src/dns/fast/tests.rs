@@ -18,6 +18,7 @@ use crate::dns::handler::DnsHandler;
 use crate::dns::udp::{self, Outbox};
 use crate::geo::GeoDb;
 use crate::health::HealthView;
+use crate::metrics::Metrics;
 use crate::table::compile::compile;
 use crate::table::{Snapshot, SnapshotStore, ZoneTable, routing};
 
@@ -163,12 +164,19 @@ fn repo(path: &str) -> std::path::PathBuf {
 
 /// The sample zone and [`FAST_ZONE`], with the sample GeoIP database.
 fn store() -> Arc<SnapshotStore> {
+    store_with_ids(&Metrics::new())
+}
+
+/// [`store`], its zones numbered by `metrics` (so it counts per zone).
+pub(super) fn store_with_ids(metrics: &Metrics) -> Arc<SnapshotStore> {
     let sample = crate::zone::load(&repo("zones/example.com.toml")).unwrap();
     let fast = crate::zone::convert::convert(&Source::new("fast.test.toml", FAST_ZONE)).unwrap();
-    let zones = Arc::new(ZoneTable::new(
-        vec![compile(&sample, 1), compile(&fast, 7)],
-        Vec::new(),
-    ));
+    let mut compiled = vec![compile(&sample, 1), compile(&fast, 7)];
+    let ids = metrics.assign_zone_ids(compiled.iter().map(|z| &z.origin));
+    for (zone, id) in compiled.iter_mut().zip(ids) {
+        zone.id = id;
+    }
+    let zones = Arc::new(ZoneTable::new(compiled, Vec::new()));
     let health = Arc::new(HealthView::default());
     let routing = Arc::new(routing::compute(&zones, &health));
     let geo = GeoDb::open(&repo("geoip/sample.mmdb")).unwrap();
@@ -188,7 +196,7 @@ fn handlers() -> (DnsHandler, DnsHandler) {
 }
 
 /// One UDP datagram through `handler`; the reply (empty: none).
-fn ask(handler: &DnsHandler, packet: &[u8], src: SocketAddr) -> Vec<u8> {
+pub(super) fn ask(handler: &DnsHandler, packet: &[u8], src: SocketAddr) -> Vec<u8> {
     let outbox = Outbox::default();
     udp::answer(packet, src, handler, &outbox);
     let mut reply = Vec::new();
@@ -202,7 +210,7 @@ fn ask(handler: &DnsHandler, packet: &[u8], src: SocketAddr) -> Vec<u8> {
 
 /// The EDNS variants of the corpus.
 #[derive(Clone, Copy, Debug)]
-enum Opt {
+pub(super) enum Opt {
     None,
     Plain(u16),
     Ecs(&'static str, u8),
@@ -211,7 +219,7 @@ enum Opt {
     Cookie,
 }
 
-fn query(name: &str, rtype: RecordType, opt: Opt, id: u16) -> Vec<u8> {
+pub(super) fn query(name: &str, rtype: RecordType, opt: Opt, id: u16) -> Vec<u8> {
     let mut message = Message::query();
     message.metadata.id = id;
     message.metadata.recursion_desired = id.is_multiple_of(2);

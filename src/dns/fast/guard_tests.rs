@@ -1,0 +1,92 @@
+//! The fast path under the rate limiter and the metrics: the same query
+//! sequence to a handler with the fast path and one without gives the same
+//! replies (sent, slipped with TC=1, or dropped) and the same counters.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::RecordType;
+
+use super::tests::{Opt, ask, query, store_with_ids};
+use crate::dns::guard::Guard;
+use crate::dns::handler::DnsHandler;
+use crate::dns::rrl::{Rrl, RrlSettings};
+use crate::metrics::{Metrics, Transport};
+
+fn limited(fast: bool) -> (DnsHandler, Arc<Metrics>) {
+    let metrics = Arc::new(Metrics::new());
+    let store = store_with_ids(&metrics);
+    let rrl = Rrl::new(RrlSettings {
+        responses_per_second: 3,
+        slip: 2,
+        window: Duration::from_secs(15),
+        ipv4_prefix: 24,
+        ipv6_prefix: 56,
+        whitelist: Vec::new(),
+        table_size: 1024,
+    });
+    let guard = Guard {
+        rrl: Some(rrl),
+        cookies: None,
+    };
+    let handler = DnsHandler::new(store, 1232, true)
+        .with_metrics(metrics.clone())
+        .with_guard(guard)
+        .with_fast_path(fast);
+    (handler, metrics)
+}
+
+#[test]
+fn rate_limiting_and_counting_match_the_general_path() {
+    let (fast, fast_metrics) = limited(true);
+    let (slow, slow_metrics) = limited(false);
+    let src: SocketAddr = "192.0.2.77:5353".parse().unwrap();
+    let asks = [
+        ("host.fast.test.", RecordType::A, Opt::Ecs("127.0.0.2", 32)),
+        ("nothing.fast.test.", RecordType::A, Opt::Plain(1232)),
+        ("host.fast.test.", RecordType::AAAA, Opt::None),
+        ("x.wild.fast.test.", RecordType::A, Opt::Nsid),
+        ("y.wild.fast.test.", RecordType::A, Opt::None),
+    ];
+    let mut kinds = [0usize; 3];
+    for round in 0..12u16 {
+        for (i, &(name, rtype, opt)) in asks.iter().enumerate() {
+            let packet = query(name, rtype, opt, round * 8 + i as u16);
+            let expected = ask(&slow, &packet, src);
+            assert_eq!(
+                ask(&fast, &packet, src),
+                expected,
+                "{name} {rtype} round {round}"
+            );
+            let slipped = expected.len() > 3 && expected[2] & 0x02 != 0;
+            kinds[usize::from(expected.is_empty()) + usize::from(slipped) * 2] += 1;
+        }
+    }
+    assert!(
+        kinds.iter().all(|&k| k > 0),
+        "sent, dropped, slipped: {kinds:?}"
+    );
+    assert_eq!(fast_metrics.abuse.rrl(), slow_metrics.abuse.rrl());
+    for rtype in [RecordType::A, RecordType::AAAA] {
+        for rcode in [ResponseCode::NoError, ResponseCode::NXDomain] {
+            let count = |m: &Metrics| {
+                let zone = m.zone_counters("fast.test.").unwrap();
+                zone.get(Transport::Udp, rcode, rtype)
+            };
+            assert_eq!(
+                count(&fast_metrics),
+                count(&slow_metrics),
+                "{rtype} {rcode}"
+            );
+        }
+    }
+    assert!(
+        fast_metrics.zone_counters("fast.test.").unwrap().get(
+            Transport::Udp,
+            ResponseCode::NoError,
+            RecordType::A
+        ) > 0
+    );
+}
