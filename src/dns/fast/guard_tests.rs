@@ -49,6 +49,7 @@ fn rate_limiting_and_counting_match_the_general_path() {
         ("host.fast.test.", RecordType::AAAA, Opt::None),
         ("x.wild.fast.test.", RecordType::A, Opt::Nsid),
         ("y.wild.fast.test.", RecordType::A, Opt::None),
+        ("example.org.", RecordType::A, Opt::None),
     ];
     let mut kinds = [0usize; 3];
     for round in 0..12u16 {

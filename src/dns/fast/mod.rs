@@ -10,8 +10,8 @@
 //! path (hickory's parser, `resolve`, hickory's encoder seeded by
 //! `dns::compress`); whatever this path does not cover returns
 //! [`Outcome::Fallback`] before anything is counted or sent (signed zones,
-//! cookies when configured, REFUSED, referrals, DNAME, aliases, ANY, SOA,
-//! additional records, answers that need truncation, ...).
+//! cookies when configured, referrals, DNAME, aliases, ANY and other meta
+//! types, additional records, answers that need truncation, ...).
 
 mod compress;
 mod plan;
@@ -31,6 +31,7 @@ use super::handler::DnsHandler;
 use super::rrl::{ResponseKind, Verdict};
 use crate::metrics::Transport;
 use crate::table::wire_name::WireName;
+use crate::table::zone_table::ZoneId;
 use plan::{Ctx, Plan};
 use request::FastQuery;
 use writer::{Header, ResponseOpt};
@@ -59,7 +60,7 @@ pub(crate) fn answer(
     if !handler.fast {
         return Outcome::Fallback;
     }
-    let Some(query) = request::parse(packet) else {
+    let Some(query) = request::parse(packet).filter(|q| answerable(q.qtype)) else {
         return Outcome::Fallback;
     };
     if query.edns.is_some_and(|e| e.cookie) && handler.guard.cookies.is_some() {
@@ -71,7 +72,7 @@ pub(crate) fn answer(
         return Outcome::Fallback;
     };
     let Some((zone, below)) = snapshot.zones.find(&qname) else {
-        return Outcome::Fallback;
+        return refuse(handler, &query, src, out, started);
     };
     if zone.dnssec.is_some() {
         return Outcome::Fallback;
@@ -102,19 +103,68 @@ pub(crate) fn answer(
         return Outcome::Fallback;
     }
     let kind = kind_of(&plan, qname.key(), query.qtype, zone.id.0);
-    let (outcome, header) = send(handler, &query, &plan, kind, src, opt.as_ref(), out);
+    let header = Header {
+        rcode: plan.rcode,
+        authoritative: true,
+        truncated: false,
+    };
+    let (outcome, header) = send(handler, &query, header, kind, src, opt.as_ref(), out);
+    count(handler, Some(zone.id), qtype, header, started);
+    outcome
+}
+
+/// REFUSED for a name in no served zone: the OPT (without ECS, as the
+/// general path answers before it resolves), AA clear.
+fn refuse(
+    handler: &DnsHandler,
+    query: &FastQuery<'_>,
+    src: SocketAddr,
+    out: &mut Vec<u8>,
+    started: Instant,
+) -> Outcome {
+    let opt = response_opt(handler, query, None, 0);
+    let header = Header {
+        rcode: ResponseCode::Refused,
+        authoritative: false,
+        truncated: false,
+    };
+    let limit = opt.map_or(MIN_UDP_PAYLOAD, |o| o.payload);
+    let written = writer::empty(out, query, header, opt.as_ref());
+    if written.is_none() || out.len() >= usize::from(limit) {
+        out.clear();
+        return Outcome::Fallback;
+    }
+    let kind = ResponseKind::Error;
+    let (outcome, header) = send(handler, query, header, kind, src, opt.as_ref(), out);
+    count(
+        handler,
+        None,
+        RecordType::from(query.qtype),
+        header,
+        started,
+    );
+    outcome
+}
+
+/// Counts the query as the general path does.
+fn count(
+    handler: &DnsHandler,
+    zone: Option<ZoneId>,
+    qtype: RecordType,
+    header: Header,
+    started: Instant,
+) {
     let (rcode, truncated) = (header.rcode, header.truncated);
     let elapsed = started.elapsed();
     let metrics = &handler.metrics;
-    metrics.record_query(
-        Some(zone.id),
-        Transport::Udp,
-        qtype,
-        rcode,
-        truncated,
-        elapsed,
-    );
-    outcome
+    metrics.record_query(zone, Transport::Udp, qtype, rcode, truncated, elapsed);
+}
+
+/// Whether the fast path answers `qtype`: data types, not OPT, the zone
+/// transfers, ANY or the other meta types (RFC 6895 §3.1), which the
+/// general path refuses or answers its own way.
+fn answerable(qtype: u16) -> bool {
+    qtype != 0 && qtype != 41 && !(128..=255).contains(&qtype)
 }
 
 /// Our OPT for a request that had one: the payload we agree to, NSID when
@@ -146,7 +196,7 @@ fn response_opt<'h>(
 fn send(
     handler: &DnsHandler,
     query: &FastQuery<'_>,
-    plan: &Plan<'_>,
+    mut header: Header,
     kind: ResponseKind<'_>,
     src: SocketAddr,
     opt: Option<&ResponseOpt<'_>>,
@@ -154,11 +204,6 @@ fn send(
 ) -> (Outcome, Header) {
     let metrics = &handler.metrics;
     let verdict = handler.guard.verdict_udp(src.ip(), kind, false, metrics);
-    let mut header = Header {
-        rcode: plan.rcode,
-        authoritative: true,
-        truncated: false,
-    };
     let outcome = match verdict {
         Verdict::Send => Outcome::Reply,
         Verdict::Slip => {

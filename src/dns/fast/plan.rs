@@ -4,7 +4,7 @@
 //! zone, wildcards, NODATA and NXDOMAIN with their SOA, routed groups
 //! through `policy::select`) but collects references to precomputed wire
 //! RRsets in a fixed array instead of records. Whatever it does not cover
-//! (referrals, DNAME, aliases, SOA and ANY queries, additional records, a
+//! (referrals, DNAME, aliases, ANY queries, additional records, a
 //! type without wire form) is `None`: the general path answers.
 
 use hickory_proto::op::ResponseCode;
@@ -27,6 +27,8 @@ pub(super) struct Piece<'a> {
     pub owner: &'a [u8],
     pub wire: WireRrset<'a>,
     pub cname: bool,
+    /// The TTL to write instead of the stored one (the apex SOA's).
+    pub ttl: Option<u32>,
 }
 
 /// The SOA of a negative answer: its wire form and the TTL to write.
@@ -77,7 +79,7 @@ pub(super) struct Ctx<'a, 'c> {
 /// The answer to `qtype` at the question's name, or None for the general
 /// path.
 pub(super) fn plan<'a>(cx: &Ctx<'a, '_>, qtype: RecordType) -> Option<Plan<'a>> {
-    if matches!(qtype, RecordType::ANY | RecordType::SOA) {
+    if qtype == RecordType::ANY {
         return None;
     }
     let mut plan = Plan {
@@ -114,6 +116,16 @@ pub(super) fn plan<'a>(cx: &Ctx<'a, '_>, qtype: RecordType) -> Option<Plan<'a>> 
             Some(spelling) if node.is_wildcard => spelling,
             Some(_) => zone.index.get_key_value(name.key())?.0,
         };
+        if qtype == RecordType::SOA && node.name == zone.origin {
+            let soa = negative(cx, zone.soa.ttl)?;
+            plan.push(Piece {
+                owner: soa.owner,
+                wire: soa.wire,
+                cname: false,
+                ttl: Some(soa.ttl),
+            })?;
+            return Some(plan);
+        }
         if let Some(rrset) = node.rrset(qtype) {
             if !add_rrset(&mut plan, cx, rrset, owner)? {
                 plan.soa = Some(negative(cx, nodata_soa(zone, rrset).ttl)?);
@@ -220,5 +232,10 @@ fn add_answer<'a>(
     cname: bool,
 ) -> Option<()> {
     let wire = WireRrset::new(answer.wire.as_deref()?);
-    plan.push(Piece { owner, wire, cname })
+    plan.push(Piece {
+        owner,
+        wire,
+        cname,
+        ttl: None,
+    })
 }

@@ -314,6 +314,12 @@ const TYPES: &[RecordType] = &[
     RecordType::CAA,
     RecordType::ANY,
     RecordType::DS,
+    RecordType::AXFR,
+    RecordType::IXFR,
+    RecordType::OPT,
+    RecordType::NULL,
+    RecordType::Unknown(0),
+    RecordType::Unknown(65280),
 ];
 
 const OPTS: &[Opt] = &[
@@ -369,6 +375,8 @@ fn every_covered_kind_takes_the_fast_path() {
         ("w.fast.test.", RecordType::A, Opt::None),
         ("geo.fast.test.", RecordType::A, Opt::Ecs("127.0.0.2", 32)),
         ("mx.fast.test.", RecordType::MX, Opt::Cookie),
+        ("FAST.test.", RecordType::SOA, Opt::Do),
+        ("example.org.", RecordType::A, Opt::Nsid),
     ];
     for (name, rtype, opt) in covered {
         let packet = query(name, rtype, opt, 1);

@@ -51,7 +51,7 @@ pub(super) fn answer<'a>(
     c.seed(key, HEADER);
     c.store(HEADER, query.question, HEADER + query.question.len());
     for piece in plan.pieces() {
-        rrset(out, &mut c, piece.owner, piece.wire, None)?;
+        rrset(out, &mut c, piece.owner, piece.wire, piece.ttl)?;
     }
     if let Some(soa) = &plan.soa {
         rrset(out, &mut c, soa.owner, soa.wire, Some(soa.ttl))?;
