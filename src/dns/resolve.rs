@@ -74,7 +74,8 @@ struct Query<'a, 'c> {
 pub(crate) enum Lookup<'z> {
     Found(&'z Node),
     Wildcard(&'z Node),
-    Referral(&'z Node),
+    /// A delegation at the ancestor `skip` labels above the name.
+    Referral(&'z Node, usize),
     /// A DNAME at an ancestor with `skip` labels of the name below it.
     Dname(&'z Node, usize),
     NxDomain,
@@ -104,7 +105,7 @@ pub fn resolve<'a>(
                 res.soa = Some(&zone.negative_soa);
                 return res;
             }
-            Lookup::Referral(node) => {
+            Lookup::Referral(node, _) => {
                 add_referral(&mut res, node);
                 return res;
             }
@@ -263,7 +264,7 @@ pub(crate) fn lookup<'z>(zone: &'z CompiledZone, wire: &WireName, qtype: RecordT
         };
         let at_qname = skip == 0;
         if node.referral.is_some() && !(at_qname && qtype == RecordType::DS) {
-            return Lookup::Referral(node);
+            return Lookup::Referral(node, skip);
         }
         if !at_qname && node.rrset(RecordType::DNAME).is_some() {
             return Lookup::Dname(node, skip);

@@ -50,7 +50,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         content_hash: zone.content_hash,
         soa,
         negative_soa_size: negative_soa.to_bytes().map_or(512, |b| b.len()),
-        negative_soa_wire: wire::encode(std::slice::from_ref(&negative_soa)),
+        negative_soa_wire: wire::encode(std::slice::from_ref(&negative_soa), &[]),
         negative_soa,
         nodes: tree.nodes,
         index: tree.index,
@@ -258,10 +258,7 @@ fn answer(set: &RecordSet, values: &[RData], addresses: &HashMap<Name, Vec<Recor
         .chain(additionals.iter())
         .map(|r| r.to_bytes().map_or(512, |b| b.len()))
         .sum();
-    let wire = additionals
-        .is_empty()
-        .then(|| wire::encode(&records))
-        .flatten();
+    let wire = wire::encode(&records, &additionals);
     Answer {
         records: records.into(),
         additionals: additionals.into(),

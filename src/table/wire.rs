@@ -5,9 +5,11 @@
 //! only registers for later pointers (the SRV target, which RFC 2782 keeps
 //! uncompressed). Names are stored uncompressed, in the zone's case.
 //!
-//! Layout: `[records u8][names u8][names × offset u16][records…]`, each
-//! offset relative to the first record, with [`STORE_ONLY`] set for names
-//! that are never compressed. Types whose data this module does not know
+//! Layout: `[records u8][names u8][names × offset u16][records…]
+//! [additionals…]`, each offset relative to the first record, with
+//! [`STORE_ONLY`] set for names that are never compressed. The additional
+//! records (A and AAAA of in-zone targets) follow the records, each with
+//! its owner in front (uncompressed, in the zone's case). Types whose data this module does not know
 //! (DNAME, SVCB, unknown types, ...) get no wire form: their queries take
 //! the general path. So does an RRset whose owner has upper-case letters
 //! (the fast path writes owners from lowercase keys), and one of more than
@@ -23,7 +25,7 @@ const MAX_WIRE: usize = 0x4000;
 
 /// The wire form of `records` (all of one owner), or None when the fast
 /// path cannot write them.
-pub fn encode(records: &[Record]) -> Option<Box<[u8]>> {
+pub fn encode(records: &[Record], additionals: &[Record]) -> Option<Box<[u8]>> {
     let mut body = Vec::new();
     let mut names: Vec<u16> = Vec::new();
     for record in records {
@@ -42,6 +44,22 @@ pub fn encode(records: &[Record]) -> Option<Box<[u8]>> {
             return None;
         }
     }
+    for record in additionals {
+        if !matches!(record.data, RData::A(_) | RData::AAAA(_)) {
+            return None;
+        }
+        let mut ignored = Vec::new();
+        rdata_name(&mut body, &record.name, 0, &mut ignored)?;
+        body.extend_from_slice(&u16::from(record.record_type()).to_be_bytes());
+        body.extend_from_slice(&u16::from(record.dns_class).to_be_bytes());
+        body.extend_from_slice(&record.ttl.to_be_bytes());
+        let data = record.data.to_bytes().ok()?;
+        body.extend_from_slice(&u16::try_from(data.len()).ok()?.to_be_bytes());
+        body.extend_from_slice(&data);
+    }
+    if body.len() >= MAX_WIRE {
+        return None;
+    }
     let mut out = Vec::with_capacity(2 + 2 * names.len() + body.len());
     out.push(u8::try_from(records.len()).ok()?);
     out.push(u8::try_from(names.len()).ok()?);
@@ -54,15 +72,7 @@ pub fn encode(records: &[Record]) -> Option<Box<[u8]>> {
 
 /// Appends `data` to `body`, noting where its names start.
 fn rdata(data: &RData, body: &mut Vec<u8>, names: &mut Vec<u16>) -> Option<()> {
-    let mut name = |body: &mut Vec<u8>, n: &Name, flag: u16| -> Option<()> {
-        names.push(u16::try_from(body.len()).ok()? | flag);
-        for label in n.iter() {
-            body.push(u8::try_from(label.len()).ok()?);
-            body.extend_from_slice(label);
-        }
-        body.push(0);
-        Some(())
-    };
+    let mut name = |body: &mut Vec<u8>, n: &Name, flag: u16| rdata_name(body, n, flag, names);
     match data {
         RData::CNAME(n) => name(body, &n.0, 0),
         RData::NS(n) => name(body, &n.0, 0),
@@ -101,6 +111,17 @@ fn rdata(data: &RData, body: &mut Vec<u8>, names: &mut Vec<u16>) -> Option<()> {
     }
 }
 
+/// Appends `n` in wire form (case kept) to `body`, noting its offset.
+fn rdata_name(body: &mut Vec<u8>, n: &Name, flag: u16, names: &mut Vec<u16>) -> Option<()> {
+    names.push(u16::try_from(body.len()).ok()? | flag);
+    for label in n.iter() {
+        body.push(u8::try_from(label.len()).ok()?);
+        body.extend_from_slice(label);
+    }
+    body.push(0);
+    Some(())
+}
+
 /// Whether `name` has no upper-case ASCII letter.
 fn is_lowercase(name: &Name) -> bool {
     name.iter().flatten().all(|b| !b.is_ascii_uppercase())
@@ -134,7 +155,7 @@ impl<'a> WireRrset<'a> {
             .map(|b| u16::from_be_bytes([b[0], b[1]]))
     }
 
-    /// The records, one after another.
+    /// The records, one after another, then the additional records.
     pub fn records(&self) -> &'a [u8] {
         self.bytes.get(2 + 2 * self.byte(1)..).unwrap_or_default()
     }
@@ -156,7 +177,7 @@ mod tests {
             Record::from_rdata(owner.clone(), 60, mx),
             Record::from_rdata(owner.clone(), 60, cname),
         ];
-        let bytes = encode(&records).unwrap();
+        let bytes = encode(&records, &[]).unwrap();
         let wire = WireRrset::new(&bytes);
         assert_eq!(wire.count(), 2);
         let names: Vec<u16> = wire.names().collect();
@@ -166,12 +187,12 @@ mod tests {
         assert_eq!(&body[12..18], b"\x04Mail\x07");
         assert_eq!(names[1], 12 + 14 + 10);
         let a = Record::from_rdata(owner.clone(), 60, RData::A("192.0.2.1".parse().unwrap()));
-        assert_eq!(encode(&[a]).unwrap().len(), 16);
+        assert_eq!(encode(&[a], &[]).unwrap().len(), 16);
         let upper = Record::from_rdata(
             Name::from_ascii("WWW.example.").unwrap(),
             60,
             RData::A("192.0.2.1".parse().unwrap()),
         );
-        assert!(encode(&[upper]).is_none());
+        assert!(encode(&[upper], &[]).is_none());
     }
 }

@@ -154,8 +154,8 @@ pub struct Answer {
     pub additionals: Arc<[Record]>,
     /// Upper bound of the encoded size of `records` + `additionals`.
     pub wire_size: usize,
-    /// `records` in wire form for the UDP fast path (`table::wire`); None
-    /// when there are additionals or a type it cannot write.
+    /// `records` and `additionals` in wire form for the UDP fast path
+    /// (`table::wire`); None for a type it cannot write.
     pub wire: Option<Box<[u8]>>,
 }
 

@@ -10,8 +10,8 @@
 //! path (hickory's parser, `resolve`, hickory's encoder seeded by
 //! `dns::compress`); whatever this path does not cover returns
 //! [`Outcome::Fallback`] before anything is counted or sent (signed zones,
-//! cookies when configured, referrals, DNAME, aliases, ANY and other meta
-//! types, additional records, answers that need truncation, ...).
+//! cookies when configured, DNAME, aliases, ANY and other meta types,
+//! answers that need truncation, ...).
 
 mod compress;
 mod plan;
@@ -105,7 +105,7 @@ pub(crate) fn answer(
     let kind = kind_of(&plan, qname.key(), query.qtype, zone.id.0);
     let header = Header {
         rcode: plan.rcode,
-        authoritative: true,
+        authoritative: plan.authoritative,
         truncated: false,
     };
     let (outcome, header) = send(handler, &query, header, kind, src, opt.as_ref(), out);
@@ -238,6 +238,7 @@ fn slip(
 fn kind_of<'a>(plan: &Plan<'a>, qname: &'a [u8], qtype: u16, zone: u32) -> ResponseKind<'a> {
     match plan.rcode {
         ResponseCode::NXDomain => ResponseKind::NxDomain(zone),
+        _ if plan.referral.is_some() => ResponseKind::Referral(zone),
         _ if plan.records == 0 => ResponseKind::NoData(zone),
         _ => match plan.wildcard {
             Some(wildcard) => ResponseKind::Wildcard(wildcard, qtype),

@@ -4,7 +4,7 @@
 //! zone, wildcards, NODATA and NXDOMAIN with their SOA, routed groups
 //! through `policy::select`) but collects references to precomputed wire
 //! RRsets in a fixed array instead of records. Whatever it does not cover
-//! (referrals, DNAME, aliases, ANY queries, additional records, a
+//! (DNAME, aliases, ANY queries, a
 //! type without wire form) is `None`: the general path answers.
 
 use hickory_proto::op::ResponseCode;
@@ -15,7 +15,7 @@ use crate::policy::{self, Client};
 use crate::table::Snapshot;
 use crate::table::wire::WireRrset;
 use crate::table::wire_name::WireName;
-use crate::table::zone_table::{Answer, Rrset, RrsetContent, ServedZone, SetTarget};
+use crate::table::zone_table::{Answer, Node, Rrset, RrsetContent, ServedZone, SetTarget};
 
 /// The most RRsets one fast answer carries.
 const MAX_PIECES: usize = 16;
@@ -48,6 +48,10 @@ pub(super) struct Plan<'a> {
     /// How many answer records the pieces hold.
     pub records: u16,
     pub soa: Option<NegativeSoa<'a>>,
+    /// The NS RRset of a referral (its glue follows the answers' additionals).
+    pub referral: Option<Piece<'a>>,
+    /// AA: clear only for a referral with no CNAME above the cut.
+    pub authoritative: bool,
     pub ecs_scope: u8,
     pub wildcard: Option<&'a Name>,
 }
@@ -88,6 +92,8 @@ pub(super) fn plan<'a>(cx: &Ctx<'a, '_>, qtype: RecordType) -> Option<Plan<'a>> 
         len: 0,
         records: 0,
         soa: None,
+        referral: None,
+        authoritative: true,
         ecs_scope: 0,
         wildcard: None,
     };
@@ -96,13 +102,23 @@ pub(super) fn plan<'a>(cx: &Ctx<'a, '_>, qtype: RecordType) -> Option<Plan<'a>> 
     // The name as the chain spelled it (None: the question's own name).
     let mut spelled: Option<&'a [u8]> = None;
     for _ in 0..MAX_CHAIN {
+        // The lowercase key of the ancestor `skip` labels up, from the
+        // snapshot (or the question) so that it outlives this loop.
+        let key = |skip: usize| match spelled {
+            None => Some(cx.qname.suffix(skip)),
+            Some(_) => zone
+                .index
+                .get_key_value(name.suffix(skip))
+                .map(|(k, _)| &**k),
+        };
         let node = match lookup(zone, &name, qtype) {
             Lookup::NxDomain => {
                 plan.rcode = ResponseCode::NXDomain;
                 plan.soa = Some(negative(cx, zone.negative_soa.ttl)?);
                 return Some(plan);
             }
-            Lookup::Referral(_) | Lookup::Dname(..) => return None,
+            Lookup::Referral(node, skip) => return referral(plan, node, key(skip)?),
+            Lookup::Dname(..) => return None,
             Lookup::Found(node) => node,
             Lookup::Wildcard(node) => {
                 plan.wildcard = plan.wildcard.or(Some(&node.name));
@@ -112,43 +128,12 @@ pub(super) fn plan<'a>(cx: &Ctx<'a, '_>, qtype: RecordType) -> Option<Plan<'a>> 
         // The owner hickory writes: the asked name for a wildcard (as the
         // chain spelled it), else the record's own (lowercase) owner.
         let owner = match spelled {
-            None => cx.qname.key(),
             Some(spelling) if node.is_wildcard => spelling,
-            Some(_) => zone.index.get_key_value(name.key())?.0,
+            _ => key(0)?,
         };
-        if qtype == RecordType::SOA && node.name == zone.origin {
-            let soa = negative(cx, zone.soa.ttl)?;
-            plan.push(Piece {
-                owner: soa.owner,
-                wire: soa.wire,
-                cname: false,
-                ttl: Some(soa.ttl),
-            })?;
-            return Some(plan);
-        }
-        if let Some(rrset) = node.rrset(qtype) {
-            if !add_rrset(&mut plan, cx, rrset, owner)? {
-                plan.soa = Some(negative(cx, nodata_soa(zone, rrset).ttl)?);
-            }
-            return Some(plan);
-        }
-        let cname = (qtype != RecordType::CNAME)
-            .then(|| node.rrset(RecordType::CNAME))
-            .flatten();
-        let Some(cname) = cname else {
-            plan.soa = Some(negative(cx, zone.negative_soa.ttl)?);
+        let Some(target) = answer_at(&mut plan, cx, node, qtype, owner)? else {
             return Some(plan);
         };
-        let before = plan.len;
-        if !add_rrset(&mut plan, cx, cname, owner)? {
-            plan.soa = Some(negative(cx, nodata_soa(zone, cname).ttl)?);
-            return Some(plan);
-        }
-        let target = plan.pieces[before..plan.len]
-            .iter()
-            .flatten()
-            .find(|p| p.wire.count() > 0)
-            .and_then(|p| first_name(p.wire))?;
         let next = WireName::from_wire(target)?;
         if !in_zone(cx, &next) || already_answered(&plan, &next) {
             return Some(plan);
@@ -157,6 +142,70 @@ pub(super) fn plan<'a>(cx: &Ctx<'a, '_>, qtype: RecordType) -> Option<Plan<'a>> 
         spelled = Some(target);
     }
     Some(plan)
+}
+
+/// A delegation: its NS RRset (owned by `owner`) and glue; authoritative
+/// only for the CNAMEs already answered above the cut.
+fn referral<'a>(mut plan: Plan<'a>, node: &'a Node, owner: &'a [u8]) -> Option<Plan<'a>> {
+    let Some(ns) = &node.referral else {
+        return Some(plan);
+    };
+    plan.authoritative = plan.records > 0;
+    plan.referral = Some(Piece {
+        owner,
+        wire: WireRrset::new(ns.wire.as_deref()?),
+        cname: false,
+        ttl: None,
+    });
+    Some(plan)
+}
+
+/// Answers from `node` (the name's own or a wildcard) under `owner`: the
+/// CNAME target to follow (Some(None): the answer is complete; None: the
+/// general path answers).
+fn answer_at<'a>(
+    plan: &mut Plan<'a>,
+    cx: &Ctx<'a, '_>,
+    node: &'a Node,
+    qtype: RecordType,
+    owner: &'a [u8],
+) -> Option<Option<&'a [u8]>> {
+    let zone = cx.zone;
+    if qtype == RecordType::SOA && node.name == zone.origin {
+        let soa = negative(cx, zone.soa.ttl)?;
+        let (owner, wire, ttl) = (soa.owner, soa.wire, Some(soa.ttl));
+        plan.push(Piece {
+            owner,
+            wire,
+            cname: false,
+            ttl,
+        })?;
+        return Some(None);
+    }
+    if let Some(rrset) = node.rrset(qtype) {
+        if !add_rrset(plan, cx, rrset, owner)? {
+            plan.soa = Some(negative(cx, nodata_soa(zone, rrset).ttl)?);
+        }
+        return Some(None);
+    }
+    let cname = (qtype != RecordType::CNAME)
+        .then(|| node.rrset(RecordType::CNAME))
+        .flatten();
+    let Some(cname) = cname else {
+        plan.soa = Some(negative(cx, zone.negative_soa.ttl)?);
+        return Some(None);
+    };
+    let before = plan.len;
+    if !add_rrset(plan, cx, cname, owner)? {
+        plan.soa = Some(negative(cx, nodata_soa(zone, cname).ttl)?);
+        return Some(None);
+    }
+    let target = plan.pieces[before..plan.len]
+        .iter()
+        .flatten()
+        .find(|p| p.wire.count() > 0)
+        .and_then(|p| first_name(p.wire));
+    Some(target)
 }
 
 /// The zone's negative SOA with `ttl`, owned by the origin.

@@ -22,141 +22,7 @@ use crate::metrics::Metrics;
 use crate::table::compile::compile;
 use crate::table::{Snapshot, SnapshotStore, ZoneTable, routing};
 
-const FAST_ZONE: &str = r#"
-[zone]
-origin = "fast.test."
-ttl = 60
-soa = { mname = "ns1.fast.test.", rname = "hostmaster.fast.test.", refresh = 7200, retry = 900, expire = 1209600, minimum = 30 }
-
-[[record]]
-name = "@"
-type = "NS"
-values = ["ns1.fast.test.", "ns.elsewhere.example."]
-
-[[record]]
-name = "host"
-type = "A"
-values = ["192.0.2.1", "192.0.2.2"]
-
-[[record]]
-name = "Upper"
-type = "A"
-values = ["192.0.2.3"]
-
-[[record]]
-name = "a"
-type = "CNAME"
-values = ["B.fast.test."]
-
-[[record]]
-name = "b"
-type = "CNAME"
-values = ["c.fast.test."]
-
-[[record]]
-name = "c"
-type = "A"
-values = ["192.0.2.4"]
-
-[[record]]
-name = "loop1"
-type = "CNAME"
-values = ["loop2.fast.test."]
-
-[[record]]
-name = "loop2"
-type = "CNAME"
-values = ["loop1.fast.test."]
-
-[[record]]
-name = "out"
-type = "CNAME"
-values = ["www.elsewhere.example."]
-
-[[record]]
-name = "*.wild"
-type = "A"
-values = ["192.0.2.5"]
-
-[[record]]
-name = "*.wc"
-type = "CNAME"
-values = ["host.fast.test."]
-
-[[record]]
-name = "to-wild"
-type = "CNAME"
-values = ["X.wild.fast.test."]
-
-[[record]]
-name = "mx"
-type = "MX"
-values = ["10 mail.elsewhere.example.", "20 Mx.fast.test."]
-
-[[record]]
-name = "txt"
-type = "TXT"
-values = ["hello", "world"]
-
-[[record]]
-name = "srv"
-type = "SRV"
-values = ["10 5 443 srv.elsewhere.example."]
-
-[[record]]
-name = "ptr"
-type = "PTR"
-values = ["host.fast.test."]
-
-[[record]]
-name = "fo"
-type = "A"
-set = "primary"
-failover = "primary"
-values = ["192.0.2.10"]
-
-[[record]]
-name = "fo"
-type = "A"
-set = "backup"
-failover = "secondary"
-values = ["192.0.2.11"]
-
-[[record]]
-name = "w"
-type = "A"
-set = "one"
-weight = 100
-values = ["192.0.2.20"]
-
-[[record]]
-name = "w"
-type = "A"
-set = "never"
-weight = 0
-values = ["192.0.2.21"]
-
-[[record]]
-name = "geo"
-type = "A"
-set = "de"
-geo = "DE"
-values = ["192.0.2.30"]
-
-[[record]]
-name = "geo"
-type = "A"
-set = "us"
-geo = "US"
-values = ["192.0.2.31"]
-
-[[record]]
-name = "geo"
-type = "A"
-set = "rest"
-geo = "*"
-values = ["192.0.2.32"]
-"#;
+const FAST_ZONE: &str = include_str!("fast.test.toml");
 
 fn repo(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -281,6 +147,11 @@ const NAMES: &[&str] = &[
     "txt.fast.test.",
     "srv.fast.test.",
     "ptr.fast.test.",
+    "x.deleg.fast.test.",
+    "deleg.fast.test.",
+    "to-deleg.fast.test.",
+    "mxin.fast.test.",
+    "_https._tcp.example.com.",
     "fo.fast.test.",
     "w.fast.test.",
     "geo.fast.test.",
@@ -376,6 +247,10 @@ fn every_covered_kind_takes_the_fast_path() {
         ("geo.fast.test.", RecordType::A, Opt::Ecs("127.0.0.2", 32)),
         ("mx.fast.test.", RecordType::MX, Opt::Cookie),
         ("FAST.test.", RecordType::SOA, Opt::Do),
+        ("a.b.deleg.fast.test.", RecordType::A, Opt::None),
+        ("to-deleg.fast.test.", RecordType::A, Opt::None),
+        ("mxin.fast.test.", RecordType::MX, Opt::Plain(1232)),
+        ("fast.test.", RecordType::NS, Opt::None),
         ("example.org.", RecordType::A, Opt::Nsid),
     ];
     for (name, rtype, opt) in covered {

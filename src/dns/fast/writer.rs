@@ -53,23 +53,29 @@ pub(super) fn answer<'a>(
     for piece in plan.pieces() {
         rrset(out, &mut c, piece.owner, piece.wire, piece.ttl)?;
     }
+    let mut authority = 0;
+    if let Some(ns) = &plan.referral {
+        rrset(out, &mut c, ns.owner, ns.wire, None)?;
+        authority = ns.wire.count();
+    }
     if let Some(soa) = &plan.soa {
         rrset(out, &mut c, soa.owner, soa.wire, Some(soa.ttl))?;
+        authority += 1;
+    }
+    let mut additional = 0u16;
+    for piece in plan.pieces().chain(&plan.referral) {
+        additional = additional.checked_add(additionals(out, &mut c, piece.wire)?)?;
     }
     if let Some(opt) = opt {
         write_opt(out, opt)?;
+        additional = additional.checked_add(1)?;
     }
     let header = Header {
         rcode: plan.rcode,
-        authoritative: true,
+        authoritative: plan.authoritative,
         truncated: false,
     };
-    let counts = [
-        1,
-        plan.records,
-        u16::from(plan.soa.is_some()),
-        u16::from(opt.is_some()),
-    ];
+    let counts = [1, plan.records, authority, additional];
     write_header(out, query, header, counts);
     Some(())
 }
@@ -132,6 +138,29 @@ fn rrset<'a>(
         at = rdata_end;
     }
     Some(())
+}
+
+/// Writes the additional records stored after the records of `wire`
+/// (owner, then type to data, which holds no name); how many.
+fn additionals<'a>(out: &mut Vec<u8>, c: &mut Compressor<'a>, wire: WireRrset<'a>) -> Option<u16> {
+    let body = wire.records();
+    let mut at = 0;
+    for _ in 0..wire.count() {
+        let fixed = body.get(at..at + 10)?;
+        at += 10 + usize::from(u16::from_be_bytes([fixed[8], fixed[9]]));
+    }
+    let mut count = 0u16;
+    while at < body.len() {
+        let owner = body.get(at..at + name_length(body.get(at..)?)?)?;
+        c.write(out, owner, true);
+        at += owner.len();
+        let fixed = body.get(at..at + 10)?;
+        let end = at + 10 + usize::from(u16::from_be_bytes([fixed[8], fixed[9]]));
+        out.extend_from_slice(body.get(at..end)?);
+        at = end;
+        count = count.checked_add(1)?;
+    }
+    Some(count)
 }
 
 /// The length of the uncompressed name at the start of `wire`.
