@@ -1,7 +1,8 @@
 //! The UDP query path allocates nothing once warm: real query bytes go
 //! through the real entry point (`dns::udp::answer`, the handler, the
 //! outbox) for an A hit, NODATA, NXDOMAIN, a CNAME chain, a wildcard, a
-//! failover name, a weighted name and a geolocation name with ECS, and a
+//! failover name, a weighted name and a geolocation name with ECS (and an
+//! SOA, an MX with its additional record, a referral, a REFUSED), and a
 //! counting global allocator must see zero allocations per query after
 //! warm-up. A global allocator is per binary, hence this file of its own;
 //! it is the only place here that needs `unsafe` (the `GlobalAlloc` trait).
@@ -97,6 +98,26 @@ values = ["ns1.alloc.test."]
 name = "host"
 type = "A"
 values = ["192.0.2.1"]
+
+[[record]]
+name = "ns1"
+type = "A"
+values = ["192.0.2.2"]
+
+[[record]]
+name = "sub"
+type = "NS"
+values = ["ns.sub.alloc.test."]
+
+[[record]]
+name = "ns.sub"
+type = "A"
+values = ["192.0.2.53"]
+
+[[record]]
+name = "mx"
+type = "MX"
+values = ["10 host.alloc.test."]
 
 [[record]]
 name = "chain"
@@ -220,6 +241,18 @@ fn a_warm_query_path_allocates_nothing() {
             query("geo.alloc.test.", RecordType::A, Some(("127.0.0.2", 32))),
             1,
         ),
+        ("SOA", query("alloc.test.", RecordType::SOA, None), 1),
+        (
+            "MX + additional",
+            query("mx.alloc.test.", RecordType::MX, None),
+            1,
+        ),
+        (
+            "referral",
+            query("www.sub.alloc.test.", RecordType::A, None),
+            0,
+        ),
+        ("REFUSED", query("example.org.", RecordType::A, None), 0),
     ];
     let mut sent = 0;
     let mut send = |queued: &[(Vec<u8>, SocketAddr)]| {
