@@ -23,7 +23,7 @@ use crate::table::zone_table::{
 /// How many CNAME/DNAME hops one query follows (loops end here too).
 pub(crate) const MAX_CHAIN: usize = 12;
 /// How deep aliases may nest (validated acyclic; this bounds the work).
-const MAX_ALIAS_DEPTH: usize = 8;
+pub(crate) const MAX_ALIAS_DEPTH: usize = 8;
 
 /// What the response carries, before EDNS and size handling.
 #[derive(Debug)]

@@ -10,7 +10,7 @@
 //! path (hickory's parser, `resolve`, hickory's encoder seeded by
 //! `dns::compress`); whatever this path does not cover returns
 //! [`Outcome::Fallback`] before anything is counted or sent (signed zones,
-//! cookies when configured, DNAME, aliases, ANY and other meta types,
+//! cookies when configured, DNAME, ANY and other meta types,
 //! answers that need truncation, ...).
 
 mod compress;

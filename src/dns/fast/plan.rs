@@ -4,13 +4,13 @@
 //! zone, wildcards, NODATA and NXDOMAIN with their SOA, routed groups
 //! through `policy::select`) but collects references to precomputed wire
 //! RRsets in a fixed array instead of records. Whatever it does not cover
-//! (DNAME, aliases, ANY queries, a
+//! (DNAME, ANY queries, a
 //! type without wire form) is `None`: the general path answers.
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RecordType};
 
-use crate::dns::resolve::{Lookup, MAX_CHAIN, lookup, nodata_soa};
+use crate::dns::resolve::{Lookup, MAX_ALIAS_DEPTH, MAX_CHAIN, lookup, nodata_soa};
 use crate::policy::{self, Client};
 use crate::table::Snapshot;
 use crate::table::wire::WireRrset;
@@ -131,7 +131,8 @@ pub(super) fn plan<'a>(cx: &Ctx<'a, '_>, qtype: RecordType) -> Option<Plan<'a>> 
             Some(spelling) if node.is_wildcard => spelling,
             _ => key(0)?,
         };
-        let Some(target) = answer_at(&mut plan, cx, node, qtype, owner)? else {
+        let asked = spelled.unwrap_or(cx.qname.key());
+        let Some(target) = answer_at(&mut plan, cx, node, qtype, (owner, asked))? else {
             return Some(plan);
         };
         let next = WireName::from_wire(target)?;
@@ -160,7 +161,8 @@ fn referral<'a>(mut plan: Plan<'a>, node: &'a Node, owner: &'a [u8]) -> Option<P
     Some(plan)
 }
 
-/// Answers from `node` (the name's own or a wildcard) under `owner`: the
+/// Answers from `node` (the name's own or a wildcard) under `owner` (alias
+/// targets under `asked`, the name as the query or the chain spelled it): the
 /// CNAME target to follow (Some(None): the answer is complete; None: the
 /// general path answers).
 fn answer_at<'a>(
@@ -168,7 +170,7 @@ fn answer_at<'a>(
     cx: &Ctx<'a, '_>,
     node: &'a Node,
     qtype: RecordType,
-    owner: &'a [u8],
+    (owner, asked): (&'a [u8], &'a [u8]),
 ) -> Option<Option<&'a [u8]>> {
     let zone = cx.zone;
     if qtype == RecordType::SOA && node.name == zone.origin {
@@ -183,7 +185,7 @@ fn answer_at<'a>(
         return Some(None);
     }
     if let Some(rrset) = node.rrset(qtype) {
-        if !add_rrset(plan, cx, rrset, owner)? {
+        if !add_rrset(plan, cx, rrset, (owner, asked), 0)? {
             plan.soa = Some(negative(cx, nodata_soa(zone, rrset).ttl)?);
         }
         return Some(None);
@@ -196,7 +198,7 @@ fn answer_at<'a>(
         return Some(None);
     };
     let before = plan.len;
-    if !add_rrset(plan, cx, cname, owner)? {
+    if !add_rrset(plan, cx, cname, (owner, asked), 0)? {
         plan.soa = Some(negative(cx, nodata_soa(zone, cname).ttl)?);
         return Some(None);
     }
@@ -243,7 +245,8 @@ fn add_rrset<'a>(
     plan: &mut Plan<'a>,
     cx: &Ctx<'a, '_>,
     rrset: &'a Rrset,
-    owner: &'a [u8],
+    (owner, asked): (&'a [u8], &'a [u8]),
+    depth: usize,
 ) -> Option<bool> {
     let cname = rrset.rtype == RecordType::CNAME;
     match &rrset.content {
@@ -264,10 +267,19 @@ fn add_rrset<'a>(
                     continue;
                 };
                 match &set.target {
-                    SetTarget::Values(answer) => add_answer(plan, answer, owner, cname)?,
-                    SetTarget::Alias { .. } => return None,
+                    SetTarget::Values(answer) => {
+                        add_answer(plan, answer, owner, cname)?;
+                        any = true;
+                    }
+                    // The target's records under the asked name.
+                    SetTarget::Alias { key, .. } => {
+                        let target = cx.zone.node(key).and_then(|n| n.rrset(rrset.rtype));
+                        let Some(target) = target.filter(|_| depth < MAX_ALIAS_DEPTH) else {
+                            continue;
+                        };
+                        any |= add_rrset(plan, cx, target, (asked, asked), depth + 1)?;
+                    }
                 }
-                any = true;
             }
             Some(any)
         }

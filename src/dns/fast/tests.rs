@@ -151,6 +151,9 @@ const NAMES: &[&str] = &[
     "deleg.fast.test.",
     "to-deleg.fast.test.",
     "mxin.fast.test.",
+    "al.fast.test.",
+    "al-fo.fast.test.",
+    "al-chain.fast.test.",
     "_https._tcp.example.com.",
     "fo.fast.test.",
     "w.fast.test.",
@@ -251,6 +254,8 @@ fn every_covered_kind_takes_the_fast_path() {
         ("to-deleg.fast.test.", RecordType::A, Opt::None),
         ("mxin.fast.test.", RecordType::MX, Opt::Plain(1232)),
         ("fast.test.", RecordType::NS, Opt::None),
+        ("al-chain.fast.test.", RecordType::A, Opt::None),
+        ("example.com.", RecordType::A, Opt::None),
         ("example.org.", RecordType::A, Opt::Nsid),
     ];
     for (name, rtype, opt) in covered {
