@@ -2,7 +2,8 @@
 //! through the real entry point (`dns::udp::answer`, the handler, the
 //! outbox) for an A hit, NODATA, NXDOMAIN, a CNAME chain, a wildcard, a
 //! failover name, a weighted name and a geolocation name with ECS (and an
-//! SOA, an MX with its additional record, a referral, a REFUSED), and a
+//! SOA, an MX with its additional record, a referral, a REFUSED, the other
+//! policies and an apex alias), and a
 //! counting global allocator must see zero allocations per query after
 //! warm-up. A global allocator is per binary, hence this file of its own;
 //! it is the only place here that needs `unsafe` (the `GlobalAlloc` trait).
@@ -118,6 +119,53 @@ values = ["192.0.2.53"]
 name = "mx"
 type = "MX"
 values = ["10 host.alloc.test."]
+
+[[record]]
+name = "pool"
+type = "A"
+set = "n1"
+multivalue = true
+values = ["192.0.2.61"]
+
+[[record]]
+name = "pool"
+type = "A"
+set = "n2"
+multivalue = true
+values = ["192.0.2.62"]
+
+[[record]]
+name = "corp"
+type = "A"
+set = "office"
+cidr = ["127.0.0.0/24"]
+values = ["192.0.2.71"]
+
+[[record]]
+name = "corp"
+type = "A"
+set = "rest"
+cidr = "*"
+values = ["192.0.2.72"]
+
+[[record]]
+name = "cdn"
+type = "A"
+set = "fra"
+geoproximity = { lat = 50.11, lon = 8.68, bias = 0 }
+values = ["192.0.2.81"]
+
+[[record]]
+name = "cdn"
+type = "A"
+set = "tyo"
+geoproximity = { lat = 35.68, lon = 139.69, bias = 0 }
+values = ["192.0.2.82"]
+
+[[record]]
+name = "@"
+type = "A"
+alias = "host"
 
 [[record]]
 name = "chain"
@@ -241,6 +289,22 @@ fn a_warm_query_path_allocates_nothing() {
             query("geo.alloc.test.", RecordType::A, Some(("127.0.0.2", 32))),
             1,
         ),
+        (
+            "multivalue",
+            query("pool.alloc.test.", RecordType::A, None),
+            2,
+        ),
+        (
+            "ip-based",
+            query("corp.alloc.test.", RecordType::A, Some(("127.0.0.0", 24))),
+            1,
+        ),
+        (
+            "geoproximity",
+            query("cdn.alloc.test.", RecordType::A, Some(("127.0.0.4", 32))),
+            1,
+        ),
+        ("apex alias", query("alloc.test.", RecordType::A, None), 1),
         ("SOA", query("alloc.test.", RecordType::SOA, None), 1),
         (
             "MX + additional",
