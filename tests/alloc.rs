@@ -3,7 +3,8 @@
 //! outbox) for an A hit, NODATA, NXDOMAIN, a CNAME chain, a wildcard, a
 //! failover name, a weighted name and a geolocation name with ECS (and an
 //! SOA, an MX with its additional record, a referral, a REFUSED, the other
-//! policies and an apex alias), and a
+//! policies, an apex alias and a client cookie, with RRL and cookies on),
+//! and a
 //! counting global allocator must see zero allocations per query after
 //! warm-up. A global allocator is per binary, hence this file of its own;
 //! it is the only place here that needs `unsafe` (the `GlobalAlloc` trait).
@@ -16,16 +17,20 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use alwayson::diag::Source;
+use alwayson::dns::cookie::{CookieSettings, Cookies};
+use alwayson::dns::guard::Guard;
 use alwayson::dns::handler::DnsHandler;
+use alwayson::dns::rrl::{Rrl, RrlSettings};
 use alwayson::dns::udp::{Outbox, answer};
 use alwayson::geo::GeoDb;
 use alwayson::health::HealthView;
 use alwayson::table::compile::compile;
 use alwayson::table::{Snapshot, SnapshotStore, ZoneTable, routing};
 use hickory_proto::op::{Edns, Message, Query};
-use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsOption};
+use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption};
 use hickory_proto::rr::{Name, RecordType};
 
 /// The system allocator, counting the allocations of a thread that asks.
@@ -238,10 +243,38 @@ fn handler() -> DnsHandler {
         geo: Some(Arc::new(GeoDb::open(&mmdb).unwrap())),
         version: 1,
     }));
-    DnsHandler::new(store, 1232, true)
+    // Rate limiting (far above this test's rate) and cookies, as a
+    // production server would run them.
+    let rrl = Rrl::new(RrlSettings {
+        responses_per_second: 100_000,
+        slip: 2,
+        window: Duration::from_secs(15),
+        ipv4_prefix: 24,
+        ipv6_prefix: 56,
+        whitelist: Vec::new(),
+        table_size: 1024,
+    });
+    let cookies = Cookies::new(&CookieSettings {
+        secret: Some([3; 16]),
+        previous_secret: None,
+    });
+    let guard = Guard {
+        rrl: Some(rrl),
+        cookies: Some(cookies),
+    };
+    DnsHandler::new(store, 1232, true).with_guard(guard)
 }
 
 fn query(name: &str, rtype: RecordType, ecs: Option<(&str, u8)>) -> Vec<u8> {
+    with_cookie(name, rtype, ecs, None)
+}
+
+fn with_cookie(
+    name: &str,
+    rtype: RecordType,
+    ecs: Option<(&str, u8)>,
+    cookie: Option<&[u8]>,
+) -> Vec<u8> {
     let mut message = Message::query();
     message.metadata.id = 0x4242;
     message.add_query(Query::query(Name::from_ascii(name).unwrap(), rtype));
@@ -250,6 +283,11 @@ fn query(name: &str, rtype: RecordType, ecs: Option<(&str, u8)>) -> Vec<u8> {
     if let Some((addr, prefix)) = ecs {
         let subnet = ClientSubnet::new(addr.parse::<IpAddr>().unwrap(), prefix, 0);
         edns.options_mut().insert(EdnsOption::Subnet(subnet));
+    }
+    if let Some(cookie) = cookie {
+        let code = u16::from(EdnsCode::Cookie);
+        edns.options_mut()
+            .insert(EdnsOption::Unknown(code, cookie.to_vec()));
     }
     message.set_edns(edns);
     message.to_vec().unwrap()
@@ -317,6 +355,11 @@ fn a_warm_query_path_allocates_nothing() {
             0,
         ),
         ("REFUSED", query("example.org.", RecordType::A, None), 0),
+        (
+            "client cookie",
+            with_cookie("host.alloc.test.", RecordType::A, None, Some(&[5; 8])),
+            1,
+        ),
     ];
     let mut sent = 0;
     let mut send = |queued: &[(Vec<u8>, SocketAddr)]| {

@@ -10,6 +10,7 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 
 use super::tests::{Opt, ask, query, store_with_ids};
+use crate::dns::cookie::{CookieSettings, Cookies};
 use crate::dns::guard::Guard;
 use crate::dns::handler::DnsHandler;
 use crate::dns::rrl::{Rrl, RrlSettings};
@@ -90,4 +91,67 @@ fn rate_limiting_and_counting_match_the_general_path() {
             RecordType::A
         ) > 0
     );
+}
+
+fn with_cookies(fast: bool) -> (DnsHandler, Arc<Metrics>) {
+    let metrics = Arc::new(Metrics::new());
+    let store = store_with_ids(&metrics);
+    let guard = Guard {
+        rrl: None,
+        cookies: Some(Cookies::new(&secret())),
+    };
+    let handler = DnsHandler::new(store, 1232, true)
+        .with_metrics(metrics.clone())
+        .with_guard(guard)
+        .with_fast_path(fast);
+    (handler, metrics)
+}
+
+fn secret() -> CookieSettings {
+    CookieSettings {
+        secret: Some([7; 16]),
+        previous_secret: None,
+    }
+}
+
+#[test]
+fn cookies_are_answered_and_counted_as_on_the_general_path() {
+    let (fast, fast_metrics) = with_cookies(true);
+    let (slow, slow_metrics) = with_cookies(false);
+    // Asked directly, to see which path answers (its counts differ).
+    let (probe, _) = with_cookies(true);
+    let src: SocketAddr = "192.0.2.78:5353".parse().unwrap();
+    let cc = [9u8; 8];
+    let valid = Cookies::new(&secret()).data(&cc, src.ip());
+    let mut stale = valid;
+    stale[20] ^= 0xFF;
+    let cookies: [&[u8]; 5] = [&cc, &valid, &stale, &cc[..5], &[]];
+    let mut fast_answers = 0;
+    for (i, cookie) in cookies.iter().enumerate() {
+        for name in ["host.fast.test.", "nothing.fast.test.", "example.org."] {
+            let packet = query(
+                name,
+                RecordType::A,
+                Opt::Cookie(Box::leak(cookie.to_vec().into_boxed_slice())),
+                i as u16,
+            );
+            let mut expected = ask(&slow, &packet, src);
+            let mut got = ask(&fast, &packet, src);
+            if got != expected {
+                // A server cookie carries the second it was made in.
+                expected = ask(&slow, &packet, src);
+                got = ask(&fast, &packet, src);
+            }
+            assert_eq!(got, expected, "{name} cookie {i}");
+            let mut out = Vec::new();
+            if super::answer(&probe, &packet, src, &mut out) == super::Outcome::Reply {
+                fast_answers += 1;
+            }
+        }
+    }
+    assert_eq!(
+        fast_answers, 6,
+        "client-only and valid cookies take the fast path"
+    );
+    assert_eq!(fast_metrics.abuse.cookies(), slow_metrics.abuse.cookies());
 }

@@ -10,15 +10,16 @@
 //! path (hickory's parser, `resolve`, hickory's encoder seeded by
 //! `dns::compress`); whatever this path does not cover returns
 //! [`Outcome::Fallback`] before anything is counted or sent (signed zones,
-//! cookies when configured, DNAME, ANY and other meta types,
+//! malformed or stale cookies, DNAME, ANY and other meta types,
 //! answers that need truncation, ...).
 
 mod compress;
+mod cookie;
 mod plan;
 mod request;
 mod writer;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use hickory_proto::op::ResponseCode;
@@ -32,6 +33,7 @@ use super::rrl::{ResponseKind, Verdict};
 use crate::metrics::Transport;
 use crate::table::wire_name::WireName;
 use crate::table::zone_table::ZoneId;
+use cookie::CookieStep;
 use plan::{Ctx, Plan};
 use request::FastQuery;
 use writer::{Header, ResponseOpt};
@@ -63,16 +65,16 @@ pub(crate) fn answer(
     let Some(query) = request::parse(packet).filter(|q| answerable(q.qtype)) else {
         return Outcome::Fallback;
     };
-    if query.edns.is_some_and(|e| e.cookie) && handler.guard.cookies.is_some() {
+    let Some(cookie) = cookie::step(handler, &query, src.ip()) else {
         return Outcome::Fallback;
-    }
+    };
     let started = Instant::now();
     let snapshot = handler.store.load();
     let Some(qname) = WireName::from_wire(query.name) else {
         return Outcome::Fallback;
     };
     let Some((zone, below)) = snapshot.zones.find(&qname) else {
-        return refuse(handler, &query, src, out, started);
+        return refuse(handler, &query, (src.ip(), cookie), out, started);
     };
     if zone.dnssec.is_some() {
         return Outcome::Fallback;
@@ -95,7 +97,7 @@ pub(crate) fn answer(
     let Some(plan) = plan::plan(&cx, qtype) else {
         return Outcome::Fallback;
     };
-    let opt = response_opt(handler, &query, ecs, plan.ecs_scope);
+    let opt = response_opt(handler, &query, cookie.data, ecs, plan.ecs_scope);
     let limit = opt.map_or(MIN_UDP_PAYLOAD, |o| o.payload);
     let written = writer::answer(out, &query, qname.key(), &plan, opt.as_ref());
     if written.is_none() || out.len() >= usize::from(limit) {
@@ -108,7 +110,9 @@ pub(crate) fn answer(
         authoritative: plan.authoritative,
         truncated: false,
     };
-    let (outcome, header) = send(handler, &query, header, kind, src, opt.as_ref(), out);
+    cookie.count(&handler.metrics);
+    let client = (src.ip(), cookie.exempt);
+    let (outcome, header) = send(handler, &query, header, kind, client, opt.as_ref(), out);
     count(handler, Some(zone.id), qtype, header, started);
     outcome
 }
@@ -118,11 +122,11 @@ pub(crate) fn answer(
 fn refuse(
     handler: &DnsHandler,
     query: &FastQuery<'_>,
-    src: SocketAddr,
+    (src, cookie): (IpAddr, CookieStep),
     out: &mut Vec<u8>,
     started: Instant,
 ) -> Outcome {
-    let opt = response_opt(handler, query, None, 0);
+    let opt = response_opt(handler, query, cookie.data, None, 0);
     let header = Header {
         rcode: ResponseCode::Refused,
         authoritative: false,
@@ -135,7 +139,9 @@ fn refuse(
         return Outcome::Fallback;
     }
     let kind = ResponseKind::Error;
-    let (outcome, header) = send(handler, query, header, kind, src, opt.as_ref(), out);
+    cookie.count(&handler.metrics);
+    let client = (src, cookie.exempt);
+    let (outcome, header) = send(handler, query, header, kind, client, opt.as_ref(), out);
     count(
         handler,
         None,
@@ -168,10 +174,12 @@ fn answerable(qtype: u16) -> bool {
 }
 
 /// Our OPT for a request that had one: the payload we agree to, NSID when
-/// asked and configured, ECS with `scope` (0 for a source prefix of 0).
+/// asked and configured, the cookie, ECS with `scope` (0 for a source
+/// prefix of 0).
 fn response_opt<'h>(
     handler: &'h DnsHandler,
     query: &FastQuery<'_>,
+    cookie: Option<[u8; 24]>,
     ecs: Option<ClientSubnet>,
     scope: u8,
 ) -> Option<ResponseOpt<'h>> {
@@ -183,6 +191,7 @@ fn response_opt<'h>(
             .nsid()
             .filter(|_| e.nsid)
             .map(|n| n.as_ref()),
+        cookie,
         ecs: ecs.map(|mut subnet| {
             let source = subnet.source_prefix();
             subnet.set_scope_prefix(if source == 0 { 0 } else { scope });
@@ -198,12 +207,12 @@ fn send(
     query: &FastQuery<'_>,
     mut header: Header,
     kind: ResponseKind<'_>,
-    src: SocketAddr,
+    (src, exempt): (IpAddr, bool),
     opt: Option<&ResponseOpt<'_>>,
     out: &mut Vec<u8>,
 ) -> (Outcome, Header) {
     let metrics = &handler.metrics;
-    let verdict = handler.guard.verdict_udp(src.ip(), kind, false, metrics);
+    let verdict = handler.guard.verdict_udp(src, kind, exempt, metrics);
     let outcome = match verdict {
         Verdict::Send => Outcome::Reply,
         Verdict::Slip => {

@@ -26,18 +26,19 @@ pub(super) struct FastQuery<'p> {
     /// The question section: name, type, class.
     pub question: &'p [u8],
     pub qtype: u16,
-    pub edns: Option<Opt>,
+    pub edns: Option<Opt<'p>>,
 }
 
 /// The request's OPT, reduced to what the answer depends on.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Opt {
+pub(super) struct Opt<'p> {
     pub payload: u16,
     /// The client subnet as sent (masked later, as `dns::edns` does).
     pub ecs: Option<ClientSubnet>,
     /// An empty NSID option asks for ours.
     pub nsid: bool,
-    pub cookie: bool,
+    /// The COOKIE option's data, as received.
+    pub cookie: Option<&'p [u8]>,
 }
 
 /// Reads `packet` (a query: QR is already known to be 0).
@@ -86,7 +87,7 @@ fn name_length(wire: &[u8]) -> Option<usize> {
 }
 
 /// An OPT record that ends the datagram: root owner, version 0.
-fn opt(record: &[u8]) -> Option<Opt> {
+fn opt(record: &[u8]) -> Option<Opt<'_>> {
     let fixed = record.get(..11)?;
     let u16_at = |i: usize| u16::from_be_bytes([fixed[i], fixed[i + 1]]);
     if fixed[0] != 0 || u16_at(1) != OPT || fixed[5] != 0 || fixed[6] != 0 {
@@ -100,7 +101,7 @@ fn opt(record: &[u8]) -> Option<Opt> {
         payload: u16_at(3),
         ecs: None,
         nsid: false,
-        cookie: false,
+        cookie: None,
     };
     let mut rest = rdata;
     let mut keepalive = false;
@@ -114,7 +115,7 @@ fn opt(record: &[u8]) -> Option<Opt> {
         let seen = match code {
             3 if len == 0 => std::mem::replace(&mut opt.nsid, true),
             8 => opt.ecs.replace(subnet(data)?).is_some(),
-            10 => std::mem::replace(&mut opt.cookie, true),
+            10 => opt.cookie.replace(data).is_some(),
             11 => std::mem::replace(&mut keepalive, true),
             12 => std::mem::replace(&mut padding, true),
             _ => return None,

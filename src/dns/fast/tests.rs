@@ -82,7 +82,8 @@ pub(super) enum Opt {
     Ecs(&'static str, u8),
     Nsid,
     Do,
-    Cookie,
+    /// A COOKIE option with this data.
+    Cookie(&'static [u8]),
 }
 
 pub(super) fn query(name: &str, rtype: RecordType, opt: Opt, id: u16) -> Vec<u8> {
@@ -108,10 +109,10 @@ pub(super) fn query(name: &str, rtype: RecordType, opt: Opt, id: u16) -> Vec<u8>
         Opt::Do => {
             edns.set_dnssec_ok(true);
         }
-        Opt::Cookie => {
+        Opt::Cookie(data) => {
             let code = u16::from(EdnsCode::Cookie);
             edns.options_mut()
-                .insert(EdnsOption::Unknown(code, vec![7; 8]));
+                .insert(EdnsOption::Unknown(code, data.to_vec()));
         }
     }
     message.set_edns(edns);
@@ -206,7 +207,7 @@ const OPTS: &[Opt] = &[
     Opt::Ecs("10.0.0.0", 0),
     Opt::Nsid,
     Opt::Do,
-    Opt::Cookie,
+    Opt::Cookie(&[7; 8]),
 ];
 
 #[test]
@@ -248,7 +249,7 @@ fn every_covered_kind_takes_the_fast_path() {
         ("fo.fast.test.", RecordType::A, Opt::None),
         ("w.fast.test.", RecordType::A, Opt::None),
         ("geo.fast.test.", RecordType::A, Opt::Ecs("127.0.0.2", 32)),
-        ("mx.fast.test.", RecordType::MX, Opt::Cookie),
+        ("mx.fast.test.", RecordType::MX, Opt::Cookie(&[7; 8])),
         ("FAST.test.", RecordType::SOA, Opt::Do),
         ("a.b.deleg.fast.test.", RecordType::A, Opt::None),
         ("to-deleg.fast.test.", RecordType::A, Opt::None),

@@ -1,7 +1,7 @@
 //! Writing a fast answer into a reused buffer, in the order and form the
 //! general path's encoder writes it: header, the question as received,
 //! the answer RRsets (owners and RDATA names compressed by
-//! [`Compressor`]), the negative SOA, and the OPT (NSID, then ECS).
+//! [`Compressor`]), the negative SOA, and the OPT (NSID, cookie, ECS).
 
 use std::net::IpAddr;
 
@@ -21,6 +21,8 @@ const HEADER: usize = 12;
 pub(super) struct ResponseOpt<'a> {
     pub payload: u16,
     pub nsid: Option<&'a [u8]>,
+    /// The COOKIE option's data (client cookie and our server cookie).
+    pub cookie: Option<[u8; 24]>,
     /// The client subnet (masked) with the scope to echo.
     pub ecs: Option<ClientSubnet>,
 }
@@ -185,6 +187,10 @@ fn write_opt(out: &mut Vec<u8>, opt: &ResponseOpt<'_>) -> Option<()> {
         out.extend_from_slice(&[0, 3]);
         out.extend_from_slice(&u16::try_from(nsid.len()).ok()?.to_be_bytes());
         out.extend_from_slice(nsid);
+    }
+    if let Some(cookie) = &opt.cookie {
+        out.extend_from_slice(&[0, 10, 0, 24]);
+        out.extend_from_slice(cookie);
     }
     if let Some(subnet) = opt.ecs {
         let source = subnet.source_prefix();
