@@ -155,3 +155,57 @@ fn cookies_are_answered_and_counted_as_on_the_general_path() {
     );
     assert_eq!(fast_metrics.abuse.cookies(), slow_metrics.abuse.cookies());
 }
+
+/// Corpus queries with random bytes changed (header flags and counts,
+/// name bytes, OPT fields and options) and random truncation: whatever
+/// the fast parser accepts, the answer must be the general path's.
+#[test]
+fn mutated_queries_get_the_general_paths_answer() {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    let store = store_with_ids(&Metrics::new());
+    let fast = DnsHandler::new(store.clone(), 1232, true).with_identity(Some("ns1"), None);
+    let slow = DnsHandler::new(store, 1232, true)
+        .with_identity(Some("ns1"), None)
+        .with_fast_path(false);
+    let src: SocketAddr = "127.0.0.2:5353".parse().unwrap();
+    let mut rng = StdRng::seed_from_u64(12);
+    let bases = [
+        query(
+            "host.fast.test.",
+            RecordType::A,
+            Opt::Ecs("127.0.0.2", 32),
+            1,
+        ),
+        query("a.fast.test.", RecordType::A, Opt::Nsid, 2),
+        query("x.wild.fast.test.", RecordType::AAAA, Opt::None, 3),
+        query("geo.fast.test.", RecordType::A, Opt::Cookie(&[1; 8]), 4),
+        query("nothing.fast.test.", RecordType::MX, Opt::Plain(4096), 5),
+    ];
+    let mut taken = 0;
+    for round in 0..20_000 {
+        let mut packet = bases[round % bases.len()].clone();
+        for _ in 0..rng.random_range(1..4) {
+            let at = rng.random_range(0..packet.len());
+            packet[at] = match rng.random_range(0..3) {
+                0 => rng.random(),
+                1 => packet[at] ^ (1 << rng.random_range(0..8)),
+                _ => packet[at].wrapping_add(1),
+            };
+        }
+        if rng.random_range(0..10) == 0 {
+            packet.truncate(rng.random_range(0..packet.len()));
+        }
+        let expected = ask(&slow, &packet, src);
+        assert_eq!(ask(&fast, &packet, src), expected, "{packet:?}");
+        let mut out = Vec::new();
+        if super::answer(&fast, &packet, src, &mut out) == super::Outcome::Reply {
+            taken += 1;
+        }
+    }
+    assert!(
+        taken > 2_000,
+        "only {taken} mutated queries took the fast path"
+    );
+}
