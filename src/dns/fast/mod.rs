@@ -9,7 +9,8 @@
 //! Invariant: a fast answer is byte for byte the answer of the general
 //! path (hickory's parser, `resolve`, hickory's encoder seeded by
 //! `dns::compress`); whatever this path does not cover returns
-//! [`Outcome::Fallback`] before anything is counted or sent (signed zones,
+//! [`Outcome::Fallback`] before anything is counted or sent (DO=1 and the
+//! key sets in signed zones,
 //! malformed or stale cookies, DNAME, ANY and other meta types,
 //! answers that need truncation, ...).
 
@@ -76,7 +77,7 @@ pub(crate) fn answer(
     let Some((zone, below)) = snapshot.zones.find(&qname) else {
         return refuse(handler, &query, (src.ip(), cookie), out, started);
     };
-    if zone.dnssec.is_some() {
+    if zone.dnssec.is_some() && !unsigned_answer(&query) {
         return Outcome::Fallback;
     }
     let use_ecs = handler.edns.use_ecs;
@@ -171,6 +172,13 @@ fn count(
 /// general path refuses or answers its own way.
 fn answerable(qtype: u16) -> bool {
     qtype != 0 && qtype != 41 && !(128..=255).contains(&qtype)
+}
+
+/// Whether a signed zone answers `query` as an unsigned one: DO clear (or
+/// no OPT), and not one of the apex key sets `dns::sign` adds.
+fn unsigned_answer(query: &FastQuery<'_>) -> bool {
+    let key_sets = [RecordType::DNSKEY, RecordType::CDS, RecordType::CDNSKEY];
+    !query.edns.is_some_and(|e| e.dnssec_ok) && !key_sets.contains(&RecordType::from(query.qtype))
 }
 
 /// Our OPT for a request that had one: the payload we agree to, NSID when

@@ -37,6 +37,8 @@ pub(super) struct Opt<'p> {
     pub ecs: Option<ClientSubnet>,
     /// An empty NSID option asks for ours.
     pub nsid: bool,
+    /// DO: the client wants DNSSEC records.
+    pub dnssec_ok: bool,
     /// The COOKIE option's data, as received.
     pub cookie: Option<&'p [u8]>,
 }
@@ -101,6 +103,7 @@ fn opt(record: &[u8]) -> Option<Opt<'_>> {
         payload: u16_at(3),
         ecs: None,
         nsid: false,
+        dnssec_ok: fixed[7] & 0x80 != 0,
         cookie: None,
     };
     let mut rest = rdata;
