@@ -5,7 +5,9 @@
 //! here a query costs one `recvfrom` and one `sendto`. Runts and responses (QR=1) are dropped before parsing, so
 //! a forged or broken "response" never gets a reply (hickory's server
 //! answers those with FORMERR); a query whose header parses but whose body
-//! does not gets FORMERR; every other query goes to the handler, whose
+//! does not gets FORMERR; a query the fast path covers (`dns::fast`) is
+//! answered into a spare buffer of the outbox; every other query goes to
+//! the handler, whose
 //! future completes in one poll because nothing in it waits (the reply is
 //! queued in an [`Outbox`] that the loop sends).
 
