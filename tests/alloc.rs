@@ -2,7 +2,7 @@
 //! through the real entry point (`dns::udp::answer`, the handler, the
 //! outbox) for an A hit, NODATA, NXDOMAIN, a CNAME chain, a wildcard, a
 //! failover name, a weighted name and a geolocation name with ECS (and an
-//! SOA, an MX with its additional record, a referral, a REFUSED, the other
+//! SOA, an MX with its additional record, a referral, a DNAME, a REFUSED, the other
 //! policies, an apex alias and a client cookie, with RRL and cookies on),
 //! and a
 //! counting global allocator must see zero allocations per query after
@@ -171,6 +171,16 @@ values = ["192.0.2.82"]
 name = "@"
 type = "A"
 alias = "host"
+
+[[record]]
+name = "dn"
+type = "DNAME"
+values = ["target.alloc.test."]
+
+[[record]]
+name = "www.target"
+type = "A"
+values = ["192.0.2.90"]
 
 [[record]]
 name = "chain"
@@ -343,6 +353,7 @@ fn a_warm_query_path_allocates_nothing() {
             1,
         ),
         ("apex alias", query("alloc.test.", RecordType::A, None), 1),
+        ("DNAME", query("www.dn.alloc.test.", RecordType::A, None), 3),
         ("SOA", query("alloc.test.", RecordType::SOA, None), 1),
         (
             "MX + additional",

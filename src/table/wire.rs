@@ -9,9 +9,10 @@
 //! [additionals…]`, each offset relative to the first record, with
 //! [`STORE_ONLY`] set for names that are never compressed. The additional
 //! records (A and AAAA of in-zone targets) follow the records, each with
-//! its owner in front (uncompressed, in the zone's case). Types whose data this module does not know
-//! (DNAME, SVCB, unknown types, ...) get no wire form: their queries take
-//! the general path. So does an RRset whose owner has upper-case letters
+//! its owner in front (uncompressed, in the zone's case). Data of unknown
+//! types (RFC 3597, DNAME included) is copied as is. Other types whose
+//! names hickory's encoder would register (SVCB, NAPTR, ...) get no wire
+//! form: their queries take the general path. So does an RRset whose owner has upper-case letters
 //! (the fast path writes owners from lowercase keys), and one of more than
 //! 255 records or names. A one-record A RRset takes 16 bytes.
 
@@ -103,7 +104,9 @@ fn rdata(data: &RData, body: &mut Vec<u8>, names: &mut Vec<u16>) -> Option<()> {
         | RData::TXT(_)
         | RData::CAA(_)
         | RData::SSHFP(_)
-        | RData::TLSA(_) => {
+        | RData::TLSA(_)
+        // RFC 3597 data (DNAME too): copied, never compressed or pointed into.
+        | RData::Unknown { .. } => {
             body.extend_from_slice(&data.to_bytes().ok()?);
             Some(())
         }

@@ -11,11 +11,13 @@
 //! `dns::compress`); whatever this path does not cover returns
 //! [`Outcome::Fallback`] before anything is counted or sent (DO=1 and the
 //! key sets in signed zones,
-//! malformed or stale cookies, DNAME, ANY and other meta types,
+//! malformed or stale cookies, ANY and other meta types,
 //! answers that need truncation, ...).
 
 mod compress;
 mod cookie;
+mod dname;
+mod pieces;
 mod plan;
 mod request;
 mod writer;
@@ -35,7 +37,8 @@ use crate::metrics::Transport;
 use crate::table::wire_name::WireName;
 use crate::table::zone_table::ZoneId;
 use cookie::CookieStep;
-use plan::{Ctx, Plan};
+use pieces::Plan;
+use plan::Ctx;
 use request::FastQuery;
 use writer::{Header, ResponseOpt};
 
@@ -70,6 +73,9 @@ pub(crate) fn answer(
         return Outcome::Fallback;
     };
     let started = Instant::now();
+    // Synthesized CNAMEs (DNAME) live here, as long as the plan.
+    let mut storage = [0u8; dname::ARENA];
+    let mut arena: &mut [u8] = &mut storage;
     let snapshot = handler.store.load();
     let Some(qname) = WireName::from_wire(query.name) else {
         return Outcome::Fallback;
@@ -95,7 +101,7 @@ pub(crate) fn answer(
         client: &client,
     };
     let qtype = RecordType::from(query.qtype);
-    let Some(plan) = plan::plan(&cx, qtype) else {
+    let Some(plan) = plan::plan(&cx, qtype, &mut arena) else {
         return Outcome::Fallback;
     };
     let opt = response_opt(handler, &query, cookie.data, ecs, plan.ecs_scope);

@@ -4,70 +4,20 @@
 //! zone, wildcards, NODATA and NXDOMAIN with their SOA, routed groups
 //! through `policy::select`) but collects references to precomputed wire
 //! RRsets in a fixed array instead of records. Whatever it does not cover
-//! (DNAME, ANY queries, a
+//! (ANY queries, a
 //! type without wire form) is `None`: the general path answers.
 
 use hickory_proto::op::ResponseCode;
-use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::rr::RecordType;
 
+use super::dname;
+use super::pieces::{NegativeSoa, Piece, Plan};
 use crate::dns::resolve::{Lookup, MAX_ALIAS_DEPTH, MAX_CHAIN, lookup, nodata_soa};
 use crate::policy::{self, Client};
 use crate::table::Snapshot;
 use crate::table::wire::WireRrset;
 use crate::table::wire_name::WireName;
 use crate::table::zone_table::{Answer, Node, Rrset, RrsetContent, ServedZone, SetTarget};
-
-/// The most RRsets one fast answer carries.
-const MAX_PIECES: usize = 16;
-
-/// One RRset of the answer and the owner it is written under.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Piece<'a> {
-    /// Wire form, uncompressed, without the root's case changed.
-    pub owner: &'a [u8],
-    pub wire: WireRrset<'a>,
-    pub cname: bool,
-    /// The TTL to write instead of the stored one (the apex SOA's).
-    pub ttl: Option<u32>,
-}
-
-/// The SOA of a negative answer: its wire form and the TTL to write.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct NegativeSoa<'a> {
-    pub owner: &'a [u8],
-    pub wire: WireRrset<'a>,
-    pub ttl: u32,
-}
-
-/// The whole answer, by reference into the snapshot.
-#[derive(Debug)]
-pub(super) struct Plan<'a> {
-    pub rcode: ResponseCode,
-    pieces: [Option<Piece<'a>>; MAX_PIECES],
-    len: usize,
-    /// How many answer records the pieces hold.
-    pub records: u16,
-    pub soa: Option<NegativeSoa<'a>>,
-    /// The NS RRset of a referral (its glue follows the answers' additionals).
-    pub referral: Option<Piece<'a>>,
-    /// AA: clear only for a referral with no CNAME above the cut.
-    pub authoritative: bool,
-    pub ecs_scope: u8,
-    pub wildcard: Option<&'a Name>,
-}
-
-impl<'a> Plan<'a> {
-    pub fn pieces(&self) -> impl Iterator<Item = &Piece<'a>> {
-        self.pieces[..self.len].iter().flatten()
-    }
-
-    fn push(&mut self, piece: Piece<'a>) -> Option<()> {
-        *self.pieces.get_mut(self.len)? = Some(piece);
-        self.len += 1;
-        self.records = self.records.checked_add(piece.wire.count())?;
-        Some(())
-    }
-}
 
 /// What every step reads.
 pub(super) struct Ctx<'a, 'c> {
@@ -82,21 +32,15 @@ pub(super) struct Ctx<'a, 'c> {
 
 /// The answer to `qtype` at the question's name, or None for the general
 /// path.
-pub(super) fn plan<'a>(cx: &Ctx<'a, '_>, qtype: RecordType) -> Option<Plan<'a>> {
+pub(super) fn plan<'a>(
+    cx: &Ctx<'a, '_>,
+    qtype: RecordType,
+    arena: &mut &'a mut [u8],
+) -> Option<Plan<'a>> {
     if qtype == RecordType::ANY {
         return None;
     }
-    let mut plan = Plan {
-        rcode: ResponseCode::NoError,
-        pieces: [None; MAX_PIECES],
-        len: 0,
-        records: 0,
-        soa: None,
-        referral: None,
-        authoritative: true,
-        ecs_scope: 0,
-        wildcard: None,
-    };
+    let mut plan = Plan::new();
     let zone = cx.zone;
     let mut name = cx.qname.clone();
     // The name as the chain spelled it (None: the question's own name).
@@ -111,6 +55,7 @@ pub(super) fn plan<'a>(cx: &Ctx<'a, '_>, qtype: RecordType) -> Option<Plan<'a>> 
                 .get_key_value(name.suffix(skip))
                 .map(|(k, _)| &**k),
         };
+        let asked = spelled.unwrap_or(cx.qname.key());
         let node = match lookup(zone, &name, qtype) {
             Lookup::NxDomain => {
                 plan.rcode = ResponseCode::NXDomain;
@@ -118,21 +63,30 @@ pub(super) fn plan<'a>(cx: &Ctx<'a, '_>, qtype: RecordType) -> Option<Plan<'a>> 
                 return Some(plan);
             }
             Lookup::Referral(node, skip) => return referral(plan, node, key(skip)?),
-            Lookup::Dname(..) => return None,
-            Lookup::Found(node) => node,
+            Lookup::Dname(node, skip) => Err((node, skip)),
+            Lookup::Found(node) => Ok(node),
             Lookup::Wildcard(node) => {
                 plan.wildcard = plan.wildcard.or(Some(&node.name));
-                node
+                Ok(node)
             }
         };
-        // The owner hickory writes: the asked name for a wildcard (as the
-        // chain spelled it), else the record's own (lowercase) owner.
-        let owner = match spelled {
-            Some(spelling) if node.is_wildcard => spelling,
-            _ => key(0)?,
+        let target = match node {
+            Ok(node) => {
+                // The owner hickory writes: the asked name for a wildcard
+                // (as the chain spelled it), else the record's own
+                // (lowercase) owner.
+                let owner = match spelled {
+                    Some(spelling) if node.is_wildcard => spelling,
+                    _ => key(0)?,
+                };
+                answer_at(&mut plan, cx, node, qtype, (owner, asked))?
+            }
+            Err((node, skip)) => {
+                let names = (key(skip)?, asked);
+                dname::follow(&mut plan, node, names, skip, arena, qtype)?
+            }
         };
-        let asked = spelled.unwrap_or(cx.qname.key());
-        let Some(target) = answer_at(&mut plan, cx, node, qtype, (owner, asked))? else {
+        let Some(target) = target else {
             return Some(plan);
         };
         let next = WireName::from_wire(target)?;
@@ -197,14 +151,14 @@ fn answer_at<'a>(
         plan.soa = Some(negative(cx, zone.negative_soa.ttl)?);
         return Some(None);
     };
-    let before = plan.len;
+    let before = plan.len();
     if !add_rrset(plan, cx, cname, (owner, asked), 0)? {
         plan.soa = Some(negative(cx, nodata_soa(zone, cname).ttl)?);
         return Some(None);
     }
-    let target = plan.pieces[before..plan.len]
-        .iter()
-        .flatten()
+    let target = plan
+        .pieces()
+        .skip(before)
         .find(|p| p.wire.count() > 0)
         .and_then(|p| first_name(p.wire));
     Some(target)

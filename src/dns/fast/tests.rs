@@ -167,6 +167,11 @@ const NAMES: &[&str] = &[
     "al.fast.test.",
     "al-fo.fast.test.",
     "al-chain.fast.test.",
+    "www.dn.fast.test.",
+    "no.such.dn.fast.test.",
+    "dn.fast.test.",
+    "x.outdn.fast.test.",
+    "generic.fast.test.",
     "_https._tcp.example.com.",
     "fo.fast.test.",
     "w.fast.test.",
@@ -213,6 +218,7 @@ const TYPES: &[RecordType] = &[
     RecordType::Unknown(65280),
     RecordType::DNSKEY,
     RecordType::CDS,
+    RecordType::DNAME,
 ];
 
 const OPTS: &[Opt] = &[
@@ -282,6 +288,9 @@ fn every_covered_kind_takes_the_fast_path() {
         ("fast.test.", RecordType::NS, Opt::None),
         ("al-chain.fast.test.", RecordType::A, Opt::None),
         ("host.signed.test.", RecordType::A, Opt::Plain(1232)),
+        ("WwW.Dn.fast.test.", RecordType::A, Opt::None),
+        ("generic.fast.test.", RecordType::Unknown(65280), Opt::None),
+        ("a.legacy.example.com.", RecordType::CNAME, Opt::None),
         ("nothing.signed.test.", RecordType::A, Opt::None),
         ("example.com.", RecordType::A, Opt::None),
         ("example.org.", RecordType::A, Opt::Nsid),

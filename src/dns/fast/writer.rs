@@ -9,7 +9,7 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::rdata::opt::ClientSubnet;
 
 use super::compress::Compressor;
-use super::plan::Plan;
+use super::pieces::Plan;
 use super::request::FastQuery;
 use crate::table::wire::{STORE_ONLY, WireRrset};
 
