@@ -9,10 +9,10 @@
 //! Invariant: a fast answer is byte for byte the answer of the general
 //! path (hickory's parser, `resolve`, hickory's encoder seeded by
 //! `dns::compress`); whatever this path does not cover returns
-//! [`Outcome::Fallback`] before anything is counted or sent (DO=1 and the
-//! key sets in signed zones,
-//! malformed or stale cookies, ANY and other meta types,
-//! answers that need truncation, ...).
+//! [`Outcome::Fallback`] before anything is counted or sent: DO=1 and the
+//! key sets in signed zones, malformed or stale cookies, ANY and the other
+//! meta types, a DNAME that makes a name too long, answers that need
+//! truncation, and every query this parser does not take.
 
 mod compress;
 mod cookie;
