@@ -264,7 +264,8 @@ fn the_fast_path_answers_byte_for_byte_as_the_general_path() {
             }
         }
     }
-    assert!(answered_fast > 1000, "only {answered_fast} fast answers");
+    // 15,408 of 20,580 when written: a drop means a kind left the fast path.
+    assert!(answered_fast > 15_000, "only {answered_fast} fast answers");
 }
 
 #[test]
