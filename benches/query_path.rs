@@ -4,6 +4,11 @@
 //! (failover) name, so later changes to the table or resolver can be
 //! compared with `cargo bench --bench query_path`.
 //!
+//! `udp/fast/*` and `udp/hickory/*` time a whole UDP query through
+//! `dns::udp::answer` (query bytes in, response bytes in the outbox) with
+//! the allocation-free fast path and without it (hickory's parser and
+//! encoder), for the same questions.
+//!
 //! Each case checks its answer once before it is measured, so a bench never
 //! times a path other than the one it is named after.
 
@@ -11,21 +16,23 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use alwayson::diag::Source;
+use alwayson::dns::handler::DnsHandler;
 use alwayson::dns::resolve::resolve;
+use alwayson::dns::udp::{Outbox, answer};
 use alwayson::health::HealthView;
 use alwayson::policy::Client;
 use alwayson::table::compile::compile;
 use alwayson::table::routing;
 use alwayson::table::wire_name::WireName;
-use alwayson::table::{Snapshot, ZoneTable};
+use alwayson::table::{Snapshot, SnapshotStore, ZoneTable};
 use criterion::{Criterion, criterion_group, criterion_main};
-use hickory_proto::op::ResponseCode;
+use hickory_proto::op::{Edns, Message, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 
 /// A failover pair without health checks (so the primary answers), to time
@@ -181,6 +188,49 @@ fn query_path(c: &mut Criterion) {
     }
 }
 
+/// The whole UDP path per query, with and without the fast path.
+fn udp_answer(c: &mut Criterion) {
+    let store = Arc::new(SnapshotStore::new(snapshot()));
+    let fast = DnsHandler::new(store.clone(), 1232, true);
+    let hickory = DnsHandler::new(store, 1232, true).with_fast_path(false);
+    let src: SocketAddr = "127.0.0.1:5353".parse().unwrap();
+    let cases = [
+        ("a_hit", "mail.example.com.", RecordType::A),
+        ("nodata", "mail.example.com.", RecordType::TXT),
+        ("nxdomain", "nope.example.com.", RecordType::A),
+        ("cname_chain", "web.example.com.", RecordType::A),
+        ("wildcard", "foo.apps.example.com.", RecordType::A),
+        ("failover_routed", "www.routed.test.", RecordType::A),
+    ];
+    for (bench, qname, qtype) in cases {
+        let mut message = Message::query();
+        message.add_query(Query::query(name(qname), qtype));
+        let mut edns = Edns::new();
+        edns.set_max_payload(1232);
+        message.set_edns(edns);
+        let packet = message.to_vec().unwrap();
+        let reply = |handler: &DnsHandler| {
+            let outbox = Outbox::default();
+            answer(&packet, src, handler, &outbox);
+            let mut bytes = Vec::new();
+            outbox.drain(|queued| bytes = queued[0].0.clone());
+            bytes
+        };
+        assert_eq!(reply(&fast), reply(&hickory), "{bench}: the paths differ");
+        for (path, handler) in [("fast", &fast), ("hickory", &hickory)] {
+            let outbox = Outbox::default();
+            c.bench_function(&format!("udp/{path}/{bench}"), |b| {
+                b.iter(|| {
+                    answer(black_box(&packet), src, handler, &outbox);
+                    outbox.drain(|queued| {
+                        black_box(queued.len());
+                    });
+                })
+            });
+        }
+    }
+}
+
 fn short() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -191,6 +241,6 @@ fn short() -> Criterion {
 criterion_group! {
     name = benches;
     config = short();
-    targets = query_path
+    targets = query_path, udp_answer
 }
 criterion_main!(benches);

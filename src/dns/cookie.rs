@@ -82,8 +82,21 @@ impl Cookies {
     }
 
     fn check_at(&self, edns: Option<&Edns>, client: IpAddr, now: u32) -> CookieCheck {
-        let Some(EdnsOption::Unknown(_, data)) = edns.and_then(|e| e.option(EdnsCode::Cookie))
-        else {
+        let data = match edns.and_then(|e| e.option(EdnsCode::Cookie)) {
+            Some(EdnsOption::Unknown(_, data)) => Some(data.as_slice()),
+            _ => None,
+        };
+        self.check_data(data, client, now)
+    }
+
+    /// [`Cookies::check`] of the COOKIE option's data as received (None:
+    /// no COOKIE option), for the fast path, which reads no `Edns`.
+    pub fn check_bytes(&self, data: Option<&[u8]>, client: IpAddr) -> CookieCheck {
+        self.check_data(data, client, unix_now())
+    }
+
+    fn check_data(&self, data: Option<&[u8]>, client: IpAddr, now: u32) -> CookieCheck {
+        let Some(data) = data else {
             return CookieCheck::Absent;
         };
         let len = data.len();
@@ -128,14 +141,28 @@ impl Cookies {
     }
 
     fn option_at(&self, cc: &[u8; CLIENT_LEN], client: IpAddr, now: u32) -> EdnsOption {
+        EdnsOption::Unknown(COOKIE, self.data_at(cc, client, now).to_vec())
+    }
+
+    /// The data of [`Cookies::option`] on the stack, for the fast path.
+    pub fn data(&self, cc: &[u8; CLIENT_LEN], client: IpAddr) -> [u8; CLIENT_LEN + SERVER_LEN] {
+        self.data_at(cc, client, unix_now())
+    }
+
+    fn data_at(
+        &self,
+        cc: &[u8; CLIENT_LEN],
+        client: IpAddr,
+        now: u32,
+    ) -> [u8; CLIENT_LEN + SERVER_LEN] {
         let mut header = [0u8; 8];
         header[0] = VERSION;
         header[4..].copy_from_slice(&now.to_be_bytes());
-        let mut data = Vec::with_capacity(CLIENT_LEN + SERVER_LEN);
-        data.extend_from_slice(cc);
-        data.extend_from_slice(&header);
-        data.extend_from_slice(&hash(&self.secret, cc, &header, client));
-        EdnsOption::Unknown(COOKIE, data)
+        let mut data = [0u8; CLIENT_LEN + SERVER_LEN];
+        data[..CLIENT_LEN].copy_from_slice(cc);
+        data[CLIENT_LEN..CLIENT_LEN + 8].copy_from_slice(&header);
+        data[CLIENT_LEN + 8..].copy_from_slice(&hash(&self.secret, cc, &header, client));
+        data
     }
 }
 

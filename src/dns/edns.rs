@@ -122,7 +122,7 @@ impl Negotiated {
 
 /// Clears address bits beyond the ECS source prefix (RFC 7871 §6): the
 /// parser keeps them, and they must not influence the answer.
-fn masked(mut subnet: ClientSubnet) -> ClientSubnet {
+pub(super) fn masked(mut subnet: ClientSubnet) -> ClientSubnet {
     let prefix = subnet.source_prefix();
     let addr = match subnet.addr() {
         IpAddr::V4(v4) => {

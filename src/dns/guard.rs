@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::rdata::opt::ClientSubnet;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::server::Request;
 
@@ -14,12 +15,14 @@ use super::cookie::{CookieCheck, Cookies};
 use super::edns::Negotiated;
 use super::rrl::{ResponseKind, Rrl, Verdict};
 use crate::dns::resolve::Resolution;
+use crate::geo::GeoDb;
 use crate::metrics::Metrics;
 use crate::metrics::abuse::{CookieResult, RrlAction};
+use crate::policy::Client;
 use crate::table::zone_table::ZoneId;
 
 /// Rate limiting and cookies; `Default` is both off.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Guard {
     /// Shared so that a reload that keeps its settings keeps its buckets.
     pub rrl: Option<Arc<Rrl>>,
@@ -71,13 +74,27 @@ impl Guard {
         exempt: bool,
         metrics: &Metrics,
     ) -> Verdict {
+        if request.protocol() != Protocol::Udp {
+            return Verdict::Send;
+        }
+        self.verdict_udp(request.src().ip(), kind, exempt, metrics)
+    }
+
+    /// [`Guard::verdict`] for a UDP response to `src`.
+    pub fn verdict_udp(
+        &self,
+        src: IpAddr,
+        kind: ResponseKind<'_>,
+        exempt: bool,
+        metrics: &Metrics,
+    ) -> Verdict {
         let Some(rrl) = &self.rrl else {
             return Verdict::Send;
         };
-        if exempt || request.protocol() != Protocol::Udp {
+        if exempt {
             return Verdict::Send;
         }
-        let verdict = rrl.check(canonical(request.src().ip()), kind);
+        let verdict = rrl.check(canonical(src), kind);
         match verdict {
             Verdict::Send => {}
             Verdict::Slip => metrics.abuse.record_rrl(RrlAction::Slipped),
@@ -105,6 +122,20 @@ pub fn kind_of<'a>(
         },
         _ => ResponseKind::Error,
     }
+}
+
+/// The client as policies see it: the ECS subnet when there is one, else
+/// the packet's source address `src`.
+pub(super) fn client_of<'g>(
+    src: IpAddr,
+    ecs: Option<&ClientSubnet>,
+    geo: Option<&'g GeoDb>,
+) -> Client<'g> {
+    let (addr, source) = match ecs {
+        Some(subnet) => (subnet.addr(), Some(subnet.source_prefix())),
+        None => (src, None),
+    };
+    Client::new(canonical(addr), source, geo)
 }
 
 /// IPv4-mapped IPv6 sources (dual-stack sockets) count as IPv4.

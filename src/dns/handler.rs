@@ -9,13 +9,13 @@
 //!
 //! The query path loads the snapshot once and allocates only what hickory
 //! and the answer vector need; counting it in [`Metrics`] is a few atomic
-//! increments.
+//! increments. Most UDP queries never get here: `dns::fast` answers them
+//! from their bytes, with the same result, before hickory parses them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Edns, LowerQuery, Metadata, ResponseCode};
-use hickory_proto::rr::rdata::opt::ClientSubnet;
 use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_server::net::runtime::Time;
 use hickory_server::net::xfer::Protocol;
@@ -24,27 +24,27 @@ use hickory_server::zone_handler::MessageResponseBuilder;
 
 use super::edns::{EdnsSettings, Negotiated, negotiate};
 use super::fit::fit_udp;
-use super::guard::{canonical, kind_of};
+use super::guard::{client_of, kind_of};
 use super::live::LiveSettings;
 use super::question::{answerable_query, header_only, response_header};
 use super::rrl::{ResponseKind, Verdict};
 use crate::dns::keepalive::{DEFAULT_IDLE_TIMEOUT, answer_keepalive};
 use crate::dns::resolve::{Resolution, resolve};
 use crate::dnssec::{SignSettings, Signer};
-use crate::geo::GeoDb;
 use crate::metrics::{Metrics, Transport};
-use crate::policy::Client;
 use crate::table::SnapshotStore;
 use crate::table::wire_name::WireName;
 use crate::table::zone_table::ZoneId;
 
 #[derive(Clone, Debug)]
 pub struct DnsHandler {
-    store: Arc<SnapshotStore>,
-    edns: EdnsSettings,
-    metrics: Arc<Metrics>,
+    pub(super) store: Arc<SnapshotStore>,
+    pub(super) edns: EdnsSettings,
+    pub(super) metrics: Arc<Metrics>,
     /// Rate limiting, cookies and identity (swapped at reload).
-    live: LiveSettings,
+    pub(super) live: LiveSettings,
+    /// Whether UDP queries try the allocation-free path (`dns::fast`).
+    pub(super) fast: bool,
     /// Advertised in the EDNS TCP keepalive option (RFC 7828).
     tcp_keepalive: Duration,
     /// Signs the answers of signed zones (`dns::sign`).
@@ -63,20 +63,21 @@ impl DnsHandler {
             live: LiveSettings::default(),
             tcp_keepalive: DEFAULT_IDLE_TIMEOUT,
             signer: Arc::new(Signer::new(SignSettings::default(), Arc::default())),
+            fast: true,
         }
+    }
+
+    /// Turns the UDP fast path (`dns::fast`) on (the default) or off; off,
+    /// every query takes the general path (for comparing the two).
+    pub fn with_fast_path(mut self, on: bool) -> Self {
+        self.fast = on;
+        self
     }
 
     /// Signs with `settings`, counting into this handler's metrics (call
     /// after [`DnsHandler::with_metrics`]).
     pub fn with_dnssec(mut self, settings: SignSettings) -> Self {
         self.signer = Arc::new(Signer::new(settings, self.metrics.dnssec.clone()));
-        self
-    }
-
-    /// Rate limiting, cookies (both off by default) and the identity
-    /// (NSID, CH TXT), from a slot the updater swaps at reload.
-    pub fn with_live(mut self, live: LiveSettings) -> Self {
-        self.live = live;
         self
     }
 
@@ -253,7 +254,11 @@ impl DnsHandler {
                 .await;
         };
         *zone_id = Some(zone.id);
-        let client = client_of(request, edns.ecs.as_ref(), snapshot.geo.as_deref());
+        let client = client_of(
+            request.src().ip(),
+            edns.ecs.as_ref(),
+            snapshot.geo.as_deref(),
+        );
         let (qname, qtype) = (query.name(), query.query_type());
         let mut res = resolve(&snapshot, zone, qname, qtype, &client, !udp);
         let signer = &self.signer;
@@ -343,20 +348,6 @@ impl DnsHandler {
             .await
             .unwrap_or_else(|_| header_only(metadata))
     }
-}
-
-/// The client as policies see it: the ECS subnet when there is one, else
-/// the packet's source address.
-fn client_of<'g>(
-    request: &Request,
-    ecs: Option<&ClientSubnet>,
-    geo: Option<&'g GeoDb>,
-) -> Client<'g> {
-    let (addr, source) = match ecs {
-        Some(subnet) => (subnet.addr(), Some(subnet.source_prefix())),
-        None => (request.src().ip(), None),
-    };
-    Client::new(canonical(addr), source, geo)
 }
 
 async fn send_answer<R: ResponseHandler>(

@@ -40,6 +40,11 @@ impl LiveSettings {
         Self(Arc::new(ArcSwap::from_pointee(build(config, None, None))))
     }
 
+    /// A slot that holds `live` (until a swap).
+    pub fn fixed(live: Live) -> Self {
+        Self(Arc::new(ArcSwap::from_pointee(live)))
+    }
+
     /// The settings of this query.
     pub fn load(&self) -> arc_swap::Guard<Arc<Live>> {
         self.0.load()

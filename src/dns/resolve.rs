@@ -21,9 +21,9 @@ use crate::table::zone_table::{
 };
 
 /// How many CNAME/DNAME hops one query follows (loops end here too).
-const MAX_CHAIN: usize = 12;
+pub(crate) const MAX_CHAIN: usize = 12;
 /// How deep aliases may nest (validated acyclic; this bounds the work).
-const MAX_ALIAS_DEPTH: usize = 8;
+pub(crate) const MAX_ALIAS_DEPTH: usize = 8;
 
 /// What the response carries, before EDNS and size handling.
 #[derive(Debug)]
@@ -71,10 +71,11 @@ struct Query<'a, 'c> {
 }
 
 /// The outcome of walking one name down a zone.
-enum Lookup<'z> {
+pub(crate) enum Lookup<'z> {
     Found(&'z Node),
     Wildcard(&'z Node),
-    Referral(&'z Node),
+    /// A delegation at the ancestor `skip` labels above the name.
+    Referral(&'z Node, usize),
     /// A DNAME at an ancestor with `skip` labels of the name below it.
     Dname(&'z Node, usize),
     NxDomain,
@@ -104,7 +105,7 @@ pub fn resolve<'a>(
                 res.soa = Some(&zone.negative_soa);
                 return res;
             }
-            Lookup::Referral(node) => {
+            Lookup::Referral(node, _) => {
                 add_referral(&mut res, node);
                 return res;
             }
@@ -225,7 +226,7 @@ fn answer_at<'a>(
 
 /// The SOA of a NODATA from `rrset`: a routed group's own (its TTL capped
 /// at the group's TTL), else the zone's.
-fn nodata_soa<'a>(zone: &'a CompiledZone, rrset: &'a Rrset) -> &'a Record {
+pub(crate) fn nodata_soa<'a>(zone: &'a CompiledZone, rrset: &'a Rrset) -> &'a Record {
     match &rrset.content {
         RrsetContent::Routed(group) => &group.nodata_soa,
         RrsetContent::Static(_) => &zone.negative_soa,
@@ -242,7 +243,7 @@ fn already_answered(res: &Resolution<'_>, name: &Name) -> bool {
 
 /// Walks `wire` down from the apex: a DNAME at the apex or at any ancestor
 /// of the name redirects it (RFC 6672 §2.3: only the owner keeps its data).
-fn lookup<'z>(zone: &'z CompiledZone, wire: &WireName, qtype: RecordType) -> Lookup<'z> {
+pub(crate) fn lookup<'z>(zone: &'z CompiledZone, wire: &WireName, qtype: RecordType) -> Lookup<'z> {
     let below = wire.labels().saturating_sub(zone.origin_labels);
     let apex = zone.node(wire.suffix(below));
     if below > 0
@@ -263,7 +264,7 @@ fn lookup<'z>(zone: &'z CompiledZone, wire: &WireName, qtype: RecordType) -> Loo
         };
         let at_qname = skip == 0;
         if node.referral.is_some() && !(at_qname && qtype == RecordType::DS) {
-            return Lookup::Referral(node);
+            return Lookup::Referral(node, skip);
         }
         if !at_qname && node.rrset(RecordType::DNAME).is_some() {
             return Lookup::Dname(node, skip);

@@ -5,7 +5,9 @@
 //! here a query costs one `recvfrom` and one `sendto`. Runts and responses (QR=1) are dropped before parsing, so
 //! a forged or broken "response" never gets a reply (hickory's server
 //! answers those with FORMERR); a query whose header parses but whose body
-//! does not gets FORMERR; every other query goes to the handler, whose
+//! does not gets FORMERR; a query the fast path covers (`dns::fast`) is
+//! answered into a spare buffer of the outbox; every other query goes to
+//! the handler, whose
 //! future completes in one poll because nothing in it waits (the reply is
 //! queued in an [`Outbox`] that the loop sends).
 
@@ -25,6 +27,7 @@ use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseI
 use hickory_server::zone_handler::MessageResponse;
 
 use crate::dns::emit::{QuestionName, emit};
+use crate::dns::fast::Outcome;
 use crate::dns::handler::DnsHandler;
 
 /// The DNS header length.
@@ -36,26 +39,60 @@ pub(crate) const RECEIVE_BUFFER: usize = 4096;
 const STOP_CHECK: Duration = Duration::from_millis(200);
 
 /// One answer waiting to be sent, and its destination.
-pub(crate) type Queued = (Vec<u8>, SocketAddr);
+pub type Queued = (Vec<u8>, SocketAddr);
 
 /// Answers waiting to be sent, in the order the handler produced them.
+/// Sent answers keep their buffers, which the fast path (`dns::fast`)
+/// writes the next answers into: once warm, queueing allocates nothing.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Outbox(Arc<Mutex<Vec<Queued>>>);
+pub struct Outbox(Arc<Mutex<Slots>>);
+
+/// The queue: `slots[..len]` wait to be sent; the rest are spare buffers.
+#[derive(Debug, Default)]
+struct Slots {
+    slots: Vec<Queued>,
+    len: usize,
+}
 
 impl Outbox {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn push(&self, bytes: Vec<u8>, dst: SocketAddr) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((bytes, dst));
+        let mut queue = self.lock();
+        let at = queue.len;
+        match queue.slots.get_mut(at) {
+            Some(slot) => *slot = (bytes, dst),
+            None => queue.slots.push((bytes, dst)),
+        }
+        queue.len += 1;
+    }
+
+    /// Lets `write` fill the next spare buffer; queues it when `write`
+    /// says it holds a reply.
+    fn push_with(&self, dst: SocketAddr, write: impl FnOnce(&mut Vec<u8>) -> Outcome) -> Outcome {
+        let mut queue = self.lock();
+        let at = queue.len;
+        if at == queue.slots.len() {
+            queue.slots.push((Vec::with_capacity(512), dst));
+        }
+        let slot = &mut queue.slots[at];
+        slot.1 = dst;
+        let outcome = write(&mut slot.0);
+        if outcome == Outcome::Reply {
+            queue.len += 1;
+        }
+        outcome
     }
 
     /// Hands the queued answers to `send` and empties the queue (keeping
-    /// its capacity).
-    pub(crate) fn drain(&self, send: impl FnOnce(&[Queued])) {
-        let mut queued = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        send(&queued);
-        queued.clear();
+    /// every buffer).
+    pub fn drain(&self, send: impl FnOnce(&[Queued])) {
+        let mut queue = self.lock();
+        let len = queue.len;
+        send(&queue.slots[..len]);
+        queue.len = 0;
     }
 }
 
@@ -99,13 +136,18 @@ pub fn serve(socket: UdpSocket, handler: &DnsHandler, stop: &AtomicBool) {
     }
 }
 
-/// Answers one datagram from `src` into `outbox` (or drops it).
-pub(crate) fn answer(packet: &[u8], src: SocketAddr, handler: &DnsHandler, outbox: &Outbox) {
+/// Answers one datagram from `src` into `outbox` (or drops it): through
+/// the fast path when it covers the query, else through hickory.
+pub fn answer(packet: &[u8], src: SocketAddr, handler: &DnsHandler, outbox: &Outbox) {
     if packet.len() < HEADER_LEN || packet[2] & 0x80 != 0 || src.port() == 0 {
         return;
     }
     if !counts_fit(packet) {
         outbox.push(format_error(packet), src);
+        return;
+    }
+    let fast = |out: &mut Vec<u8>| crate::dns::fast::answer(handler, packet, src, out);
+    if outbox.push_with(src, fast) != Outcome::Fallback {
         return;
     }
     match Request::from_bytes(packet.to_vec(), src, Protocol::Udp) {

@@ -47,6 +47,11 @@ impl AbuseCounters {
         self.cookies[result as usize].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Requests counted per [`CookieResult`], in its order.
+    pub fn cookies(&self) -> [u64; 4] {
+        std::array::from_fn(|i| self.cookies[i].load(Ordering::Relaxed))
+    }
+
     /// Responses slipped and dropped so far.
     pub fn rrl(&self) -> (u64, u64) {
         (

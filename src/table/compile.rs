@@ -10,6 +10,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
 
 use crate::policy::{GroupRules, PolicyKind, Routing};
+use crate::table::wire;
 use crate::table::wire_name::key_of;
 use crate::table::zone_table::{
     Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
@@ -49,6 +50,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         content_hash: zone.content_hash,
         soa,
         negative_soa_size: negative_soa.to_bytes().map_or(512, |b| b.len()),
+        negative_soa_wire: wire::encode(std::slice::from_ref(&negative_soa), &[]),
         negative_soa,
         nodes: tree.nodes,
         index: tree.index,
@@ -256,10 +258,12 @@ fn answer(set: &RecordSet, values: &[RData], addresses: &HashMap<Name, Vec<Recor
         .chain(additionals.iter())
         .map(|r| r.to_bytes().map_or(512, |b| b.len()))
         .sum();
+    let wire = wire::encode(&records, &additionals);
     Answer {
         records: records.into(),
         additionals: additionals.into(),
         wire_size,
+        wire,
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod compile;
 pub mod routing;
 pub mod snapshot;
+pub mod wire;
 pub mod wire_name;
 pub mod zone_table;
 

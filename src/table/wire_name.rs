@@ -33,6 +33,31 @@ impl WireName {
         wire
     }
 
+    /// Reads an uncompressed name in wire form from the start of `wire`
+    /// (None: a pointer, a label over 63 bytes, or a name over 255 bytes).
+    pub fn from_wire(wire: &[u8]) -> Option<Self> {
+        let mut name = WireName {
+            bytes: [0; MAX_WIRE + 2],
+            len: 0,
+            starts: [0; 128],
+            labels: 0,
+        };
+        let mut at = 0;
+        loop {
+            let len = usize::from(*wire.get(at)?);
+            if len == 0 {
+                name.bytes[name.len] = 0;
+                name.len += 1;
+                return Some(name);
+            }
+            if len > 63 || name.len + len + 2 > MAX_WIRE {
+                return None;
+            }
+            name.push_label(wire.get(at + 1..at + 1 + len)?);
+            at += 1 + len;
+        }
+    }
+
     fn push_label(&mut self, label: &[u8]) {
         // hickory's Name guarantees ≤ 255 bytes and ≤ 127 labels.
         if self.labels >= self.starts.len() || self.len + label.len() + 2 > self.bytes.len() {

@@ -92,6 +92,8 @@ pub struct CompiledZone {
     pub negative_soa: Record,
     /// Encoded size of `negative_soa` without compression (an upper bound).
     pub negative_soa_size: usize,
+    /// `negative_soa` in wire form (`table::wire`), for the UDP fast path.
+    pub negative_soa_wire: Option<Box<[u8]>>,
     pub nodes: Vec<Node>,
     pub index: HashMap<Box<[u8]>, usize>,
     pub record_count: usize,
@@ -152,6 +154,9 @@ pub struct Answer {
     pub additionals: Arc<[Record]>,
     /// Upper bound of the encoded size of `records` + `additionals`.
     pub wire_size: usize,
+    /// `records` and `additionals` in wire form for the UDP fast path
+    /// (`table::wire`); None for a type it cannot write.
+    pub wire: Option<Box<[u8]>>,
 }
 
 #[derive(Debug)]

@@ -1,0 +1,86 @@
+//! DNAME on the fast path, as `dns::resolve` follows it (RFC 6672): the
+//! DNAME record (once per answer) and the CNAME it synthesizes from the
+//! asked name, whose wire form is built in a caller's stack arena so that
+//! it lives as long as the rest of the plan. A name that would grow past
+//! 255 bytes (YXDOMAIN) is left to the general path.
+
+use hickory_proto::rr::RecordType;
+
+use super::pieces::{Piece, Plan};
+use crate::table::wire::WireRrset;
+use crate::table::zone_table::{Node, RrsetContent};
+
+/// Room for the synthesized CNAMEs of one query.
+pub(super) const ARENA: usize = 1024;
+/// The wire form's head: one record, one name at offset 10.
+const HEAD: [u8; 4] = [1, 1, 0, 10];
+
+/// Adds the DNAME at `node` (owned by `owner`) and the CNAME it makes of
+/// `asked` (the name as spelled, `skip` labels below the DNAME owner);
+/// the new name to follow (Some(None): the answer is complete).
+pub(super) fn follow<'a>(
+    plan: &mut Plan<'a>,
+    node: &'a Node,
+    (owner, asked): (&'a [u8], &'a [u8]),
+    skip: usize,
+    arena: &mut &'a mut [u8],
+    qtype: RecordType,
+) -> Option<Option<&'a [u8]>> {
+    let Some(RrsetContent::Static(answer)) = node.rrset(RecordType::DNAME).map(|r| &r.content)
+    else {
+        return Some(None);
+    };
+    let Some(record) = answer.records.first() else {
+        return Some(None);
+    };
+    let wire = WireRrset::new(answer.wire.as_deref()?);
+    if wire.count() != 1 {
+        return None;
+    }
+    let seen = plan
+        .pieces()
+        .any(|p| p.wire.records().as_ptr() == wire.records().as_ptr());
+    if !seen {
+        let ttl = None;
+        plan.push(Piece {
+            owner,
+            wire,
+            cname: false,
+            ttl,
+        })?;
+    }
+    node.dname_target.as_ref()?;
+    let body = wire.records();
+    let rdlen = usize::from(u16::from_be_bytes([*body.get(8)?, *body.get(9)?]));
+    let target = body.get(10..10 + rdlen)?;
+    let prefix = labels_length(asked, skip)?;
+    let length = prefix + target.len();
+    if length > 255 || arena.len() < HEAD.len() + 10 + length {
+        return None;
+    }
+    let (blob, rest) = std::mem::take(arena).split_at_mut(HEAD.len() + 10 + length);
+    *arena = rest;
+    blob[..4].copy_from_slice(&HEAD);
+    blob[4..8].copy_from_slice(&[0, 5, 0, 1]);
+    blob[8..12].copy_from_slice(&record.ttl.to_be_bytes());
+    blob[12..14].copy_from_slice(&(length as u16).to_be_bytes());
+    blob[14..14 + prefix].copy_from_slice(&asked[..prefix]);
+    blob[14 + prefix..].copy_from_slice(target);
+    let blob: &'a [u8] = blob;
+    plan.push(Piece {
+        owner: asked,
+        wire: WireRrset::new(blob),
+        cname: true,
+        ttl: None,
+    })?;
+    Some((qtype != RecordType::CNAME).then_some(&blob[14..]))
+}
+
+/// The length of the first `labels` labels of the wire name `name`.
+fn labels_length(name: &[u8], labels: usize) -> Option<usize> {
+    let mut at = 0;
+    for _ in 0..labels {
+        at += 1 + usize::from(*name.get(at)?);
+    }
+    Some(at)
+}

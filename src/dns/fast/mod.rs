@@ -1,0 +1,277 @@
+//! The UDP fast path: the common query answered straight from its bytes
+//! into a reused send buffer, with no allocation (`tests/alloc.rs` counts).
+//! `request` reads the query (one IN question, at most an OPT with ECS,
+//! NSID, cookie, keepalive or padding), `plan` walks the zone with
+//! `dns::resolve::lookup` and picks precomputed wire RRsets
+//! (`table::wire`), `writer` writes them with pointers (`compress`), and
+//! the rate limiter and the metrics see the answer as on the general path.
+//!
+//! Invariant: a fast answer is byte for byte the answer of the general
+//! path (hickory's parser, `resolve`, hickory's encoder seeded by
+//! `dns::compress`); whatever this path does not cover returns
+//! [`Outcome::Fallback`] before anything is counted or sent: DO=1 and the
+//! key sets in signed zones, malformed or stale cookies, ANY and the other
+//! meta types, a DNAME that makes a name too long, answers that need
+//! truncation, and every query this parser does not take.
+
+mod compress;
+mod cookie;
+mod dname;
+mod pieces;
+mod plan;
+mod request;
+mod writer;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::RecordType;
+use hickory_proto::rr::rdata::opt::ClientSubnet;
+
+use super::edns::masked;
+use super::guard::client_of;
+use super::handler::DnsHandler;
+use super::live::Live;
+use super::rrl::{ResponseKind, Verdict};
+use crate::metrics::Transport;
+use crate::table::wire_name::WireName;
+use crate::table::zone_table::ZoneId;
+use cookie::CookieStep;
+use pieces::Plan;
+use plan::Ctx;
+use request::FastQuery;
+use writer::{Header, ResponseOpt};
+
+/// The smallest UDP payload every resolver accepts (RFC 1035 §2.3.4).
+const MIN_UDP_PAYLOAD: u16 = 512;
+
+/// What the fast path did with a datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing: the general path must answer it.
+    Fallback,
+    /// The reply is in the buffer.
+    Reply,
+    /// Answered by silence (the rate limiter dropped the reply).
+    Dropped,
+}
+
+/// Answers `packet` from `src` into `out` if the fast path covers it.
+pub(crate) fn answer(
+    handler: &DnsHandler,
+    packet: &[u8],
+    src: SocketAddr,
+    out: &mut Vec<u8>,
+) -> Outcome {
+    if !handler.fast {
+        return Outcome::Fallback;
+    }
+    let Some(query) = request::parse(packet).filter(|q| answerable(q.qtype)) else {
+        return Outcome::Fallback;
+    };
+    // Rate limiting, cookies and identity as they are now (one load).
+    let live = handler.live.load();
+    let Some(cookie) = cookie::step(&live, &query, src.ip()) else {
+        return Outcome::Fallback;
+    };
+    let started = Instant::now();
+    // Synthesized CNAMEs (DNAME) live here, as long as the plan.
+    let mut storage = [0u8; dname::ARENA];
+    let mut arena: &mut [u8] = &mut storage;
+    let snapshot = handler.store.load();
+    let Some(qname) = WireName::from_wire(query.name) else {
+        return Outcome::Fallback;
+    };
+    let Some((zone, below)) = snapshot.zones.find(&qname) else {
+        return refuse((handler, &live), &query, (src.ip(), cookie), out, started);
+    };
+    if zone.dnssec.is_some() && !unsigned_answer(&query) {
+        return Outcome::Fallback;
+    }
+    let use_ecs = handler.edns.use_ecs;
+    let ecs = query
+        .edns
+        .and_then(|e| e.ecs)
+        .filter(|_| use_ecs)
+        .map(masked);
+    let client = client_of(src.ip(), ecs.as_ref(), snapshot.geo.as_deref());
+    let cx = Ctx {
+        snapshot: &snapshot,
+        zone,
+        qname: &qname,
+        below,
+        client: &client,
+    };
+    let qtype = RecordType::from(query.qtype);
+    let Some(plan) = plan::plan(&cx, qtype, &mut arena) else {
+        return Outcome::Fallback;
+    };
+    let opt = response_opt((handler, &live), &query, cookie.data, ecs, plan.ecs_scope);
+    let limit = opt.map_or(MIN_UDP_PAYLOAD, |o| o.payload);
+    let written = writer::answer(out, &query, qname.key(), &plan, opt.as_ref());
+    if written.is_none() || out.len() >= usize::from(limit) {
+        out.clear();
+        return Outcome::Fallback;
+    }
+    let kind = kind_of(&plan, qname.key(), query.qtype, zone.id.0);
+    let header = Header {
+        rcode: plan.rcode,
+        authoritative: plan.authoritative,
+        truncated: false,
+    };
+    cookie.count(&handler.metrics);
+    let client = (src.ip(), cookie.exempt);
+    let at = (handler, &**live);
+    let (outcome, header) = send(at, &query, header, kind, client, opt.as_ref(), out);
+    count(handler, Some(zone.id), qtype, header, started);
+    outcome
+}
+
+/// REFUSED for a name in no served zone: the OPT (without ECS, as the
+/// general path answers before it resolves), AA clear.
+fn refuse(
+    (handler, live): (&DnsHandler, &Live),
+    query: &FastQuery<'_>,
+    (src, cookie): (IpAddr, CookieStep),
+    out: &mut Vec<u8>,
+    started: Instant,
+) -> Outcome {
+    let opt = response_opt((handler, live), query, cookie.data, None, 0);
+    let header = Header {
+        rcode: ResponseCode::Refused,
+        authoritative: false,
+        truncated: false,
+    };
+    let limit = opt.map_or(MIN_UDP_PAYLOAD, |o| o.payload);
+    let written = writer::empty(out, query, header, opt.as_ref());
+    if written.is_none() || out.len() >= usize::from(limit) {
+        out.clear();
+        return Outcome::Fallback;
+    }
+    let kind = ResponseKind::Error;
+    cookie.count(&handler.metrics);
+    let client = (src, cookie.exempt);
+    let at = (handler, live);
+    let (outcome, header) = send(at, query, header, kind, client, opt.as_ref(), out);
+    count(
+        handler,
+        None,
+        RecordType::from(query.qtype),
+        header,
+        started,
+    );
+    outcome
+}
+
+/// Counts the query as the general path does.
+fn count(
+    handler: &DnsHandler,
+    zone: Option<ZoneId>,
+    qtype: RecordType,
+    header: Header,
+    started: Instant,
+) {
+    let (rcode, truncated) = (header.rcode, header.truncated);
+    let elapsed = started.elapsed();
+    let metrics = &handler.metrics;
+    metrics.record_query(zone, Transport::Udp, qtype, rcode, truncated, elapsed);
+}
+
+/// Whether the fast path answers `qtype`: data types, not OPT, the zone
+/// transfers, ANY or the other meta types (RFC 6895 §3.1), which the
+/// general path refuses or answers its own way.
+fn answerable(qtype: u16) -> bool {
+    qtype != 0 && qtype != 41 && !(128..=255).contains(&qtype)
+}
+
+/// Whether a signed zone answers `query` as an unsigned one: DO clear (or
+/// no OPT), and not one of the apex key sets `dns::sign` adds.
+fn unsigned_answer(query: &FastQuery<'_>) -> bool {
+    let key_sets = [RecordType::DNSKEY, RecordType::CDS, RecordType::CDNSKEY];
+    !query.edns.is_some_and(|e| e.dnssec_ok) && !key_sets.contains(&RecordType::from(query.qtype))
+}
+
+/// Our OPT for a request that had one: the payload we agree to, NSID when
+/// asked and configured, the cookie, ECS with `scope` (0 for a source
+/// prefix of 0).
+fn response_opt<'h>(
+    (handler, live): (&DnsHandler, &'h Live),
+    query: &FastQuery<'_>,
+    cookie: Option<[u8; 24]>,
+    ecs: Option<ClientSubnet>,
+    scope: u8,
+) -> Option<ResponseOpt<'h>> {
+    let max = handler.edns.max_udp_payload;
+    query.edns.map(|e| ResponseOpt {
+        payload: e.payload.clamp(MIN_UDP_PAYLOAD, max),
+        nsid: live.identity.nsid().filter(|_| e.nsid).map(|n| n.as_ref()),
+        cookie,
+        ecs: ecs.map(|mut subnet| {
+            let source = subnet.source_prefix();
+            subnet.set_scope_prefix(if source == 0 { 0 } else { scope });
+            subnet
+        }),
+    })
+}
+
+/// The rate limiter's verdict on the written answer: sent as written,
+/// slipped (TC=1, no records) or dropped; and the header that went out.
+fn send(
+    (handler, live): (&DnsHandler, &Live),
+    query: &FastQuery<'_>,
+    mut header: Header,
+    kind: ResponseKind<'_>,
+    (src, exempt): (IpAddr, bool),
+    opt: Option<&ResponseOpt<'_>>,
+    out: &mut Vec<u8>,
+) -> (Outcome, Header) {
+    let metrics = &handler.metrics;
+    let verdict = live.guard.verdict_udp(src, kind, exempt, metrics);
+    let outcome = match verdict {
+        Verdict::Send => Outcome::Reply,
+        Verdict::Slip => {
+            header.truncated = true;
+            slip(out, query, header, opt)
+        }
+        Verdict::Drop => {
+            out.clear();
+            Outcome::Dropped
+        }
+    };
+    (outcome, header)
+}
+
+/// The slipped reply: TC=1, no records, the OPT kept.
+fn slip(
+    out: &mut Vec<u8>,
+    query: &FastQuery<'_>,
+    header: Header,
+    opt: Option<&ResponseOpt<'_>>,
+) -> Outcome {
+    match writer::empty(out, query, header, opt) {
+        Some(()) => Outcome::Reply,
+        None => {
+            out.clear();
+            Outcome::Dropped
+        }
+    }
+}
+
+/// The rate limiter's kind of the answer, as `guard::kind_of` gives it.
+fn kind_of<'a>(plan: &Plan<'a>, qname: &'a [u8], qtype: u16, zone: u32) -> ResponseKind<'a> {
+    match plan.rcode {
+        ResponseCode::NXDomain => ResponseKind::NxDomain(zone),
+        _ if plan.referral.is_some() => ResponseKind::Referral(zone),
+        _ if plan.records == 0 => ResponseKind::NoData(zone),
+        _ => match plan.wildcard {
+            Some(wildcard) => ResponseKind::Wildcard(wildcard, qtype),
+            None => ResponseKind::Answer(qname, qtype),
+        },
+    }
+}
+
+#[cfg(test)]
+mod guard_tests;
+#[cfg(test)]
+mod tests;
