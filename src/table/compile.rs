@@ -2,7 +2,7 @@
 //! non-terminal, static answers with their additional records, referrals
 //! with glue, and routed groups. Pure and run at reload time only.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use hickory_proto::rr::rdata::SOA;
@@ -14,22 +14,20 @@ use crate::table::wire_name::key_of;
 use crate::table::zone_table::{
     Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
 };
+use crate::zone::grouping::{Group, Grouped, additional_targets};
 use crate::zone::model::{RecordSet, SetData, WhenAllDown, Zone};
 use crate::zone::rdata::dname_target;
-
-/// A zone's record sets grouped by (owner, type), in canonical name order
-/// so the output is stable.
-type Groups<'z> = BTreeMap<(Name, RecordType), Vec<&'z RecordSet>>;
 
 /// Compiles a validated zone, with the serial it will serve.
 pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     let origin = zone.origin.clone();
     let (soa, negative_soa) = soa_records(zone, serial);
-    let groups = group_sets(zone);
-    let addresses = address_index(&groups);
+    let grouped = Grouped::new(&zone.record_sets);
+    let groups = grouped.groups();
+    let addresses = address_index(zone, groups);
     let mut tree = NodeTree::rooted_at(&origin);
     let mut record_count = 0;
-    for ((name, rtype), sets) in &groups {
+    for ((name, rtype), sets) in groups {
         let n = tree.node_with_ancestors(name, &origin);
         record_count += records_in(sets);
         tree.nodes[n].rrsets.push(Rrset {
@@ -80,18 +78,6 @@ fn soa_records(zone: &Zone, serial: u32) -> (Record, Record) {
         soa_rdata,
     );
     (soa, negative_soa)
-}
-
-/// The zone's sets by (owner, type), borrowed from the zone.
-fn group_sets(zone: &Zone) -> Groups<'_> {
-    let mut groups = Groups::new();
-    for set in &zone.record_sets {
-        groups
-            .entry((set.name.clone(), set.rtype))
-            .or_default()
-            .push(set);
-    }
-    groups
 }
 
 /// Records (values and aliases) a group serves, for the zone's count.
@@ -263,21 +249,23 @@ fn answer(set: &RecordSet, values: &[RData], addresses: &HashMap<Name, Vec<Recor
     }
 }
 
-/// Static A and AAAA records by owner name, for additional-section processing.
-fn address_index(groups: &Groups<'_>) -> HashMap<Name, Vec<Record>> {
+/// Static A and AAAA records by owner name, for additional-section
+/// processing: only of the names that some MX, SRV or NS value targets.
+fn address_index(zone: &Zone, groups: &[Group<'_>]) -> HashMap<Name, Vec<Record>> {
+    let targets = additional_targets(zone);
     let mut index: HashMap<Name, Vec<Record>> = HashMap::new();
     for ((name, rtype), sets) in groups {
-        if !matches!(rtype, RecordType::A | RecordType::AAAA) {
+        if !matches!(rtype, RecordType::A | RecordType::AAAA) || !targets.contains(*name) {
             continue;
         }
         if let [set] = &sets[..]
             && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
         {
-            let entry = index.entry(name.clone()).or_default();
+            let entry = index.entry((*name).clone()).or_default();
             entry.extend(
                 values
                     .iter()
-                    .map(|v| Record::from_rdata(name.clone(), set.ttl, v.clone())),
+                    .map(|v| Record::from_rdata((*name).clone(), set.ttl, v.clone())),
             );
         }
     }

@@ -12,12 +12,12 @@ use toml::Spanned;
 use crate::diag::{Diagnostic, Source, Span};
 use crate::zone::body::{self, Body, Context};
 use crate::zone::groups::check_groups;
-use crate::zone::include;
 use crate::zone::model::{Position, RecordSet, SetData, Soa, WhenAllDown, Zone};
 use crate::zone::names::{parse_name, parse_owner};
 use crate::zone::raw::{RawRecordSet, RawSoa, RawZoneFile};
 use crate::zone::rdata::{SUPPORTED_TYPES, parse_rdata, parse_type};
 use crate::zone::routing::parse_routing;
+use crate::zone::{include, stream};
 
 /// The largest TTL RFC 2181 allows.
 pub const MAX_TTL: i64 = 2_147_483_647;
@@ -31,7 +31,9 @@ pub fn convert(src: &Source) -> Result<Zone, Vec<Diagnostic>> {
 /// Like [`convert`], with `load` expanding each `include` pattern (given
 /// the zone file's path) to the files it names.
 pub fn convert_with(src: &Source, load: &mut include::Loader<'_>) -> Result<Zone, Vec<Diagnostic>> {
-    let raw: RawZoneFile = toml::from_str(src.text()).map_err(|e| vec![src.toml_error(&e)])?;
+    let streamed =
+        stream::parse::<RawZoneFile>(src.text()).map_err(|e| vec![src.toml_error(&e)])?;
+    let raw = streamed.rest;
     let mut cx = Context::new(src, 0);
     let header = raw.zone.get_ref();
     let origin = cx.origin(&header.origin);
@@ -40,7 +42,14 @@ pub fn convert_with(src: &Source, load: &mut include::Loader<'_>) -> Result<Zone
 
     let mut body = Body::default();
     let origin_ref = origin.as_ref();
-    cx.body(&raw.record, &raw.health_check, origin_ref, ttl, &mut body);
+    cx.body::<RawZoneFile>(
+        streamed.records,
+        &raw.health_check,
+        origin_ref,
+        ttl,
+        &mut body,
+    )
+    .map_err(|e| vec![src.toml_error(&e)])?;
     let included = include::expand(src, &raw.include, load, &mut cx.diags);
     body::parts(&mut cx, &included, origin_ref, ttl, &mut body);
     if let Some(origin) = &origin {
