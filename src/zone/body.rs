@@ -8,14 +8,14 @@ use std::path::Path;
 use hickory_proto::rr::Name;
 use serde::de::DeserializeOwned;
 use toml::Spanned;
-use toml::de::DeArray;
 
 use crate::diag::{Diagnostic, Source};
 use crate::health::spec::{self, HealthCheckSpec, RawHealthCheck};
 use crate::zone::groups::Broken;
 use crate::zone::model::{Position, RecordSet};
-use crate::zone::raw::RawIncludedFile;
-use crate::zone::stream;
+use crate::zone::raw::{RawIncludedFile, RawRecordSet};
+use crate::zone::scan;
+use crate::zone::stream::{self, Records};
 
 /// The record sets and health checks of a zone file and its included files.
 #[derive(Default)]
@@ -53,19 +53,24 @@ impl Context<'_> {
     /// record set that does not deserialize.
     pub(super) fn body<T: DeserializeOwned>(
         &mut self,
-        records: DeArray<'_>,
+        records: Records<'_>,
         checks: &BTreeMap<String, Spanned<RawHealthCheck>>,
         origin: Option<&Name>,
         ttl: u32,
         body: &mut Body,
     ) -> Result<(), toml::de::Error> {
         body.record_sets.reserve(records.len());
-        for value in records {
-            let record = stream::record::<T>(self.src.text(), value)?;
-            if let Some(origin) = origin
-                && let Some(set) = self.record_set(&record, origin, ttl)
-            {
-                body.record_sets.push(set);
+        match records {
+            Records::Toml(array) => {
+                for value in array {
+                    let record = stream::record::<T>(self.src.text(), value)?;
+                    self.record_into(&record, origin, ttl, body);
+                }
+            }
+            Records::Plain(text, run) => {
+                for record in scan::records(text, &run) {
+                    self.record_into(&record, origin, ttl, body);
+                }
             }
         }
         for (id, check) in checks {
@@ -75,6 +80,23 @@ impl Context<'_> {
             }
         }
         Ok(())
+    }
+}
+
+impl Context<'_> {
+    /// Converts one record set into `body` (when the origin is known).
+    fn record_into(
+        &mut self,
+        record: &Spanned<RawRecordSet>,
+        origin: Option<&Name>,
+        ttl: u32,
+        body: &mut Body,
+    ) {
+        if let Some(origin) = origin
+            && let Some(set) = self.record_set(record, origin, ttl)
+        {
+            body.record_sets.push(set);
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod names;
 pub mod raw;
 pub mod rdata;
 pub mod routing;
+mod scan;
 mod stream;
 
 use std::path::Path;

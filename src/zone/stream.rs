@@ -14,17 +14,59 @@ use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue, ValueDeserializer};
 
 use crate::zone::raw::RawRecordSet;
+use crate::zone::scan;
 
 /// A file's tables other than `record` (`T`, whose `record` is then
 /// empty), and its record sets still to deserialize.
 pub(super) struct Streamed<'a, T> {
     pub(super) rest: T,
-    pub(super) records: DeArray<'a>,
+    pub(super) records: Records<'a>,
 }
 
-/// Parses `text` with its `record` array set aside.
+/// Where a file's record sets come from.
+pub(super) enum Records<'a> {
+    /// `toml`'s array of tables.
+    Toml(DeArray<'a>),
+    /// A run of plain tables (`scan.rs`) in this text.
+    Plain(&'a str, scan::Run),
+}
+
+impl Records<'_> {
+    /// How many record sets there are.
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Records::Toml(array) => array.len(),
+            Records::Plain(_, run) => run.count,
+        }
+    }
+}
+
+/// Parses `text` with its `record` array set aside: the plain run of
+/// record tables, if the whole file has one and nothing else for
+/// `record`, else `toml`'s array.
 pub(super) fn parse<T: DeserializeOwned>(text: &str) -> Result<Streamed<'_, T>, toml::de::Error> {
+    if let Some(fast) = plain(text) {
+        return Ok(fast);
+    }
     split(text).or_else(|e| Err(whole_file_error::<T>(text).unwrap_or(e)))
+}
+
+/// The file read as its plain run of record tables plus the rest: the
+/// text before the run must be a document of its own (so the run starts
+/// at a real table header), and the rest must not touch `record`.
+fn plain<T: DeserializeOwned>(text: &str) -> Option<Streamed<'_, T>> {
+    let run = scan::run(text)?;
+    DeTable::parse(&text[..run.span.start]).ok()?;
+    let masked = scan::masked(text, &run);
+    let root = DeTable::parse(&masked).ok()?;
+    if root.get_ref().contains_key("record") {
+        return None;
+    }
+    let rest = T::deserialize(toml::de::Deserializer::from(root)).ok()?;
+    Some(Streamed {
+        rest,
+        records: Records::Plain(text, run),
+    })
 }
 
 fn split<T: DeserializeOwned>(text: &str) -> Result<Streamed<'_, T>, toml::de::Error> {
@@ -39,7 +81,10 @@ fn split<T: DeserializeOwned>(text: &str) -> Result<Streamed<'_, T>, toml::de::E
         }
     };
     let rest = T::deserialize(toml::de::Deserializer::from(root))?;
-    Ok(Streamed { rest, records })
+    Ok(Streamed {
+        rest,
+        records: Records::Toml(records),
+    })
 }
 
 /// One record set of the array, or the error the whole file reports.
