@@ -81,3 +81,58 @@ fn full_model(file: &Path, slim: &Zone) -> Option<Zone> {
     let zone = crate::zone::convert::convert(&src).ok()?;
     (zone.content_hash == slim.content_hash).then_some(zone)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::ZoneSet;
+    use crate::table::zone_table::ZoneId;
+
+    const ZONE: &str = "[zone]\norigin = \"slim.test.\"\nsoa = { mname = \"ns1\", rname = \"hostmaster\" }\n\n\
+        [health_check.web]\ntype = \"tcp\"\naddress = \"192.0.2.1:80\"\n\n\
+        [[record]]\nname = \"www\"\ntype = \"A\"\nvalues = [\"192.0.2.1\"]\n\n\
+        [[record]]\nname = \"api\"\ntype = \"A\"\nset = \"a\"\nfailover = \"primary\"\nhealth_check = \"web\"\nvalues = [\"192.0.2.2\"]\n\n\
+        [[record]]\nname = \"api\"\ntype = \"A\"\nset = \"b\"\nfailover = \"secondary\"\nvalues = [\"192.0.2.3\"]\n";
+
+    fn records(set: &mut ZoneSet, id: u32) -> usize {
+        let (zones, _) = set.compile(|origins| vec![ZoneId(id); origins.len()]);
+        zones[0].record_count
+    }
+
+    #[test]
+    fn a_compiled_zone_keeps_one_model_and_compiles_again_from_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("slim.test.toml");
+        std::fs::write(&file, ZONE).unwrap();
+        let mut set = ZoneSet::default();
+        let outcome = set.reload_files(std::slice::from_ref(&file), &[], None);
+        assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+        assert_eq!(records(&mut set, 1), 3);
+        // Only the set that names a health check is kept, without data.
+        let kept = &set.zones().next().unwrap().record_sets;
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].health_check.as_deref(), Some("web"));
+
+        // A new id compiles again: the file is converted again.
+        assert_eq!(records(&mut set, 2), 3);
+        // The reports still count every record set.
+        let (_, reports) = set.compile(|o| vec![ZoneId(2); o.len()]);
+        assert_eq!(reports[0].records, 3);
+
+        // The file changed since: the previous compiled version serves
+        // until the reload that reads the change.
+        std::fs::write(
+            &file,
+            ZONE.replace("192.0.2.1\"]", "192.0.2.1\", \"192.0.2.9\"]"),
+        )
+        .unwrap();
+        assert_eq!(records(&mut set, 3), 3);
+        set.reload_files(std::slice::from_ref(&file), &[], None);
+        assert_eq!(records(&mut set, 3), 4);
+
+        // An unchanged reload shares the compiled zone and the slim model.
+        let (before, _) = set.compile(|o| vec![ZoneId(3); o.len()]);
+        set.reload_files(std::slice::from_ref(&file), &[], None);
+        let (after, _) = set.compile(|o| vec![ZoneId(3); o.len()]);
+        assert!(std::sync::Arc::ptr_eq(&before[0], &after[0]));
+    }
+}
