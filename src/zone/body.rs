@@ -15,7 +15,7 @@ use crate::zone::groups::Broken;
 use crate::zone::model::{Position, RecordSet};
 use crate::zone::raw::{RawIncludedFile, RawRecordSet};
 use crate::zone::scan;
-use crate::zone::stream::{self, Records};
+use crate::zone::stream::{self, Records, Unread};
 
 /// The record sets and health checks of a zone file and its included files.
 #[derive(Default)]
@@ -58,7 +58,7 @@ impl Context<'_> {
         origin: Option<&Name>,
         ttl: u32,
         body: &mut Body,
-    ) -> Result<(), toml::de::Error> {
+    ) -> Result<(), Unread> {
         body.record_sets.reserve(records.len());
         match records {
             Records::Toml(array) => {
@@ -69,6 +69,7 @@ impl Context<'_> {
             }
             Records::Plain(text, run) => {
                 for record in scan::records(text, &run) {
+                    let record = record.ok_or(Unread::NotPlain)?;
                     self.record_into(&record, origin, ttl, body);
                 }
             }
@@ -113,24 +114,28 @@ pub(super) fn parts(
     for (i, file) in included.iter().enumerate() {
         let mut part = Context::new(file, i + 1);
         part.broken = std::mem::take(&mut cx.broken);
-        let error = match stream::parse::<RawIncludedFile>(file.text()) {
-            Ok(s) => {
-                let mark = (body.record_sets.len(), body.health_checks.len());
-                let result = part.body::<RawIncludedFile>(
-                    s.records,
-                    &s.rest.health_check,
-                    origin,
-                    ttl,
-                    body,
-                );
-                result.err().inspect(|_| {
-                    body.record_sets.truncate(mark.0);
-                    body.health_checks.truncate(mark.1);
-                    part.diags.clear();
-                })
+        let mark = (body.record_sets.len(), body.health_checks.len());
+        let mut error = None;
+        // The plain run first; a table that is not plain reads the file
+        // again with `toml`.
+        for plain in [true, false] {
+            let result = match stream::parse::<RawIncludedFile>(file.text(), plain) {
+                Ok(s) => {
+                    part.body::<RawIncludedFile>(s.records, &s.rest.health_check, origin, ttl, body)
+                }
+                Err(e) => Err(Unread::Toml(e)),
+            };
+            let Err(unread) = result else {
+                break;
+            };
+            body.record_sets.truncate(mark.0);
+            body.health_checks.truncate(mark.1);
+            part.diags.clear();
+            if let Unread::Toml(e) = unread {
+                error = Some(e);
+                break;
             }
-            Err(e) => Some(e),
-        };
+        }
         if let Some(e) = error {
             part.diags.push(file.toml_error(&e));
         }

@@ -12,12 +12,13 @@ use toml::Spanned;
 use crate::diag::{Diagnostic, Source, Span};
 use crate::zone::body::{self, Body, Context};
 use crate::zone::groups::check_groups;
+use crate::zone::include;
 use crate::zone::model::{Position, RecordSet, SetData, Soa, WhenAllDown, Zone};
 use crate::zone::names::{parse_name, parse_owner};
 use crate::zone::raw::{RawRecordSet, RawSoa, RawZoneFile};
 use crate::zone::rdata::{SUPPORTED_TYPES, parse_rdata, parse_type};
 use crate::zone::routing::parse_routing;
-use crate::zone::{include, stream};
+use crate::zone::stream::{self, Unread};
 
 /// The largest TTL RFC 2181 allows.
 pub const MAX_TTL: i64 = 2_147_483_647;
@@ -31,8 +32,28 @@ pub fn convert(src: &Source) -> Result<Zone, Vec<Diagnostic>> {
 /// Like [`convert`], with `load` expanding each `include` pattern (given
 /// the zone file's path) to the files it names.
 pub fn convert_with(src: &Source, load: &mut include::Loader<'_>) -> Result<Zone, Vec<Diagnostic>> {
-    let streamed =
-        stream::parse::<RawZoneFile>(src.text()).map_err(|e| vec![src.toml_error(&e)])?;
+    let failed = |unread| match unread {
+        Unread::Toml(e) => vec![src.toml_error(&e)],
+        Unread::NotPlain => vec![src.error(&(0..0), "record tables could not be read")],
+    };
+    // The plain run of record tables first (`scan.rs`); a table that is
+    // not plain reads the file again with `toml`.
+    match convert_once(src, load, true) {
+        Err(Err(Unread::NotPlain)) => convert_once(src, load, false),
+        other => other,
+    }
+    .map_err(|e| e.unwrap_or_else(failed))
+}
+
+/// One conversion; `plain`: read a plain run of record tables without
+/// `toml`. Fails with the problems found, or with why the record tables
+/// could not be read.
+fn convert_once(
+    src: &Source,
+    load: &mut include::Loader<'_>,
+    plain: bool,
+) -> Result<Zone, Result<Vec<Diagnostic>, Unread>> {
+    let streamed = stream::parse::<RawZoneFile>(src.text(), plain).map_err(|e| Err(e.into()))?;
     let raw = streamed.rest;
     let mut cx = Context::new(src, 0);
     let header = raw.zone.get_ref();
@@ -49,7 +70,7 @@ pub fn convert_with(src: &Source, load: &mut include::Loader<'_>) -> Result<Zone
         ttl,
         &mut body,
     )
-    .map_err(|e| vec![src.toml_error(&e)])?;
+    .map_err(Err)?;
     let included = include::expand(src, &raw.include, load, &mut cx.diags);
     body::parts(&mut cx, &included, origin_ref, ttl, &mut body);
     if let Some(origin) = &origin {
@@ -61,7 +82,7 @@ pub fn convert_with(src: &Source, load: &mut include::Loader<'_>) -> Result<Zone
 
     let (Some(origin), Some(soa), true) = (origin, soa, cx.diags.is_empty()) else {
         body::sort(&mut cx.diags, src.path());
-        return Err(cx.diags);
+        return Err(Ok(cx.diags));
     };
     let dnssec = header
         .dnssec

@@ -6,11 +6,11 @@
 //! without escapes. A zone of a million such records is most of its load
 //! time in `toml`; this reads it in a fraction.
 //!
-//! Invariant: the result is exactly what `toml` gives for the same text,
-//! spans included (a test compares them), or nothing. Anything outside the
-//! plain form (another key, an escape, a duplicate key, a missing name or
-//! type, a literal table) gives nothing, and `toml` reads the whole file,
-//! so every error reads as before.
+//! Invariant: each record set is exactly what `toml` gives for the same
+//! text, spans included (a test compares them), or `None`. Anything outside
+//! the plain form (another key, an escape, a duplicate key, a missing name
+//! or type, a literal table) gives `None`, and the file is read again by
+//! `toml` from the start, so every error reads as before.
 
 use std::ops::Range;
 
@@ -18,33 +18,54 @@ use toml::Spanned;
 
 use crate::zone::raw::RawRecordSet;
 
-/// The run of plain record tables of a file: from the first `[[record]]`
-/// line to the first other table header (or the end).
+/// The run of record tables of a file: from the first `[[record]]` line
+/// to the first other table header (or the end). Whether each table in it
+/// is plain is found while reading it ([`records`]).
 pub(super) struct Run {
     pub(super) span: Range<usize>,
     pub(super) count: usize,
 }
 
-/// The run of plain record tables of `text`, if every table in it is plain.
+/// The run of record tables of `text`, if it has one.
 pub(super) fn run(text: &str) -> Option<Run> {
-    let start = header_lines(text)
-        .find(|&(_, line)| is_record_header(line))?
-        .0;
-    let mut tables = Tables::new(text, start);
-    let mut count = 0;
-    while tables.next()?.is_some() {
-        count += 1;
+    let mut lines = header_lines(text).skip_while(|&(_, line)| !is_record_header(line));
+    let (start, _) = lines.next()?;
+    let mut count = 1;
+    let mut end = text.len();
+    for (at, line) in lines {
+        if is_record_header(line) {
+            count += 1;
+        } else if line.trim_start_matches([' ', '\t']).starts_with('[') {
+            end = at;
+            break;
+        }
     }
     Some(Run {
-        span: start..tables.at,
+        span: start..end,
         count,
     })
 }
 
-/// The record sets of a run (checked by [`run`]).
-pub(super) fn records(text: &str, run: &Run) -> impl Iterator<Item = Spanned<RawRecordSet>> {
-    let mut tables = Tables::new(text, run.span.start);
-    std::iter::from_fn(move || tables.next().flatten())
+/// The record sets of a run, each `None` when its table is not plain.
+pub(super) fn records(
+    text: &str,
+    run: &Run,
+) -> impl Iterator<Item = Option<Spanned<RawRecordSet>>> {
+    let mut tables = Tables::new(&text[..run.span.end], run.span.start);
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        match tables.next() {
+            Some(Some(record)) => Some(Some(record)),
+            Some(None) => None,
+            None => {
+                done = true;
+                Some(None)
+            }
+        }
+    })
 }
 
 /// `text` with the run replaced by one comment line of the same length,

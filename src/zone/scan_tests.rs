@@ -11,7 +11,7 @@ fn via_toml(text: &str) -> String {
 
 fn via_scan(text: &str) -> Option<String> {
     let run = run(text)?;
-    let records: Vec<_> = records(text, &run).collect();
+    let records: Vec<_> = records(text, &run).collect::<Option<_>>()?;
     assert_eq!(records.len(), run.count);
     Some(format!("{records:?}"))
 }
@@ -188,4 +188,50 @@ fn a_record_that_is_not_plain_is_read_by_toml_with_the_rest() {
             .iter()
             .any(|s| s.name.to_string() == "near.big.test.")
     );
+}
+
+/// Record `i` of [`big_zone`] with its values over two lines: valid TOML,
+/// not plain.
+fn two_line_values(i: usize) -> Option<String> {
+    (i == 700).then(|| {
+        "[[record]]\nname = \"two\"\ntype = \"A\"\nvalues = [\"10.8.0.1\",\n  \"10.8.0.2\"]\n"
+            .into()
+    })
+}
+
+#[test]
+fn a_table_that_is_not_plain_in_the_run_reads_the_file_with_toml() {
+    let zone = convert(&big_zone(1_000, two_line_values)).unwrap();
+    assert_eq!(zone.record_sets.len(), 1_000);
+    let two = zone
+        .record_sets
+        .iter()
+        .find(|s| s.name.to_string() == "two.big.test.");
+    match two.map(|s| &s.data) {
+        Some(crate::zone::model::SetData::Values(v)) => assert_eq!(v.len(), 2),
+        other => panic!("{other:?}"),
+    }
+
+    // The same in an included file: that file alone is read again.
+    let head = "include = [\"part.toml\"]\n[zone]\norigin = \"big.test.\"\nsoa = { mname = \"ns1\", rname = \"hostmaster\" }\n";
+    let part = big_zone(1_000, two_line_values);
+    let part = part.split_once("\n\n").unwrap().1.to_string();
+    let mut load = |_: &std::path::Path, _: &str| {
+        Ok(vec![crate::diag::Source::new("part.toml", part.clone())])
+    };
+    let src = crate::diag::Source::new("big.toml", head);
+    let zone = crate::zone::convert::convert_with(&src, &mut load).unwrap();
+    assert_eq!(zone.record_sets.len(), 1_000);
+
+    // An error after the table that is not plain still points at its line.
+    let both = |i| {
+        two_line_values(i).or_else(|| {
+            (i == 900).then(|| {
+                "[[record]]\nname = \"bad\"\ntype = \"A\"\nvalues = [\"10.0.0.300\"]\n".into()
+            })
+        })
+    };
+    let diags = convert(&big_zone(1_000, both)).unwrap_err();
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].line, line_of(900) + 4, "{diags:?}");
 }

@@ -41,11 +41,31 @@ impl Records<'_> {
     }
 }
 
-/// Parses `text` with its `record` array set aside: the plain run of
-/// record tables, if the whole file has one and nothing else for
-/// `record`, else `toml`'s array.
-pub(super) fn parse<T: DeserializeOwned>(text: &str) -> Result<Streamed<'_, T>, toml::de::Error> {
-    if let Some(fast) = plain(text) {
+/// Why a file's record sets could not be read.
+#[derive(Debug)]
+pub(super) enum Unread {
+    /// The file is not valid TOML for its shape: this error, as
+    /// `toml::from_str` of the whole file reports it.
+    Toml(toml::de::Error),
+    /// A table of the plain run is not plain: read the file with
+    /// `toml` (`parse` with `plain` false) from the start.
+    NotPlain,
+}
+
+impl From<toml::de::Error> for Unread {
+    fn from(e: toml::de::Error) -> Self {
+        Unread::Toml(e)
+    }
+}
+
+/// Parses `text` with its `record` array set aside: with `plain`, the
+/// run of record tables when the file has one and nothing else for
+/// `record`; else `toml`'s array.
+pub(super) fn parse<T: DeserializeOwned>(
+    text: &str,
+    plain: bool,
+) -> Result<Streamed<'_, T>, toml::de::Error> {
+    if plain && let Some(fast) = plain_run(text) {
         return Ok(fast);
     }
     split(text).or_else(|e| Err(whole_file_error::<T>(text).unwrap_or(e)))
@@ -54,7 +74,7 @@ pub(super) fn parse<T: DeserializeOwned>(text: &str) -> Result<Streamed<'_, T>, 
 /// The file read as its plain run of record tables plus the rest: the
 /// text before the run must be a document of its own (so the run starts
 /// at a real table header), and the rest must not touch `record`.
-fn plain<T: DeserializeOwned>(text: &str) -> Option<Streamed<'_, T>> {
+fn plain_run<T: DeserializeOwned>(text: &str) -> Option<Streamed<'_, T>> {
     let run = scan::run(text)?;
     DeTable::parse(&text[..run.span.start]).ok()?;
     let masked = scan::masked(text, &run);
