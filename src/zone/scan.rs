@@ -98,7 +98,7 @@ fn header_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 fn is_record_header(line: &str) -> bool {
     let rest = line.trim_start_matches([' ', '\t']);
     rest.strip_prefix("[[record]]")
-        .is_some_and(|after| comment_or_blank(after))
+        .is_some_and(comment_or_blank)
 }
 
 /// What may follow a value or header on its line: spaces, then nothing

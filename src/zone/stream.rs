@@ -68,7 +68,7 @@ pub(super) fn parse<T: DeserializeOwned>(
     if plain && let Some(fast) = plain_run(text) {
         return Ok(fast);
     }
-    split(text).or_else(|e| Err(whole_file_error::<T>(text).unwrap_or(e)))
+    split(text).map_err(|e| whole_file_error::<T>(text).unwrap_or(e))
 }
 
 /// The file read as its plain run of record tables plus the rest: the
