@@ -358,11 +358,13 @@ impl Context<'_> {
                     return None;
                 }
                 let mut parsed = Vec::with_capacity(values.get_ref().len());
+                // Most sets hold one value: no set of seen values for them.
                 let mut seen = HashSet::new();
+                let several = values.get_ref().len() > 1;
                 for value in values.get_ref() {
                     match parse_rdata(rtype, value.get_ref(), origin) {
                         Ok(rdata) => {
-                            if seen.insert(rdata.clone()) {
+                            if !several || seen.insert(rdata.clone()) {
                                 parsed.push(rdata);
                             } else {
                                 self.error(&value.span(), "duplicate value in this record set");

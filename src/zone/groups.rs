@@ -63,9 +63,16 @@ pub fn check_groups(
     // The groups of one name are adjacent.
     for same_name in groups.chunk_by(|a, b| a.0.0 == b.0.0) {
         let name = same_name[0].0.0;
-        let at_name: Vec<&RecordSet> = same_name.iter().flat_map(|g| g.1.iter().copied()).collect();
-        check_cname(name, origin, &at_name, &mut report);
-        check_ds(name, origin, &at_name, &mut report);
+        let joined: Vec<&RecordSet>;
+        let at_name = match same_name {
+            [(_, sets)] => sets.as_slice(),
+            _ => {
+                joined = same_name.iter().flat_map(|g| g.1.iter().copied()).collect();
+                &joined
+            }
+        };
+        check_cname(name, origin, at_name, &mut report);
+        check_ds(name, origin, at_name, &mut report);
     }
     check_aliases(&grouped, broken, &mut report);
 }
