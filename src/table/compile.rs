@@ -2,8 +2,9 @@
 //! non-terminal, static answers with their additional records, referrals
 //! with glue, and routed groups. Pure and run at reload time only.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::{Arc, LazyLock};
 
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -15,22 +16,20 @@ use crate::table::wire_name::key_of;
 use crate::table::zone_table::{
     Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
 };
+use crate::zone::grouping::{Group, Grouped, additional_targets};
 use crate::zone::model::{RecordSet, SetData, WhenAllDown, Zone};
 use crate::zone::rdata::dname_target;
-
-/// A zone's record sets grouped by (owner, type), in canonical name order
-/// so the output is stable.
-type Groups<'z> = BTreeMap<(Name, RecordType), Vec<&'z RecordSet>>;
 
 /// Compiles a validated zone, with the serial it will serve.
 pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     let origin = zone.origin.clone();
     let (soa, negative_soa) = soa_records(zone, serial);
-    let groups = group_sets(zone);
-    let addresses = address_index(&groups);
-    let mut tree = NodeTree::rooted_at(&origin);
+    let grouped = Grouped::new(&zone.record_sets);
+    let groups = grouped.groups();
+    let addresses = address_index(zone, groups);
+    let mut tree = NodeTree::rooted_at(&origin, groups.chunk_by(|a, b| a.0.0 == b.0.0).count());
     let mut record_count = 0;
-    for ((name, rtype), sets) in &groups {
+    for ((name, rtype), sets) in groups {
         let n = tree.node_with_ancestors(name, &origin);
         record_count += records_in(sets);
         tree.nodes[n].rrsets.push(Rrset {
@@ -84,18 +83,6 @@ fn soa_records(zone: &Zone, serial: u32) -> (Record, Record) {
     (soa, negative_soa)
 }
 
-/// The zone's sets by (owner, type), borrowed from the zone.
-fn group_sets(zone: &Zone) -> Groups<'_> {
-    let mut groups = Groups::new();
-    for set in &zone.record_sets {
-        groups
-            .entry((set.name.clone(), set.rtype))
-            .or_default()
-            .push(set);
-    }
-    groups
-}
-
 /// Records (values and aliases) a group serves, for the zone's count.
 fn records_in(sets: &[&RecordSet]) -> usize {
     sets.iter()
@@ -114,42 +101,48 @@ struct NodeTree {
 }
 
 impl NodeTree {
-    /// A tree holding only the apex, as node 0.
-    fn rooted_at(origin: &Name) -> Self {
+    /// A tree holding only the apex, as node 0, with room for `names`.
+    fn rooted_at(origin: &Name, names: usize) -> Self {
         let mut tree = NodeTree {
-            nodes: Vec::new(),
-            index: HashMap::new(),
+            nodes: Vec::with_capacity(names + 1),
+            index: HashMap::with_capacity(names + 1),
         };
         tree.node(origin);
         tree
     }
 
     /// The node of `name`, created with every empty non-terminal between it
-    /// and the origin (so those answer NODATA, not NXDOMAIN).
+    /// and the origin (so those answer NODATA, not NXDOMAIN). Every node's
+    /// ancestors exist, so the walk up stops at the first one that does.
     fn node_with_ancestors(&mut self, name: &Name, origin: &Name) -> usize {
-        let mut ancestor = name.clone();
+        let (n, _) = self.node(name);
+        let mut ancestor = name.base_name();
         while ancestor.num_labels() > origin.num_labels() {
-            self.node(&ancestor);
+            if !self.node(&ancestor).1 {
+                break;
+            }
             ancestor = ancestor.base_name();
         }
-        self.node(name)
+        n
     }
 
-    /// The node of `name`, created empty if it is new.
-    fn node(&mut self, name: &Name) -> usize {
-        let key = key_of(name);
-        if let Some(&i) = self.index.get(&key) {
-            return i;
+    /// The node of `name`, created empty if it is new (then `true`).
+    fn node(&mut self, name: &Name) -> (usize, bool) {
+        let next = self.nodes.len();
+        match self.index.entry(key_of(name)) {
+            Entry::Occupied(e) => (*e.get(), false),
+            Entry::Vacant(e) => {
+                e.insert(next);
+                self.nodes.push(Node {
+                    name: name.clone(),
+                    rrsets: Vec::new(),
+                    referral: None,
+                    is_wildcard: name.is_wildcard(),
+                    dname_target: None,
+                });
+                (next, true)
+            }
         }
-        self.index.insert(key, self.nodes.len());
-        self.nodes.push(Node {
-            name: name.clone(),
-            rrsets: Vec::new(),
-            referral: None,
-            is_wildcard: name.is_wildcard(),
-            dname_target: None,
-        });
-        self.nodes.len() - 1
     }
 }
 
@@ -222,13 +215,17 @@ fn nodata_soa(negative_soa: &Record, sets: &[&RecordSet]) -> Box<Record> {
 
 /// The target of a node's static DNAME, so a query substitutes without
 /// decoding RDATA.
-fn static_dname_target(node: &Node) -> Option<Name> {
+fn static_dname_target(node: &Node) -> Option<Box<Name>> {
     let rrset = node.rrset(RecordType::DNAME)?;
     match &rrset.content {
-        RrsetContent::Static(answer) => dname_target(&answer.records.first()?.data),
+        RrsetContent::Static(answer) => dname_target(&answer.records.first()?.data).map(Box::new),
         RrsetContent::Routed(_) => None,
     }
 }
+
+/// The additional records of most answers, shared: an empty `Arc<[_]>`
+/// still allocates its counts, once per record set of a large zone.
+static NO_RECORDS: LazyLock<Arc<[Record]>> = LazyLock::new(|| Arc::from(Vec::new()));
 
 /// The records of one set of values, with in-zone addresses of MX, SRV and
 /// NS targets as additional records.
@@ -261,27 +258,33 @@ fn answer(set: &RecordSet, values: &[RData], addresses: &HashMap<Name, Vec<Recor
     let wire = wire::encode(&records, &additionals);
     Answer {
         records: records.into(),
-        additionals: additionals.into(),
+        additionals: if additionals.is_empty() {
+            NO_RECORDS.clone()
+        } else {
+            additionals.into()
+        },
         wire_size,
         wire,
     }
 }
 
-/// Static A and AAAA records by owner name, for additional-section processing.
-fn address_index(groups: &Groups<'_>) -> HashMap<Name, Vec<Record>> {
+/// Static A and AAAA records by owner name, for additional-section
+/// processing: only of the names that some MX, SRV or NS value targets.
+fn address_index(zone: &Zone, groups: &[Group<'_>]) -> HashMap<Name, Vec<Record>> {
+    let targets = additional_targets(zone);
     let mut index: HashMap<Name, Vec<Record>> = HashMap::new();
     for ((name, rtype), sets) in groups {
-        if !matches!(rtype, RecordType::A | RecordType::AAAA) {
+        if !matches!(rtype, RecordType::A | RecordType::AAAA) || !targets.contains(*name) {
             continue;
         }
         if let [set] = &sets[..]
             && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
         {
-            let entry = index.entry(name.clone()).or_default();
+            let entry = index.entry((*name).clone()).or_default();
             entry.extend(
                 values
                     .iter()
-                    .map(|v| Record::from_rdata(name.clone(), set.ttl, v.clone())),
+                    .map(|v| Record::from_rdata((*name).clone(), set.ttl, v.clone())),
             );
         }
     }

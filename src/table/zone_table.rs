@@ -128,8 +128,9 @@ pub struct Node {
     /// NS here and not at the apex: a delegation point.
     pub referral: Option<Answer>,
     pub is_wildcard: bool,
-    /// The target of the DNAME here, decoded at compile time.
-    pub dname_target: Option<Name>,
+    /// The target of the DNAME here, decoded at compile time (boxed: few
+    /// nodes have one, and every node would carry its size).
+    pub dname_target: Option<Box<Name>>,
 }
 
 #[derive(Debug)]

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use hickory_proto::rr::Name;
+use serde::de::DeserializeOwned;
 use toml::Spanned;
 
 use crate::diag::{Diagnostic, Source};
@@ -13,6 +14,8 @@ use crate::health::spec::{self, HealthCheckSpec, RawHealthCheck};
 use crate::zone::groups::Broken;
 use crate::zone::model::{Position, RecordSet};
 use crate::zone::raw::{RawIncludedFile, RawRecordSet};
+use crate::zone::scan;
+use crate::zone::stream::{self, Records, Unread};
 
 /// The record sets and health checks of a zone file and its included files.
 #[derive(Default)]
@@ -44,20 +47,30 @@ impl<'a> Context<'a> {
 }
 
 impl Context<'_> {
-    /// Converts one file's record sets (when the origin is known) and
-    /// health checks into `body`.
-    pub(super) fn body(
+    /// Converts one file's record sets (when the origin is known; each is
+    /// deserialized from `records` as it comes, see `stream.rs`) and health
+    /// checks into `body`. `T` is the file's shape, for the error of a
+    /// record set that does not deserialize.
+    pub(super) fn body<T: DeserializeOwned>(
         &mut self,
-        records: &[Spanned<RawRecordSet>],
+        records: Records<'_>,
         checks: &BTreeMap<String, Spanned<RawHealthCheck>>,
         origin: Option<&Name>,
         ttl: u32,
         body: &mut Body,
-    ) {
-        if let Some(origin) = origin {
-            for record in records {
-                if let Some(set) = self.record_set(record, origin, ttl) {
-                    body.record_sets.push(set);
+    ) -> Result<(), Unread> {
+        body.record_sets.reserve(records.len());
+        match records {
+            Records::Toml(array) => {
+                for value in array {
+                    let record = stream::record::<T>(self.src.text(), value)?;
+                    self.record_into(&record, origin, ttl, body);
+                }
+            }
+            Records::Plain(text, run) => {
+                for record in scan::records(text, &run) {
+                    let record = record.ok_or(Unread::NotPlain)?;
+                    self.record_into(&record, origin, ttl, body);
                 }
             }
         }
@@ -67,11 +80,30 @@ impl Context<'_> {
                     .push((spec, self.position(&check.span())));
             }
         }
+        Ok(())
+    }
+}
+
+impl Context<'_> {
+    /// Converts one record set into `body` (when the origin is known).
+    fn record_into(
+        &mut self,
+        record: &Spanned<RawRecordSet>,
+        origin: Option<&Name>,
+        ttl: u32,
+        body: &mut Body,
+    ) {
+        if let Some(origin) = origin
+            && let Some(set) = self.record_set(record, origin, ttl)
+        {
+            body.record_sets.push(set);
+        }
     }
 }
 
 /// Converts every included file into `body`; the zone file's context `cx`
-/// collects their problems (each at its own file) and broken sets.
+/// collects their problems (each at its own file) and broken sets. A file
+/// that is not valid TOML adds nothing but its TOML error.
 pub(super) fn parts(
     cx: &mut Context<'_>,
     included: &[Source],
@@ -82,9 +114,30 @@ pub(super) fn parts(
     for (i, file) in included.iter().enumerate() {
         let mut part = Context::new(file, i + 1);
         part.broken = std::mem::take(&mut cx.broken);
-        match toml::from_str::<RawIncludedFile>(file.text()) {
-            Ok(raw) => part.body(&raw.record, &raw.health_check, origin, ttl, body),
-            Err(e) => part.diags.push(file.toml_error(&e)),
+        let mark = (body.record_sets.len(), body.health_checks.len());
+        let mut error = None;
+        // The plain run first; a table that is not plain reads the file
+        // again with `toml`.
+        for plain in [true, false] {
+            let result = match stream::parse::<RawIncludedFile>(file.text(), plain) {
+                Ok(s) => {
+                    part.body::<RawIncludedFile>(s.records, &s.rest.health_check, origin, ttl, body)
+                }
+                Err(e) => Err(Unread::Toml(e)),
+            };
+            let Err(unread) = result else {
+                break;
+            };
+            body.record_sets.truncate(mark.0);
+            body.health_checks.truncate(mark.1);
+            part.diags.clear();
+            if let Unread::Toml(e) = unread {
+                error = Some(e);
+                break;
+            }
+        }
+        if let Some(e) = error {
+            part.diags.push(file.toml_error(&e));
         }
         cx.broken = part.broken;
         cx.diags.append(&mut part.diags);

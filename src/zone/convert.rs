@@ -18,6 +18,7 @@ use crate::zone::names::{parse_name, parse_owner};
 use crate::zone::raw::{RawRecordSet, RawSoa, RawZoneFile};
 use crate::zone::rdata::{SUPPORTED_TYPES, parse_rdata, parse_type};
 use crate::zone::routing::parse_routing;
+use crate::zone::stream::{self, Unread};
 
 /// The largest TTL RFC 2181 allows.
 pub const MAX_TTL: i64 = 2_147_483_647;
@@ -31,7 +32,29 @@ pub fn convert(src: &Source) -> Result<Zone, Vec<Diagnostic>> {
 /// Like [`convert`], with `load` expanding each `include` pattern (given
 /// the zone file's path) to the files it names.
 pub fn convert_with(src: &Source, load: &mut include::Loader<'_>) -> Result<Zone, Vec<Diagnostic>> {
-    let raw: RawZoneFile = toml::from_str(src.text()).map_err(|e| vec![src.toml_error(&e)])?;
+    let failed = |unread| match unread {
+        Unread::Toml(e) => vec![src.toml_error(&e)],
+        Unread::NotPlain => vec![src.error(&(0..0), "record tables could not be read")],
+    };
+    // The plain run of record tables first (`scan.rs`); a table that is
+    // not plain reads the file again with `toml`.
+    match convert_once(src, load, true) {
+        Err(Err(Unread::NotPlain)) => convert_once(src, load, false),
+        other => other,
+    }
+    .map_err(|e| e.unwrap_or_else(failed))
+}
+
+/// One conversion; `plain`: read a plain run of record tables without
+/// `toml`. Fails with the problems found, or with why the record tables
+/// could not be read.
+fn convert_once(
+    src: &Source,
+    load: &mut include::Loader<'_>,
+    plain: bool,
+) -> Result<Zone, Result<Vec<Diagnostic>, Unread>> {
+    let streamed = stream::parse::<RawZoneFile>(src.text(), plain).map_err(|e| Err(e.into()))?;
+    let raw = streamed.rest;
     let mut cx = Context::new(src, 0);
     let header = raw.zone.get_ref();
     let origin = cx.origin(&header.origin);
@@ -40,7 +63,14 @@ pub fn convert_with(src: &Source, load: &mut include::Loader<'_>) -> Result<Zone
 
     let mut body = Body::default();
     let origin_ref = origin.as_ref();
-    cx.body(&raw.record, &raw.health_check, origin_ref, ttl, &mut body);
+    cx.body::<RawZoneFile>(
+        streamed.records,
+        &raw.health_check,
+        origin_ref,
+        ttl,
+        &mut body,
+    )
+    .map_err(Err)?;
     let included = include::expand(src, &raw.include, load, &mut cx.diags);
     body::parts(&mut cx, &included, origin_ref, ttl, &mut body);
     if let Some(origin) = &origin {
@@ -52,7 +82,7 @@ pub fn convert_with(src: &Source, load: &mut include::Loader<'_>) -> Result<Zone
 
     let (Some(origin), Some(soa), true) = (origin, soa, cx.diags.is_empty()) else {
         body::sort(&mut cx.diags, src.path());
-        return Err(cx.diags);
+        return Err(Ok(cx.diags));
     };
     let dnssec = header
         .dnssec
@@ -307,43 +337,52 @@ impl Context<'_> {
                         .is_some_and(|e| *e.get_ref()),
                 })
             }
-            (Some(values), None) => {
-                if let Some(eth) = &record.evaluate_target_health {
-                    self.error(
-                        &eth.span(),
-                        "evaluate_target_health only applies to an alias",
-                    );
-                }
-                if values.get_ref().is_empty() {
-                    self.error(&values.span(), "values must not be empty");
-                    return None;
-                }
-                if matches!(rtype, RecordType::CNAME | RecordType::DNAME)
-                    && values.get_ref().len() > 1
-                {
-                    self.error(
-                        &values.span(),
-                        format!("a {rtype} record set holds exactly one value"),
-                    );
-                    return None;
-                }
-                let mut parsed = Vec::with_capacity(values.get_ref().len());
-                let mut seen = HashSet::new();
-                for value in values.get_ref() {
-                    match parse_rdata(rtype, value.get_ref(), origin) {
-                        Ok(rdata) => {
-                            if seen.insert(rdata.clone()) {
-                                parsed.push(rdata);
-                            } else {
-                                self.error(&value.span(), "duplicate value in this record set");
-                            }
-                        }
-                        Err(e) => self.error(&value.span(), e.to_string()),
+            (Some(values), None) => self.values_data(record, values, rtype, origin),
+        }
+    }
+
+    /// The values of a set that has no alias, each parsed, none twice.
+    fn values_data(
+        &mut self,
+        record: &RawRecordSet,
+        values: &Spanned<Vec<Spanned<String>>>,
+        rtype: RecordType,
+        origin: &Name,
+    ) -> Option<SetData> {
+        if let Some(eth) = &record.evaluate_target_health {
+            self.error(
+                &eth.span(),
+                "evaluate_target_health only applies to an alias",
+            );
+        }
+        if values.get_ref().is_empty() {
+            self.error(&values.span(), "values must not be empty");
+            return None;
+        }
+        if matches!(rtype, RecordType::CNAME | RecordType::DNAME) && values.get_ref().len() > 1 {
+            self.error(
+                &values.span(),
+                format!("a {rtype} record set holds exactly one value"),
+            );
+            return None;
+        }
+        let mut parsed = Vec::with_capacity(values.get_ref().len());
+        // Most sets hold one value: no set of seen values for them.
+        let mut seen = HashSet::new();
+        let several = values.get_ref().len() > 1;
+        for value in values.get_ref() {
+            match parse_rdata(rtype, value.get_ref(), origin) {
+                Ok(rdata) => {
+                    if !several || seen.insert(rdata.clone()) {
+                        parsed.push(rdata);
+                    } else {
+                        self.error(&value.span(), "duplicate value in this record set");
                     }
                 }
-                (parsed.len() == values.get_ref().len()).then_some(SetData::Values(parsed))
+                Err(e) => self.error(&value.span(), e.to_string()),
             }
         }
+        (parsed.len() == values.get_ref().len()).then_some(SetData::Values(parsed))
     }
 }
 

@@ -11,13 +11,14 @@
 //! (one primary, an alias target) are not checked for its name and type,
 //! so its one error is not followed by false ones.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use hickory_proto::rr::{Name, RecordType};
 
 use crate::diag::Diagnostic;
 use crate::policy::{self, PolicyKind, SetRule};
+use crate::zone::grouping::Grouped;
 use crate::zone::model::{Position, RecordSet, SetData};
 
 /// The record sets that failed conversion and so are missing from the groups.
@@ -54,20 +55,26 @@ pub fn check_groups(
             message,
         })
     };
-    let mut groups: BTreeMap<(&Name, RecordType), Vec<&RecordSet>> = BTreeMap::new();
-    let mut types_at: HashMap<&Name, Vec<&RecordSet>> = HashMap::new();
-    for set in sets {
-        groups.entry((&set.name, set.rtype)).or_default().push(set);
-        types_at.entry(&set.name).or_default().push(set);
-    }
-    for ((name, rtype), group) in &groups {
+    let grouped = Grouped::new(sets);
+    let groups = grouped.groups();
+    for ((name, rtype), group) in groups {
         check_group(name, *rtype, group, broken, &mut report);
     }
-    for (name, at_name) in &types_at {
+    // The groups of one name are adjacent.
+    for same_name in groups.chunk_by(|a, b| a.0.0 == b.0.0) {
+        let name = same_name[0].0.0;
+        let joined: Vec<&RecordSet>;
+        let at_name = match same_name {
+            [(_, sets)] => sets.as_slice(),
+            _ => {
+                joined = same_name.iter().flat_map(|g| g.1.iter().copied()).collect();
+                &joined
+            }
+        };
         check_cname(name, origin, at_name, &mut report);
         check_ds(name, origin, at_name, &mut report);
     }
-    check_aliases(&groups, broken, &mut report);
+    check_aliases(&grouped, broken, &mut report);
 }
 
 /// A CNAME stands alone, and never at the apex.
@@ -224,19 +231,16 @@ fn check_members(
 }
 
 /// Alias targets must exist with the same type, and aliases must not loop.
-fn check_aliases(
-    groups: &BTreeMap<(&Name, RecordType), Vec<&RecordSet>>,
-    broken: &Broken,
-    report: &mut dyn FnMut(Position, String),
-) {
+fn check_aliases(grouped: &Grouped<'_>, broken: &Broken, report: &mut dyn FnMut(Position, String)) {
     let mut edges: BTreeMap<(&Name, RecordType), Vec<(&Name, Position)>> = BTreeMap::new();
-    for ((name, rtype), group) in groups {
+    for ((name, rtype), group) in grouped.groups() {
         for set in group {
             if let SetData::Alias { target, .. } = &set.data {
-                if broken.affects(target, *rtype) && !groups.contains_key(&(target, *rtype)) {
+                let exists = grouped.get(target, *rtype).is_some();
+                if broken.affects(target, *rtype) && !exists {
                     continue;
                 }
-                if !groups.contains_key(&(target, *rtype)) {
+                if !exists {
                     report(
                         set.position,
                         format!("alias target {target} has no {rtype} record set in this zone"),

@@ -6,6 +6,7 @@
 mod body;
 pub mod convert;
 pub mod cross_check;
+pub mod grouping;
 pub mod groups;
 pub mod include;
 pub mod model;
@@ -13,6 +14,8 @@ pub mod names;
 pub mod raw;
 pub mod rdata;
 pub mod routing;
+mod scan;
+mod stream;
 
 use std::path::Path;
 

@@ -10,7 +10,12 @@
 //! compiled. Files in the folder that a zone includes (`zone::include`) are
 //! parts of that zone, not zone files of their own.
 
+mod files;
 mod serials;
+mod slim;
+
+use files::read_zone_file;
+pub use files::zone_files;
 
 use serials::derived_serial;
 
@@ -25,7 +30,6 @@ use crate::control::outcome::{ReloadError, ReloadOutcome, ZoneRef};
 use crate::control::state::{SerialRecord, Serials};
 use crate::diag::{Diagnostic, Diagnostics, Source};
 use crate::health::spec::HealthCheckSpec;
-use crate::table::compile::compile;
 use crate::table::zone_table::{CompiledZone, ZoneFileReport, ZoneId};
 use crate::zone::cross_check::cross_check;
 use crate::zone::include;
@@ -45,6 +49,10 @@ struct Loaded {
     loaded_at: SystemTime,
     /// The compiled form of this version (with its zone id), once compiled.
     compiled: Option<Arc<CompiledZone>>,
+    /// The zone's record sets were dropped once compiled (`slim.rs`).
+    slim: bool,
+    /// How many record sets the zone has (for its report).
+    sets: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -251,24 +259,32 @@ impl ZoneSet {
                 Some(_) => &mut outcome.changed,
             };
             list.push(zone_ref(&file, &zone));
-            let (loaded_at, compiled) = match previous {
-                Some(p) if unchanged => {
-                    // Same serial and the same model (a signed zone's keys
-                    // make a new one at every reload).
-                    let same = p.serial == serial && Arc::ptr_eq(&p.zone, &zone);
-                    (p.loaded_at, p.compiled.clone().filter(|_| same))
-                }
-                _ => (now, None),
-            };
-            next.insert(
-                file,
-                Loaded {
+            let sets = zone.record_sets.len();
+            let loaded = match previous {
+                // The same model (a signed zone's keys make a new one at
+                // every reload); `compiled_with` checks the serial.
+                Some(p) if unchanged && Arc::ptr_eq(&p.zone, &zone) => Loaded {
+                    serial,
+                    ..p.clone()
+                },
+                Some(p) if unchanged => Loaded {
                     zone,
                     serial,
-                    loaded_at,
-                    compiled,
+                    loaded_at: p.loaded_at,
+                    compiled: None,
+                    slim: false,
+                    sets,
                 },
-            );
+                _ => Loaded {
+                    zone,
+                    serial,
+                    loaded_at: now,
+                    compiled: None,
+                    slim: false,
+                    sets,
+                },
+            };
+            next.insert(file, loaded);
         }
         (next, outcome)
     }
@@ -290,16 +306,12 @@ impl ZoneSet {
         let mut fresh = 0;
         let compiled = self
             .loaded
-            .values_mut()
+            .iter_mut()
             .zip(ids)
-            .map(|(l, id)| match &l.compiled {
-                Some(c) if c.id == id => c.clone(),
-                _ => {
-                    let mut zone = compile(&l.zone, l.serial);
-                    zone.id = id;
-                    fresh += 1;
-                    l.compiled.insert(Arc::new(zone)).clone()
-                }
+            .map(|((file, l), id)| {
+                let (compiled, new) = l.compiled_with(file, id);
+                fresh += usize::from(new);
+                compiled
             })
             .collect::<Vec<_>>();
         tracing::debug!(target: "alwayson::reload", compiled = fresh, shared = compiled.len() - fresh, "zones compiled");
@@ -312,7 +324,7 @@ impl ZoneSet {
                     file: file.clone(),
                     origin: loaded.map(|l| l.zone.origin.clone()),
                     serial: loaded.map(|l| l.serial),
-                    records: loaded.map_or(0, |l| l.zone.record_sets.len()),
+                    records: loaded.map_or(0, |l| l.sets),
                     loaded_at: loaded.map_or(attempt.at, |l| l.loaded_at),
                     error: attempt.error.clone(),
                 }
@@ -338,60 +350,4 @@ fn zone_ref(file: &Path, zone: &Zone) -> ZoneRef {
         origin: zone.origin.clone(),
         file: file.to_path_buf(),
     }
-}
-
-/// `*.toml` entries directly in `dir`, sorted, whatever they point at (a
-/// folder, a dangling symlink or a FIFO named `*.toml` is listed, so that
-/// the reload reports it instead of skipping it); hidden entries (`.*`, such
-/// as an editor's lock file) are left out.
-pub fn zone_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        let hidden = path
-            .file_name()
-            .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."));
-        if !hidden && path.extension().is_some_and(|e| e == "toml") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// Reads a zone file that is a regular file (following symlinks); anything
-/// else is a problem of that file, reported rather than read (reading a
-/// FIFO would block the reload).
-fn read_zone_file(file: &Path) -> Result<Source, Diagnostic> {
-    let problem = |message: String| Diagnostic {
-        file: file.to_path_buf(),
-        line: 1,
-        col: 1,
-        message,
-    };
-    let metadata = match std::fs::metadata(file) {
-        Ok(m) => m,
-        Err(e) => {
-            return Err(problem(match std::fs::read_link(file) {
-                Ok(target) if e.kind() == std::io::ErrorKind::NotFound => format!(
-                    "cannot read file: it is a symlink to {}, which does not exist",
-                    target.display()
-                ),
-                Ok(target) => format!(
-                    "cannot read file: it is a symlink to {}: {e}",
-                    target.display()
-                ),
-                Err(_) => format!("cannot read file: {e}"),
-            }));
-        }
-    };
-    if !metadata.is_file() {
-        let kind = if metadata.is_dir() {
-            "a folder"
-        } else {
-            "not a regular file (a FIFO, socket or device)"
-        };
-        return Err(problem(format!("cannot read file: it is {kind}")));
-    }
-    Source::read(file)
 }

@@ -47,9 +47,8 @@ impl ZoneSet {
             return false;
         };
         if serial_is_newer(serial, loaded.serial) {
+            // The SOA changes: `compiled_with` compiles this zone again.
             loaded.serial = serial;
-            // The SOA changes: compile this zone again.
-            loaded.compiled = None;
             let record = SerialRecord {
                 serial,
                 content_hash,

@@ -1,0 +1,345 @@
+//! The plain form of `[[record]]` tables, read without `toml`: a run of
+//! tables whose keys are the plain ones (`name`, `type`, `ttl`, `values`,
+//! `set`, `failover`, `geo`, `weight`, `multivalue`, `alias`,
+//! `evaluate_target_health`, `health_check`, `when_all_down`), each on one
+//! line with a string, integer, boolean or one-line array of strings
+//! without escapes. A zone of a million such records is most of its load
+//! time in `toml`; this reads it in a fraction.
+//!
+//! Invariant: each record set is exactly what `toml` gives for the same
+//! text, spans included (a test compares them), or `None`. Anything outside
+//! the plain form (another key, an escape, a duplicate key, a missing name
+//! or type, a literal table) gives `None`, and the file is read again by
+//! `toml` from the start, so every error reads as before.
+
+use std::ops::Range;
+
+use toml::Spanned;
+
+use crate::zone::raw::RawRecordSet;
+
+/// The run of record tables of a file: from the first `[[record]]` line
+/// to the first other table header (or the end). Whether each table in it
+/// is plain is found while reading it ([`records`]).
+pub(super) struct Run {
+    pub(super) span: Range<usize>,
+    pub(super) count: usize,
+}
+
+/// The run of record tables of `text`, if it has one.
+pub(super) fn run(text: &str) -> Option<Run> {
+    let mut lines = header_lines(text).skip_while(|&(_, line)| !is_record_header(line));
+    let (start, _) = lines.next()?;
+    let mut count = 1;
+    let mut end = text.len();
+    for (at, line) in lines {
+        if is_record_header(line) {
+            count += 1;
+        } else if line.trim_start_matches([' ', '\t']).starts_with('[') {
+            end = at;
+            break;
+        }
+    }
+    Some(Run {
+        span: start..end,
+        count,
+    })
+}
+
+/// The record sets of a run, each `None` when its table is not plain.
+pub(super) fn records(
+    text: &str,
+    run: &Run,
+) -> impl Iterator<Item = Option<Spanned<RawRecordSet>>> {
+    let mut tables = Tables::new(&text[..run.span.end], run.span.start);
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        match tables.next() {
+            Some(Some(record)) => Some(Some(record)),
+            Some(None) => None,
+            None => {
+                done = true;
+                Some(None)
+            }
+        }
+    })
+}
+
+/// `text` with the run replaced by one comment line of the same length,
+/// so that `toml` reads the rest with the same offsets.
+pub(super) fn masked(text: &str, run: &Run) -> String {
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..run.span.start]);
+    let len = run.span.len();
+    if len > 0 {
+        out.push('#');
+        out.extend(std::iter::repeat_n(' ', len.saturating_sub(2)));
+        if len > 1 {
+            out.push('\n');
+        }
+    }
+    out.push_str(&text[run.span.end..]);
+    out
+}
+
+/// Every line's start offset and text (without its line break).
+fn header_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut at = 0;
+    text.split_inclusive('\n').map(move |line| {
+        let start = at;
+        at += line.len();
+        (start, line.trim_end_matches('\n').trim_end_matches('\r'))
+    })
+}
+
+fn is_record_header(line: &str) -> bool {
+    let rest = line.trim_start_matches([' ', '\t']);
+    rest.strip_prefix("[[record]]")
+        .is_some_and(comment_or_blank)
+}
+
+/// What may follow a value or header on its line: spaces, then nothing
+/// or a comment without control characters.
+fn comment_or_blank(after: &str) -> bool {
+    let after = after.trim_start_matches([' ', '\t']);
+    after.is_empty()
+        || (after.starts_with('#') && after.chars().all(|c| c == '\t' || !c.is_control()))
+}
+
+/// A walk over the run's tables, line by line.
+struct Tables<'a> {
+    text: &'a str,
+    /// Offset of the next line.
+    at: usize,
+}
+
+impl<'a> Tables<'a> {
+    fn new(text: &'a str, at: usize) -> Self {
+        Self { text, at }
+    }
+
+    /// The next line: its offset, its text, and the offset after it.
+    fn line(&self) -> Option<(usize, &'a str, usize)> {
+        let rest = self.text.get(self.at..).filter(|r| !r.is_empty())?;
+        let len = rest.find('\n').map_or(rest.len(), |i| i + 1);
+        let raw = &rest[..len];
+        let line = raw.strip_suffix('\n').unwrap_or(raw);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        Some((self.at, line, self.at + len))
+    }
+
+    /// The next table (`Some(None)`: the run ended), or `None` when a
+    /// line is not plain.
+    fn next(&mut self) -> Option<Option<Spanned<RawRecordSet>>> {
+        let Some((start, line, after)) = self.line() else {
+            return Some(None);
+        };
+        if !is_record_header(line) {
+            return Some(None);
+        }
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        let header = start + indent..start + indent + "[[record]]".len();
+        self.at = after;
+        let mut fields = Fields::default();
+        while let Some((start, line, after)) = self.line() {
+            let body = line.trim_start_matches([' ', '\t']);
+            if body.starts_with('[') {
+                break;
+            }
+            if !(body.is_empty() || comment_or_blank(body)) {
+                let key_at = start + (line.len() - body.len());
+                fields.key_value(body, key_at)?;
+            }
+            self.at = after;
+        }
+        fields.finish(header).map(Some)
+    }
+}
+
+/// The keys of one table as read so far.
+#[derive(Default)]
+struct Fields {
+    name: Option<Spanned<String>>,
+    rtype: Option<Spanned<String>>,
+    ttl: Option<Spanned<i64>>,
+    values: Option<Spanned<Vec<Spanned<String>>>>,
+    set: Option<Spanned<String>>,
+    failover: Option<Spanned<String>>,
+    geo: Option<Spanned<String>>,
+    weight: Option<Spanned<i64>>,
+    multivalue: Option<Spanned<bool>>,
+    alias: Option<Spanned<String>>,
+    evaluate_target_health: Option<Spanned<bool>>,
+    health_check: Option<Spanned<String>>,
+    when_all_down: Option<Spanned<String>>,
+}
+
+impl Fields {
+    /// One `key = value` line (`line` starts at the key, at offset `at`).
+    fn key_value(&mut self, line: &str, at: usize) -> Option<()> {
+        let key_len = line
+            .bytes()
+            .position(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))?;
+        let key = &line[..key_len];
+        let rest = line[key_len..].trim_start_matches([' ', '\t']);
+        let rest = rest.strip_prefix('=')?;
+        let value_text = rest.trim_start_matches([' ', '\t']);
+        let value_at = at + (line.len() - value_text.len());
+        let mut value = Value {
+            text: value_text,
+            at: value_at,
+        };
+        let string = |v: &mut Value<'_>, slot: &mut Option<Spanned<String>>| put(slot, v.string()?);
+        match key {
+            "name" => string(&mut value, &mut self.name)?,
+            "type" => string(&mut value, &mut self.rtype)?,
+            "set" => string(&mut value, &mut self.set)?,
+            "failover" => string(&mut value, &mut self.failover)?,
+            "geo" => string(&mut value, &mut self.geo)?,
+            "alias" => string(&mut value, &mut self.alias)?,
+            "health_check" => string(&mut value, &mut self.health_check)?,
+            "when_all_down" => string(&mut value, &mut self.when_all_down)?,
+            "ttl" => put(&mut self.ttl, value.integer()?)?,
+            "weight" => put(&mut self.weight, value.integer()?)?,
+            "multivalue" => put(&mut self.multivalue, value.boolean()?)?,
+            "evaluate_target_health" => put(&mut self.evaluate_target_health, value.boolean()?)?,
+            "values" => put(&mut self.values, value.strings()?)?,
+            _ => return None,
+        }
+        comment_or_blank(value.text).then_some(())
+    }
+
+    fn finish(self, header: Range<usize>) -> Option<Spanned<RawRecordSet>> {
+        let set = RawRecordSet {
+            name: self.name?,
+            rtype: self.rtype?,
+            ttl: self.ttl,
+            values: self.values,
+            set: self.set,
+            failover: self.failover,
+            geo: self.geo,
+            geoproximity: None,
+            weight: self.weight,
+            multivalue: self.multivalue,
+            cidr: None,
+            alias: self.alias,
+            evaluate_target_health: self.evaluate_target_health,
+            health_check: self.health_check,
+            when_all_down: self.when_all_down,
+        };
+        Some(Spanned::new(header, set))
+    }
+}
+
+/// A key given once only.
+fn put<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    if slot.is_some() {
+        return None;
+    }
+    *slot = Some(value);
+    Some(())
+}
+
+/// The unread rest of a line from a value on, and its offset.
+struct Value<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl Value<'_> {
+    fn advance(&mut self, n: usize) -> Range<usize> {
+        let span = self.at..self.at + n;
+        self.text = &self.text[n..];
+        self.at += n;
+        span
+    }
+
+    fn skip_blank(&mut self) {
+        let n = self.text.len() - self.text.trim_start_matches([' ', '\t']).len();
+        self.advance(n);
+    }
+
+    /// A basic or literal string without escapes or control characters.
+    fn string(&mut self) -> Option<Spanned<String>> {
+        let quote = self
+            .text
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '\''))?;
+        let body = &self.text[1..];
+        let end = body.find(quote)?;
+        let content = &body[..end];
+        if content.contains('\\') || content.chars().any(|c| c != '\t' && c.is_control()) {
+            return None;
+        }
+        let content = content.to_owned();
+        Some(Spanned::new(self.advance(end + 2), content))
+    }
+
+    /// A decimal integer without underscores or leading zeros.
+    fn integer(&mut self) -> Option<Spanned<i64>> {
+        let len = self
+            .text
+            .bytes()
+            .position(|b| !(b.is_ascii_digit() || b == b'+' || b == b'-'))
+            .unwrap_or(self.text.len());
+        let digits = &self.text[..len];
+        let unsigned = digits.strip_prefix(['+', '-']).unwrap_or(digits);
+        let plain = !unsigned.is_empty()
+            && unsigned.bytes().all(|b| b.is_ascii_digit())
+            && (unsigned == "0" || !unsigned.starts_with('0'));
+        let value = digits.parse::<i64>().ok().filter(|_| plain)?;
+        Some(Spanned::new(self.advance(len), value))
+    }
+
+    fn boolean(&mut self) -> Option<Spanned<bool>> {
+        let word_end = |w: &str| {
+            self.text.strip_prefix(w).is_some_and(|rest| {
+                !rest
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            })
+        };
+        let (value, len) = if word_end("true") {
+            (true, 4)
+        } else if word_end("false") {
+            (false, 5)
+        } else {
+            return None;
+        };
+        Some(Spanned::new(self.advance(len), value))
+    }
+
+    /// A one-line array of strings (a trailing comma allowed).
+    fn strings(&mut self) -> Option<Spanned<Vec<Spanned<String>>>> {
+        let open = self.at;
+        if !self.text.starts_with('[') {
+            return None;
+        }
+        self.advance(1);
+        let mut items = Vec::new();
+        loop {
+            self.skip_blank();
+            if self.text.starts_with(']') {
+                break;
+            }
+            items.push(self.string()?);
+            self.skip_blank();
+            if self.text.starts_with(',') {
+                self.advance(1);
+            } else if !self.text.starts_with(']') {
+                return None;
+            }
+        }
+        let close = self.advance(1);
+        Some(Spanned::new(open..close.end, items))
+    }
+}
+
+#[cfg(test)]
+#[path = "scan_tests.rs"]
+mod tests;
