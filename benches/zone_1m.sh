@@ -6,7 +6,7 @@
 #
 #   first answer    process start → first UDP answer from the zone
 #   RSS after load  VmRSS then, and VmHWM (the peak while loading)
-#   edit → answer   one A record changed and saved (alwayson: its file
+#   edit → answer   one A record changed and saved (alwayson: a temporary file renamed over it, its file
 #                   watch, debounce 100 ms; Knot: `knotc zone-reload` right
 #                   after the save) → first answer carrying the new value;
 #                   $RELOADS times (default 3), each printed, then the median
@@ -197,9 +197,13 @@ class Alwayson:
         self.save(self.written)
 
     def save(self, texts):
+        # As a deploy script should: a temporary (hidden, so ignored) file
+        # renamed over the old one; no reload can see part of a file.
         for name, text in texts.items():
-            with open(os.path.join(self.zones, name), "w") as f:
+            temporary = os.path.join(self.zones, "." + name + ".new")
+            with open(temporary, "w") as f:
                 f.write(text)
+            os.replace(temporary, os.path.join(self.zones, name))
 
     def start(self, log):
         return subprocess.Popen([ALWAYSON, "-q", "serve", "--config", self.config], stdout=log, stderr=log)
