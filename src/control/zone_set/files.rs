@@ -102,7 +102,9 @@ mod tests {
             f.write_all(b"[[record]]\n").unwrap();
             source
         });
-        let err = result.err().expect("not taken");
+        let Err(err) = result else {
+            panic!("a file written while it was read was taken")
+        };
         assert!(err.message.contains("changed while it was read"), "{err:?}");
 
         // Settled: taken.
