@@ -5,7 +5,9 @@
 # off, on, off, on; CPU = utime+stime of the server from /proc over the run.
 #
 #   benches/rrl_cpu.sh            # needs a release build and dnsperf
-# Env: ALWAYSON (binary), DURATION (s, default 8), RATE (default 20000).
+# Env: ALWAYSON (binary), DURATION (s, default 8), RATE (default 20000),
+#      PAIRS (off/on pairs, default 2). Ends with the median of the
+#      pairs' on/off ratios.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 alwayson=${ALWAYSON:-$root/target/release/alwayson}
@@ -33,6 +35,10 @@ run() { # $1: off|on
     answered=$(dnsperf -s 127.0.0.1 -p "$port" -d "$work/queries" -l "$duration" -c 8 -T 1 -Q "$rate" 2>/dev/null | awk '/Queries completed/ {print $3}')
     after=$(cpu "$pid")
     kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
-    python3 -c "print(f'rrl $1: {$answered} answered, {($after-$before)/$ticks*1e6/$answered:.2f} us CPU/query')"
+    python3 -c "print(f'rrl $1: {$answered} answered, {($after-$before)/$ticks*1e6/$answered:.2f} us CPU/query')" |
+        tee -a "$work/lines"
 }
-for _ in 1 2; do run off; run on; done
+for _ in $(seq "${PAIRS:-2}"); do run off; run on; done
+awk '/rrl off/ { off = $(NF-2) } /rrl on/ { print $(NF-2) / off }' "$work/lines" | sort -n |
+    awk '{ r[NR] = $1 } END { m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+          printf "rrl on / off: median %.3fx of %d pairs (goal within 5 %%)\n", m, NR }'
