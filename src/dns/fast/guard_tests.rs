@@ -19,7 +19,9 @@ use crate::metrics::{Metrics, Transport};
 fn limited(fast: bool) -> (DnsHandler, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::new());
     let store = store_with_ids(&metrics);
-    let rrl = Rrl::new(RrlSettings {
+    // Frozen: the two limiters are made (and charged) at different
+    // instants, so a real clock can refill one and not the other.
+    let rrl = Rrl::frozen(RrlSettings {
         responses_per_second: 3,
         slip: 2,
         window: Duration::from_secs(15),
