@@ -12,6 +12,11 @@ use hickory_proto::rr::{DNSClass, Name, RData, RecordType};
 
 use crate::harness::{query, udp, udp_raw_within, zone};
 
+/// How long an answer may take when one is due (a loaded CI machine).
+const DUE: Duration = Duration::from_secs(2);
+/// How long to wait for an answer the rate limit should drop.
+const DROPPED: Duration = Duration::from_millis(200);
+
 fn write_config(dir: &Path, extra: &str) {
     std::fs::write(
         dir.join("alwayson.toml"),
@@ -50,12 +55,13 @@ async fn chaos(server: &RunningServer, name: &str) -> Result<String, ResponseCod
     }
 }
 
-/// Of `n` back-to-back queries for one name, how many got a full answer.
-async fn answered_of(server: &RunningServer, n: usize) -> usize {
+/// Of `n` back-to-back queries for one name, how many got a full answer
+/// within `wait` each.
+async fn answered_of(server: &RunningServer, n: usize, wait: Duration) -> usize {
     let bytes = query("www.example.com.", RecordType::A).to_vec().unwrap();
     let mut answered = 0;
     for _ in 0..n {
-        let reply = udp_raw_within(server.dns_addr(), &bytes, Duration::from_millis(200)).await;
+        let reply = udp_raw_within(server.dns_addr(), &bytes, wait).await;
         let full = reply
             .and_then(|r| Message::from_vec(&r).ok())
             .is_some_and(|m| !m.metadata.truncation && m.answers.len() == 1);
@@ -73,7 +79,7 @@ async fn identity_and_rate_limiting_change_at_reload_without_a_restart() {
         chaos(&server, "id.server.").await,
         Err(ResponseCode::Refused)
     );
-    assert_eq!(answered_of(&server, 20).await, 20, "no rate limit yet");
+    assert_eq!(answered_of(&server, 20, DUE).await, 20, "no rate limit yet");
 
     write_config(
         dir.path(),
@@ -94,7 +100,7 @@ async fn identity_and_rate_limiting_change_at_reload_without_a_restart() {
         chaos(&server, "version.bind.").await.as_deref(),
         Ok("alwayson 9")
     );
-    let limited = answered_of(&server, 20).await;
+    let limited = answered_of(&server, 20, DROPPED).await;
     assert!(
         limited <= 6,
         "{limited} of 20 answered at 2/s: the limit is on"
@@ -103,7 +109,7 @@ async fn identity_and_rate_limiting_change_at_reload_without_a_restart() {
     // The same settings again: applied nothing new, the buckets stay empty.
     let outcome = server.reload().await.expect("reloaded");
     assert!(outcome.needs_restart.is_empty());
-    let still = answered_of(&server, 5).await;
+    let still = answered_of(&server, 5, DROPPED).await;
     assert!(still <= 1, "{still} of 5 answered: the buckets were kept");
 
     // Taken away: refused again, no limit.
@@ -118,6 +124,6 @@ async fn identity_and_rate_limiting_change_at_reload_without_a_restart() {
         chaos(&server, "id.server.").await,
         Err(ResponseCode::Refused)
     );
-    assert_eq!(answered_of(&server, 20).await, 20, "the limit is off");
+    assert_eq!(answered_of(&server, 20, DUE).await, 20, "the limit is off");
     server.shutdown().await;
 }
