@@ -17,6 +17,8 @@
 #                 on 2 cores, so QPS is client-bound; this is the fair figure)
 #   QPS           dnsperf's queries per second
 #   resp bytes    dnsperf's mean response size
+# Each run also prints the user part of the CPU and the server's context
+# switches per query (all threads, /proc/PID/task/*/status).
 # Before measuring, a sample of the mix must give the same rcode and answer
 # count from every server.
 #
@@ -194,9 +196,25 @@ class Server:
         sys.exit(f"{self.name} did not get ready:\n" + open(self.log.name).read()[-3000:])
 
     def cpu_ticks(self):
+        return sum(self.cpu_split())
+
+    def cpu_split(self):
+        """(user, system) CPU ticks of every thread."""
         with open(f"/proc/{self.proc.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])
+        return int(fields[11]), int(fields[12])
+
+    def context_switches(self):
+        """Voluntary + involuntary context switches of every thread."""
+        total = 0
+        task = f"/proc/{self.proc.pid}/task"
+        for tid in os.listdir(task):
+            try:
+                with open(os.path.join(task, tid, "status")) as f:
+                    total += sum(int(l.split()[1]) for l in f if "ctxt_switches" in l)
+            except FileNotFoundError:
+                pass
+        return total
 
     def stop(self):
         self.proc.terminate()
@@ -258,19 +276,21 @@ def start_knot(work):
 
 
 def dnsperf(server, queries):
-    before = server.cpu_ticks()
+    before, switches = server.cpu_split(), server.context_switches()
     out = subprocess.run(
         ["dnsperf", "-s", "127.0.0.1", "-p", str(server.port), "-d", queries, "-l", str(DURATION),
          "-c", "16", "-T", "2", "-q", "100"],
         capture_output=True, text=True,
     ).stdout
-    after = server.cpu_ticks()
+    after, switches = server.cpu_split(), server.context_switches() - switches
     value = lambda key, col: next(float(l.split()[col].rstrip(",")) for l in out.splitlines() if key in l)
     completed = value("Queries completed:", 2)
     if completed == 0:
         sys.exit(f"dnsperf against {server.name} got no answers:\n{out}")
     return {
-        "cpu": (after - before) / CLK_TCK * 1e6 / completed,
+        "cpu": (sum(after) - sum(before)) / CLK_TCK * 1e6 / completed,
+        "user": (after[0] - before[0]) / CLK_TCK * 1e6 / completed,
+        "switches": switches / completed,
         "qps": value("Queries per second:", 3),
         "bytes": value("Average packet size:", 6),
     }
@@ -321,7 +341,8 @@ def main():
             for label, server, queries in rows:
                 r = dnsperf(server, queries)
                 runs[label].append(r)
-                print(f"  run {n + 1} {label:48} {r['cpu']:6.2f} us CPU/query {r['qps']:9.0f} qps "
+                print(f"  run {n + 1} {label:48} {r['cpu']:6.2f} us CPU/query "
+                      f"({r['user']:4.2f} user) {r['switches']:5.3f} switches/query {r['qps']:9.0f} qps "
                       f"{r['bytes']:5.0f} B", flush=True)
         print()
         print(f"| server, {HOSTS // 1000}k-record zone | CPU us/query | QPS | mean response bytes |")

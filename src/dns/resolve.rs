@@ -245,9 +245,9 @@ fn already_answered(res: &Resolution<'_>, name: &Name) -> bool {
 /// of the name redirects it (RFC 6672 §2.3: only the owner keeps its data).
 pub(crate) fn lookup<'z>(zone: &'z CompiledZone, wire: &WireName, qtype: RecordType) -> Lookup<'z> {
     let below = wire.labels().saturating_sub(zone.origin_labels);
-    let apex = zone.node(wire.suffix(below));
     if below > 0
-        && let Some(apex) = apex.filter(|a| a.rrset(RecordType::DNAME).is_some())
+        && zone.apex_dname
+        && let Some(apex) = zone.node(wire.suffix(below))
     {
         return Lookup::Dname(apex, below);
     }
@@ -273,7 +273,7 @@ pub(crate) fn lookup<'z>(zone: &'z CompiledZone, wire: &WireName, qtype: RecordT
             return Lookup::Found(node);
         }
     }
-    match apex {
+    match zone.node(wire.suffix(below)) {
         Some(apex) => Lookup::Found(apex),
         None => Lookup::NxDomain,
     }

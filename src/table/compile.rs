@@ -14,7 +14,8 @@ use crate::policy::{GroupRules, PolicyKind, Routing};
 use crate::table::wire;
 use crate::table::wire_name::key_of;
 use crate::table::zone_table::{
-    Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
+    Answer, CompiledSet, CompiledZone, Node, NodeIndex, RoutedGroup, Rrset, RrsetContent,
+    SetTarget, ZoneId,
 };
 use crate::zone::grouping::{Group, Grouped, additional_targets};
 use crate::zone::model::{RecordSet, SetData, WhenAllDown, Zone};
@@ -41,8 +42,11 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     for node in &mut tree.nodes {
         finish_node(node, &origin);
     }
+    let apex_dname = (tree.index.get(&*key_of(&origin)))
+        .is_some_and(|&n| tree.nodes[n].rrset(RecordType::DNAME).is_some());
     let mut compiled = CompiledZone {
         origin_labels: usize::from(origin.num_labels()),
+        apex_dname,
         origin,
         file: zone.file.clone(),
         serial,
@@ -97,7 +101,7 @@ fn records_in(sets: &[&RecordSet]) -> usize {
 /// every name has exactly one node.
 struct NodeTree {
     nodes: Vec<Node>,
-    index: HashMap<Box<[u8]>, usize>,
+    index: NodeIndex,
 }
 
 impl NodeTree {
@@ -105,7 +109,7 @@ impl NodeTree {
     fn rooted_at(origin: &Name, names: usize) -> Self {
         let mut tree = NodeTree {
             nodes: Vec::with_capacity(names + 1),
-            index: HashMap::with_capacity(names + 1),
+            index: NodeIndex::with_capacity_and_hasher(names + 1, Default::default()),
         };
         tree.node(origin);
         tree

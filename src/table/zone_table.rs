@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use foldhash::fast::RandomState;
 use hickory_proto::rr::{Name, Record, RecordType};
 
 use crate::health::CheckId;
@@ -17,7 +18,15 @@ use crate::table::wire_name::WireName;
 #[derive(Debug, Default)]
 pub struct ZoneTable {
     zones: Vec<ServedZone>,
-    by_origin: HashMap<Box<[u8]>, usize>,
+    /// Zones by lowercase wire origin (foldhash: a query looks names up
+    /// here and in the zone's index, and SipHash was a tenth of the query
+    /// path's own time; the keys come from the operator's zones, and the
+    /// seed is random per process).
+    by_origin: HashMap<Box<[u8]>, usize, RandomState>,
+    /// Bit `n` set: some zone's origin has `n` labels (a name longer than
+    /// 127 labels does not exist), so [`ZoneTable::find`] looks up only
+    /// the suffixes that can be an origin.
+    origin_label_counts: u128,
     /// Every routed group of every zone, indexed by `Rrset::group`.
     groups: Vec<GroupRef>,
     /// The result of the last load of every zone file.
@@ -83,6 +92,8 @@ pub struct ZoneFileReport {
 pub struct CompiledZone {
     pub origin: Name,
     pub origin_labels: usize,
+    /// Whether the apex owns a DNAME (which redirects every name below it).
+    pub apex_dname: bool,
     pub file: PathBuf,
     pub serial: u32,
     pub content_hash: u64,
@@ -95,7 +106,8 @@ pub struct CompiledZone {
     /// `negative_soa` in wire form (`table::wire`), for the UDP fast path.
     pub negative_soa_wire: Option<Box<[u8]>>,
     pub nodes: Vec<Node>,
-    pub index: HashMap<Box<[u8]>, usize>,
+    /// Nodes by lowercase wire name (foldhash, as `ZoneTable::by_origin`).
+    pub index: NodeIndex,
     pub record_count: usize,
     /// Every routed group of the zone, indexed by `RoutedGroup::group`
     /// (`zone` is 0 here; [`ZoneTable`] gives each its table-wide place).
@@ -106,6 +118,9 @@ pub struct CompiledZone {
     /// The signing keys of a zone with `dnssec = true`.
     pub dnssec: Option<Arc<crate::dnssec::ZoneKeys>>,
 }
+
+/// A zone's nodes by lowercase wire name.
+pub type NodeIndex = HashMap<Box<[u8]>, usize, RandomState>;
 
 /// A stable number for a served origin: the control plane gives each
 /// origin one when it starts being served and never reuses it, so whatever
@@ -201,11 +216,13 @@ impl ZoneTable {
     /// where unchanged); zones with a duplicate origin must already be removed.
     pub fn new<Z: Into<Arc<CompiledZone>>>(zones: Vec<Z>, files: Vec<ZoneFileReport>) -> Self {
         let mut groups = Vec::new();
-        let mut by_origin = HashMap::new();
+        let mut by_origin = HashMap::default();
+        let mut origin_label_counts = 0u128;
         let mut served = Vec::with_capacity(zones.len());
         for (z, zone) in zones.into_iter().enumerate() {
             let compiled: Arc<CompiledZone> = zone.into();
             by_origin.insert(crate::table::wire_name::key_of(&compiled.origin), z);
+            origin_label_counts |= 1u128 << compiled.origin_labels.min(127);
             let group_base = groups.len();
             groups.extend(compiled.groups.iter().map(|g| GroupRef { zone: z, ..*g }));
             served.push(ServedZone {
@@ -216,6 +233,7 @@ impl ZoneTable {
         Self {
             zones: served,
             by_origin,
+            origin_label_counts,
             groups,
             files,
         }
@@ -224,11 +242,14 @@ impl ZoneTable {
     /// The zone with the longest origin that is a suffix of `qname`, and
     /// how many labels `qname` has below that origin.
     pub fn find(&self, qname: &WireName) -> Option<(&ServedZone, usize)> {
-        (0..=qname.labels()).find_map(|skip| {
-            self.by_origin
-                .get(qname.suffix(skip))
-                .map(|&z| (&self.zones[z], skip))
-        })
+        let labels = qname.labels();
+        (0..=labels)
+            .filter(|&skip| self.origin_label_counts & (1u128 << (labels - skip).min(127)) != 0)
+            .find_map(|skip| {
+                self.by_origin
+                    .get(qname.suffix(skip))
+                    .map(|&z| (&self.zones[z], skip))
+            })
     }
 
     pub fn zones(&self) -> &[ServedZone] {
