@@ -305,6 +305,7 @@ fn add_rrset<'a>(
     match &rrset.content {
         RrsetContent::Static(answer) => {
             add_answer(res, answer, owner);
+            additional::routed(res, q, answer, depth);
             !answer.records.is_empty()
         }
         RrsetContent::Routed(group) => {
@@ -321,6 +322,7 @@ fn add_rrset<'a>(
                 match &set.target {
                     SetTarget::Values(answer) => {
                         add_answer(res, answer, owner);
+                        additional::routed(res, q, answer, depth);
                         any = true;
                     }
                     SetTarget::Alias { key, .. } => {
@@ -394,5 +396,6 @@ fn any<'a>(
     }
 }
 
+mod additional;
 #[cfg(test)]
 mod tests;

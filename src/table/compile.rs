@@ -2,8 +2,8 @@
 //! non-terminal, static answers with their additional records, referrals
 //! with glue, and routed groups. Pure and run at reload time only.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock};
 
 use hickory_proto::rr::rdata::SOA;
@@ -165,11 +165,7 @@ fn finish_node(node: &mut Node, origin: &Name) {
     }
 }
 
-fn content(
-    sets: &[&RecordSet],
-    addresses: &HashMap<Name, Vec<Record>>,
-    negative_soa: &Record,
-) -> RrsetContent {
+fn content(sets: &[&RecordSet], addresses: &Addresses, negative_soa: &Record) -> RrsetContent {
     if let [set] = sets
         && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
     {
@@ -233,12 +229,13 @@ static NO_RECORDS: LazyLock<Arc<[Record]>> = LazyLock::new(|| Arc::from(Vec::new
 
 /// The records of one set of values, with in-zone addresses of MX, SRV and
 /// NS targets as additional records.
-fn answer(set: &RecordSet, values: &[RData], addresses: &HashMap<Name, Vec<Record>>) -> Answer {
+fn answer(set: &RecordSet, values: &[RData], addresses: &Addresses) -> Answer {
     let records: Vec<Record> = values
         .iter()
         .map(|rdata| Record::from_rdata(set.name.clone(), set.ttl, rdata.clone()))
         .collect();
     let mut additionals: Vec<Record> = Vec::new();
+    let mut routed_targets = false;
     for rdata in values {
         let target = match rdata {
             RData::MX(mx) => Some(&mx.exchange),
@@ -246,7 +243,11 @@ fn answer(set: &RecordSet, values: &[RData], addresses: &HashMap<Name, Vec<Recor
             RData::NS(ns) => Some(&ns.0),
             _ => None,
         };
-        if let Some(found) = target.and_then(|t| addresses.get(&t.to_lowercase())) {
+        let Some(target) = target.map(Name::to_lowercase) else {
+            continue;
+        };
+        routed_targets |= addresses.routed.contains(&target);
+        if let Some(found) = addresses.fixed.get(&target) {
             for record in found {
                 if !additionals.contains(record) {
                     additionals.push(record.clone());
@@ -259,7 +260,11 @@ fn answer(set: &RecordSet, values: &[RData], addresses: &HashMap<Name, Vec<Recor
         .chain(additionals.iter())
         .map(|r| r.to_bytes().map_or(512, |b| b.len()))
         .sum();
-    let wire = wire::encode(&records, &additionals);
+    // The routed addresses of a target are chosen per query, by the general
+    // path (`dns::resolve`); no wire form sends the answer there.
+    let wire = (!routed_targets)
+        .then(|| wire::encode(&records, &additionals))
+        .flatten();
     Answer {
         records: records.into(),
         additionals: if additionals.is_empty() {
@@ -272,11 +277,19 @@ fn answer(set: &RecordSet, values: &[RData], addresses: &HashMap<Name, Vec<Recor
     }
 }
 
-/// Static A and AAAA records by owner name, for additional-section
-/// processing: only of the names that some MX, SRV or NS value targets.
-fn address_index(zone: &Zone, groups: &[Group<'_>]) -> HashMap<Name, Vec<Record>> {
+/// The A and AAAA records of the names that some MX, SRV or NS value
+/// targets, for additional-section processing (lowercase names).
+#[derive(Default)]
+struct Addresses {
+    /// Static records by owner name, copied into the answers at compile.
+    fixed: HashMap<Name, Vec<Record>>,
+    /// Names with a routed A or AAAA: chosen per query.
+    routed: HashSet<Name>,
+}
+
+fn address_index(zone: &Zone, groups: &[Group<'_>]) -> Addresses {
     let targets = additional_targets(zone);
-    let mut index: HashMap<Name, Vec<Record>> = HashMap::new();
+    let mut index = Addresses::default();
     for ((name, rtype), sets) in groups {
         if !matches!(rtype, RecordType::A | RecordType::AAAA) || !targets.contains(*name) {
             continue;
@@ -284,12 +297,14 @@ fn address_index(zone: &Zone, groups: &[Group<'_>]) -> HashMap<Name, Vec<Record>
         if let [set] = &sets[..]
             && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
         {
-            let entry = index.entry((*name).clone()).or_default();
+            let entry = index.fixed.entry((*name).clone()).or_default();
             entry.extend(
                 values
                     .iter()
                     .map(|v| Record::from_rdata((*name).clone(), set.ttl, v.clone())),
             );
+        } else {
+            index.routed.insert((*name).clone());
         }
     }
     index

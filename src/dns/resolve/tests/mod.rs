@@ -216,3 +216,53 @@ evaluate_target_health = true
         ["198.51.100.1"]
     );
 }
+
+/// The additional section of an SRV answer whose target's A is a failover
+/// group: the address its policy answers now, beside the static AAAA.
+#[test]
+fn routed_targets_of_srv_and_mx_add_the_address_their_policy_answers() {
+    let zone = format!(
+        r#"
+[[record]]
+name = "_sip._tcp"
+type = "SRV"
+values = ["10 5 5060 www.example.com."]
+
+[[record]]
+name = "@"
+type = "MX"
+values = ["10 www.example.com."]
+
+[[record]]
+name = "www"
+type = "AAAA"
+values = ["2001:db8::10"]
+{}"#,
+        policies::failover_zone(true)
+    );
+    let additionals = |down: &[&str], name: &str, qtype: RecordType| {
+        let world = World::new(&zone, down);
+        let qname = Name::from_ascii(name).unwrap();
+        let served = &world.snapshot.zones.zones()[0];
+        let client = Client::new("192.0.2.1".parse().unwrap(), None, None);
+        let res = resolve(&world.snapshot, served, &qname, qtype, &client, false);
+        assert_eq!(res.answers.len(), 1, "{name}");
+        let mut values: Vec<String> = res.additionals.iter().map(|r| r.data.to_string()).collect();
+        values.sort();
+        values
+    };
+    let srv = ("_sip._tcp.example.com.", RecordType::SRV);
+    assert_eq!(
+        additionals(&[], srv.0, srv.1),
+        ["192.0.2.10", "2001:db8::10"]
+    );
+    assert_eq!(
+        additionals(&["p"], srv.0, srv.1),
+        ["198.51.100.10", "2001:db8::10"]
+    );
+    let mx = ("example.com.", RecordType::MX);
+    assert_eq!(
+        additionals(&["p"], mx.0, mx.1),
+        ["198.51.100.10", "2001:db8::10"]
+    );
+}

@@ -10,7 +10,7 @@ use super::{World, checks};
 use crate::dns::resolve::resolve;
 use crate::policy::Client;
 
-fn failover_zone(secondary_check: bool) -> String {
+pub(super) fn failover_zone(secondary_check: bool) -> String {
     format!(
         r#"
 [[record]]
