@@ -9,6 +9,10 @@
 #         simplefo + tcp_connect); Knot serves fo as a plain A record.
 #   mixes static: 80 % A hits, 10 % NODATA (AAAA of a host), 10 % NXDOMAIN
 #         failover: only fo.bench.test. A (alwayson and gdnsd)
+#         geo: only geo.bench.test. A with EDNS Client Subnet 193.0.6.0/24
+#         (Europe in geoip/sample.mmdb): alwayson's geolocation policy and
+#         gdnsd's geoip plugin on the same database, by continent, each
+#         region's address behind the same kind of TCP check as fo
 #
 # dnsperf -c 16 -T 2 -q 100 -l $DURATION per run, servers alternating,
 # $REPEAT runs each; the table gives the median of the runs:
@@ -42,7 +46,7 @@ if ((${#missing[@]})); then
     exit 2
 fi
 
-exec python3 - "$alwayson" "${HOSTS:-10000}" "${DURATION:-10}" "${REPEAT:-3}" "${WORKERS:-$(nproc)}" "${BASELINE:-}" <<'PYTHON'
+exec python3 - "$alwayson" "${HOSTS:-10000}" "${DURATION:-10}" "${REPEAT:-3}" "${WORKERS:-$(nproc)}" "${BASELINE:-}" "$root/geoip/sample.mmdb" <<'PYTHON'
 import os
 import random
 import shutil
@@ -57,6 +61,12 @@ import time
 
 ALWAYSON, HOSTS, DURATION, REPEAT, WORKERS = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 BASELINE = sys.argv[6]
+MMDB = sys.argv[7]
+# The geo name's regions: (alwayson geo, gdnsd datacenter, address); only
+# the first address has a listener behind its check.
+GEO_SETS = (("EU", "eu", "127.0.0.1"), ("NA", "na", "127.0.0.3"), ("*", "other", "127.0.0.4"))
+# EDNS option 8 (ECS): family 1, source /24, scope 0, 193.0.6.
+ECS = ["-E", "8:00011800c10006"]
 ORIGIN = "bench.test."
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -97,6 +107,7 @@ def bind_zone(dyna):
     ]
     lines += [f"host{i} A {address(i)}" for i in range(HOSTS)]
     lines.append("fo 30 DYNA simplefo!fo" if dyna else "fo 30 A 127.0.0.1")
+    lines.append("geo 30 DYNA geoip!geo" if dyna else "geo 30 A 127.0.0.1")
     return "\n".join(lines) + "\n"
 
 
@@ -117,6 +128,12 @@ def toml_zone(check_port):
             f'health_check = "fo-{role}"\nvalues = ["{ip}"]\n'
         )
         out.append(f'[health_check.fo-{role}]\ntype = "tcp"\naddress = "{ip}:{check_port}"\n')
+    for geo, dc, ip in GEO_SETS:
+        out.append(
+            f'[[record]]\nname = "geo"\ntype = "A"\nttl = 30\nset = "{dc}"\ngeo = "{geo}"\n'
+            f'health_check = "geo-{dc}"\nvalues = ["{ip}"]\n'
+        )
+        out.append(f'[health_check.geo-{dc}]\ntype = "tcp"\naddress = "{ip}:{check_port}"\n')
     return "\n".join(out)
 
 
@@ -137,7 +154,20 @@ def query_files(work):
     failover = os.path.join(work, "failover.txt")
     with open(failover, "w") as f:
         f.write(f"fo.{ORIGIN} A\n")
-    return static, failover, lines[:200]
+    geo = os.path.join(work, "geo.txt")
+    with open(geo, "w") as f:
+        f.write(f"geo.{ORIGIN} A\n")
+    return static, failover, geo, lines[:200]
+
+
+def geo_answer(port):
+    """The address the geo name answers for 193.0.6.0/24 (dig +subnet)."""
+    out = subprocess.run(
+        ["dig", "+short", "+time=1", "+tries=1", "-p", str(port), "@127.0.0.1", f"geo.{ORIGIN}", "A",
+         "+subnet=193.0.6.0/24"],
+        capture_output=True, text=True,
+    ).stdout.split()
+    return out[0] if out else None
 
 
 def ask(port, name, qtype):
@@ -234,6 +264,7 @@ def start_alwayson(work, check_port, binary=ALWAYSON, name="alwayson"):
     with open(config, "w") as f:
         f.write(
             f'[dns]\nlisten = ["127.0.0.1:{port}"]\nzones_dir = "{zones}"\nudp_threads = {WORKERS}\n\n'
+            f'[geoip]\ndatabase = "{MMDB}"\n\n'
             '[admin]\nlisten = "off"\n\n[reload]\nwatch = false\n'
         )
     return Server(name, [binary, "-q", "serve", "--config", config], port, work)
@@ -253,7 +284,13 @@ def start_gdnsd(work, check_port):
             f"service_types => {{\n  fo_tcp => {{ plugin => tcp_connect, port => {check_port}, "
             "interval => 2, timeout => 1, up_thresh => 1, ok_thresh => 1, down_thresh => 1 }\n}\n"
             "plugins => {\n  simplefo => {\n    fo => { primary => 127.0.0.1, secondary => 127.0.0.2, "
-            "service_types => fo_tcp }\n  }\n}\n"
+            "service_types => fo_tcp }\n  }\n"
+            f"  geoip => {{\n    maps => {{\n      geo_map => {{\n        geoip2_db => \"{MMDB}\"\n"
+            "        datacenters => [ eu, na, other ]\n        map => { EU => [ eu ], NA => [ na ] }\n"
+            "      }\n    }\n    resources => {\n      geo => {\n        map => geo_map\n"
+            "        service_types => fo_tcp\n        dcmap => { "
+            + ", ".join(f"{dc} => {ip}" for _, dc, ip in GEO_SETS)
+            + " }\n      }\n    }\n  }\n}\n"
         )
     return Server("gdnsd", [sbin("gdnsd"), "-c", base, "start"], port, work)
 
@@ -275,11 +312,11 @@ def start_knot(work):
     return Server("knot", [sbin("knotd"), "-c", os.path.join(base, "knot.conf")], port, work)
 
 
-def dnsperf(server, queries):
+def dnsperf(server, queries, extra):
     before, switches = server.cpu_split(), server.context_switches()
     out = subprocess.run(
         ["dnsperf", "-s", "127.0.0.1", "-p", str(server.port), "-d", queries, "-l", str(DURATION),
-         "-c", "16", "-T", "2", "-q", "100"],
+         "-c", "16", "-T", "2", "-q", "100", *extra],
         capture_output=True, text=True,
     ).stdout
     after, switches = server.cpu_split(), server.context_switches() - switches
@@ -300,7 +337,7 @@ def main():
     work = tempfile.mkdtemp(prefix="alwayson-peers-")
     servers = []
     try:
-        static, failover, sample = query_files(work)
+        static, failover, geo, sample = query_files(work)
         listener = listen_tcp("127.0.0.1")
         check_port = listener.getsockname()[1]
         alwayson = start_alwayson(work, check_port)
@@ -316,6 +353,7 @@ def main():
         # Both failover servers answer the primary once its check passed.
         for s in [alwayson, gdnsd] + ([baseline] if baseline else []):
             s.wait_ready(lambda s=s: ask(s.port, f"fo.{ORIGIN}", "A") == (0, 1))
+            s.wait_ready(lambda s=s: geo_answer(s.port) == GEO_SETS[0][2])
         for line in sample:
             name, qtype = line.split()
             got = {s.name: ask(s.port, name, qtype) for s in servers}
@@ -327,19 +365,22 @@ def main():
               f"{WORKERS} UDP threads each, {os.cpu_count()} cores; dnsperf -c 16 -T 2 -q 100 -l {DURATION}, "
               f"median of {REPEAT}", flush=True)
         rows = [
-            ("alwayson, static", alwayson, static),
-            ("gdnsd, static", gdnsd, static),
-            ("Knot, static", knot, static),
-            ("alwayson, failover name", alwayson, failover),
-            ("gdnsd, failover name (simplefo + tcp_connect)", gdnsd, failover),
+            ("alwayson, static", alwayson, static, []),
+            ("gdnsd, static", gdnsd, static, []),
+            ("Knot, static", knot, static, []),
+            ("alwayson, failover name", alwayson, failover, []),
+            ("gdnsd, failover name (simplefo + tcp_connect)", gdnsd, failover, []),
+            ("alwayson, geolocation name + ECS", alwayson, geo, ECS),
+            ("gdnsd, geoip name + ECS (geoip + tcp_connect)", gdnsd, geo, ECS),
         ]
         if baseline:
-            rows.insert(1, ("baseline alwayson, static", baseline, static))
-            rows.insert(5, ("baseline alwayson, failover name", baseline, failover))
-        runs = {label: [] for label, _, _ in rows}
+            rows.insert(1, ("baseline alwayson, static", baseline, static, []))
+            rows.insert(5, ("baseline alwayson, failover name", baseline, failover, []))
+            rows.insert(8, ("baseline alwayson, geolocation name + ECS", baseline, geo, ECS))
+        runs = {label: [] for label, *_ in rows}
         for n in range(REPEAT):
-            for label, server, queries in rows:
-                r = dnsperf(server, queries)
+            for label, server, queries, extra in rows:
+                r = dnsperf(server, queries, extra)
                 runs[label].append(r)
                 print(f"  run {n + 1} {label:48} {r['cpu']:6.2f} us CPU/query "
                       f"({r['user']:4.2f} user) {r['switches']:5.3f} switches/query {r['qps']:9.0f} qps "
@@ -347,7 +388,7 @@ def main():
         print()
         print(f"| server, {HOSTS // 1000}k-record zone | CPU us/query | QPS | mean response bytes |")
         print("| --- | ---: | ---: | ---: |")
-        for label, _, _ in rows:
+        for label, *_ in rows:
             med = lambda key: statistics.median(r[key] for r in runs[label])
             print(f"| {label} | {med('cpu'):.2f} | {med('qps'):.0f} | {med('bytes'):.0f} |")
         listener.close()

@@ -11,7 +11,9 @@ pub mod distance;
 mod integrity;
 pub mod key;
 pub mod location;
+mod memo;
 pub mod reader;
+mod record;
 pub mod region;
 
 pub use distance::{biased_distance, great_circle_km};

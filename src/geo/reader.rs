@@ -12,13 +12,14 @@ use std::io;
 use std::net::IpAddr;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use maxminddb::Reader;
-use serde::Deserialize;
 
 use super::integrity;
-use super::location::{Code, Location};
+use super::location::Location;
+use super::memo::memoized;
+use super::record::CityRecord;
 
 /// Why a geo database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,8 @@ pub enum GeoError {
 /// An opened geo database, held in memory; cheap to share behind an `Arc`.
 pub struct GeoDb {
     reader: Reader<Vec<u8>>,
+    /// Unique per opened database, for the per-thread memo (`memo.rs`).
+    id: u64,
     ipv6_tree: bool,
     /// Set once a lookup failed, so the warning is logged once, not per query.
     failure_logged: AtomicBool,
@@ -80,8 +83,10 @@ impl GeoDb {
         .map_err(|reason| not_mmdb(format!("corrupt: {reason}")))?;
         let reader = Reader::from_source(bytes).map_err(|e| not_mmdb(e.to_string()))?;
         let ipv6_tree = reader.metadata.ip_version == 6;
+        static OPENED: AtomicU64 = AtomicU64::new(0);
         Ok(GeoDb {
             reader,
+            id: OPENED.fetch_add(1, Ordering::Relaxed),
             ipv6_tree,
             failure_logged: AtomicBool::new(false),
         })
@@ -90,7 +95,13 @@ impl GeoDb {
     /// Where `ip` is, or `None` when the database has no record for it (or is
     /// an IPv4-only database asked about IPv6). IPv4-mapped IPv6 addresses are
     /// looked up as IPv4, with `prefix_len` counted in IPv6 bits.
+    /// Repeated addresses are answered from a per-thread memo.
     pub fn locate(&self, ip: IpAddr) -> Option<Location> {
+        memoized(self.id, ip, || self.look_up(ip))
+    }
+
+    /// [`GeoDb::locate`] without the memo: the search tree and the record.
+    fn look_up(&self, ip: IpAddr) -> Option<Location> {
         let (address, family_bits) = match ip {
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
                 Some(v4) => (IpAddr::V4(v4), 96),
@@ -154,85 +165,11 @@ impl fmt::Debug for GeoDb {
     }
 }
 
-/// The GeoIP2-City fields routing uses; every other field is skipped
-/// without being decoded into owned data.
-#[derive(Deserialize)]
-struct CityRecord<'a> {
-    #[serde(borrow)]
-    continent: Option<ContinentRecord<'a>>,
-    #[serde(borrow)]
-    country: Option<IsoCodeRecord<'a>>,
-    #[serde(borrow, default, deserialize_with = "first_subdivision")]
-    subdivisions: Option<IsoCodeRecord<'a>>,
-    location: Option<CoordinatesRecord>,
-}
-
-#[derive(Deserialize)]
-struct ContinentRecord<'a> {
-    code: Option<&'a str>,
-}
-
-#[derive(Deserialize)]
-struct IsoCodeRecord<'a> {
-    iso_code: Option<&'a str>,
-}
-
-#[derive(Deserialize)]
-struct CoordinatesRecord {
-    latitude: Option<f64>,
-    longitude: Option<f64>,
-}
-
-impl CityRecord<'_> {
-    fn to_location(&self, prefix_len: u8) -> Location {
-        let code = |text: Option<&str>| text.and_then(Code::new);
-        let coordinates = self
-            .location
-            .as_ref()
-            .and_then(|l| Some((l.latitude?, l.longitude?)))
-            .filter(|(lat, lon)| (-90.0..=90.0).contains(lat) && (-180.0..=180.0).contains(lon));
-        Location {
-            continent: code(self.continent.as_ref().and_then(|c| c.code)),
-            country: code(self.country.as_ref().and_then(|c| c.iso_code)),
-            subdivision: code(self.subdivisions.as_ref().and_then(|s| s.iso_code)),
-            coordinates,
-            prefix_len,
-        }
-    }
-}
-
-/// Decodes `subdivisions[0]` and skips the rest of the array, so no `Vec` is
-/// built (MaxMind lists the largest subdivision first).
-fn first_subdivision<'de, D>(deserializer: D) -> Result<Option<IsoCodeRecord<'de>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    struct FirstElement;
-
-    impl<'de> serde::de::Visitor<'de> for FirstElement {
-        type Value = Option<IsoCodeRecord<'de>>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an array of subdivisions")
-        }
-
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(
-            self,
-            mut seq: A,
-        ) -> Result<Self::Value, A::Error> {
-            let first = seq.next_element()?;
-            // The decoder reads sequentially: the rest must be consumed.
-            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-            Ok(first)
-        }
-    }
-
-    deserializer.deserialize_seq(FirstElement)
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::UNIX_EPOCH;
+
+    use crate::geo::Code;
 
     use mmdb_writer::{IpVersion, Value, Writer};
 
