@@ -75,7 +75,7 @@ impl SignatureCache {
 
     /// The cached signature for `key`, if any (counts a hit or a miss when
     /// `now` is before its refresh time).
-    pub fn get(&self, key: &[u8], now: u32, stats: &SignStats) -> Option<Record> {
+    pub fn get(&self, key: &[u8], now: u32, stats: &SignStats) -> Option<Cached> {
         let found = self
             .shard(key)
             .lock()
@@ -84,7 +84,7 @@ impl SignatureCache {
         match found {
             Some(c) if (c.refresh_at.wrapping_sub(now) as i32) > 0 => {
                 stats.hits.fetch_add(1, Ordering::Relaxed);
-                Some(c.rrsig)
+                Some(c)
             }
             _ => {
                 stats.misses.fetch_add(1, Ordering::Relaxed);

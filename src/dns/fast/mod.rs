@@ -9,8 +9,10 @@
 //! Invariant: a fast answer is byte for byte the answer of the general
 //! path (hickory's parser, `resolve`, hickory's encoder seeded by
 //! `dns::compress`); whatever this path does not cover returns
-//! [`Outcome::Fallback`] before anything is counted or sent: DO=1 and the
-//! key sets in signed zones, malformed or stale cookies, ANY and the other
+//! [`Outcome::Fallback`] before anything is counted or sent: the key sets
+//! of signed zones and the DO=1 answers `signed` does not cover (there the
+//! signatures are what the signer's cache holds, kept in a slot next to
+//! each precomputed RRset), malformed or stale cookies, ANY and the other
 //! meta types, a DNAME that makes a name too long, answers that need
 //! truncation, and every query this parser does not take.
 
@@ -20,6 +22,7 @@ mod dname;
 mod pieces;
 mod plan;
 mod request;
+mod signed;
 mod writer;
 
 use std::net::{IpAddr, SocketAddr};
@@ -34,6 +37,7 @@ use super::guard::client_of;
 use super::handler::DnsHandler;
 use super::live::Live;
 use super::rrl::{ResponseKind, Verdict};
+use crate::dnssec::sign::unix_now;
 use crate::metrics::Transport;
 use crate::table::wire_name::WireName;
 use crate::table::zone_table::ZoneId;
@@ -86,9 +90,11 @@ pub(crate) fn answer(
     let Some((zone, below)) = snapshot.zones.find(&qname) else {
         return refuse((handler, &live), &query, (src.ip(), cookie), out, started);
     };
-    if zone.dnssec.is_some() && !unsigned_answer(&query) {
+    if zone.dnssec.is_some() && is_key_set(query.qtype) {
         return Outcome::Fallback;
     }
+    let dnssec_ok = query.edns.is_some_and(|e| e.dnssec_ok);
+    let keys = zone.dnssec.as_deref().filter(|_| dnssec_ok);
     let use_ecs = handler.edns.use_ecs;
     let ecs = query
         .edns
@@ -107,12 +113,45 @@ pub(crate) fn answer(
     let Some(plan) = plan::plan(&cx, qtype, &mut arena) else {
         return Outcome::Fallback;
     };
-    let opt = response_opt((handler, &live), &query, cookie.data, ecs, plan.ecs_scope);
+    let sigs = match keys {
+        Some(keys) => {
+            let signer = &handler.signer;
+            let (now, zone) = (unix_now(), &**zone);
+            let sx = signed::SignCtx {
+                zone,
+                keys,
+                signer,
+                now,
+            };
+            let Some(sigs) = signed::attach(&plan, &sx) else {
+                return Outcome::Fallback;
+            };
+            Some(sigs)
+        }
+        None => None,
+    };
+    let flags = sigs.as_ref().map_or(0, |_| dnssec_flags(&query));
+    let opt = response_opt(
+        (handler, &live),
+        &query,
+        cookie.data,
+        (ecs, plan.ecs_scope),
+        flags,
+    );
     let limit = opt.map_or(MIN_UDP_PAYLOAD, |o| o.payload);
-    let written = writer::answer(out, &query, qname.key(), &plan, opt.as_ref());
+    let written = writer::answer(
+        out,
+        &query,
+        qname.key(),
+        (&plan, sigs.as_ref()),
+        opt.as_ref(),
+    );
     if written.is_none() || out.len() >= usize::from(limit) {
         out.clear();
         return Outcome::Fallback;
+    }
+    if let Some(sigs) = &sigs {
+        handler.signer.count_hits(sigs.hits);
     }
     let kind = kind_of(&plan, qname.key(), query.qtype, zone.id.0);
     let header = Header {
@@ -137,7 +176,7 @@ fn refuse(
     out: &mut Vec<u8>,
     started: Instant,
 ) -> Outcome {
-    let opt = response_opt((handler, live), query, cookie.data, None, 0);
+    let opt = response_opt((handler, live), query, cookie.data, (None, 0), 0);
     let header = Header {
         rcode: ResponseCode::Refused,
         authoritative: false,
@@ -185,25 +224,33 @@ fn answerable(qtype: u16) -> bool {
     qtype != 0 && qtype != 41 && !(128..=255).contains(&qtype)
 }
 
-/// Whether a signed zone answers `query` as an unsigned one: DO clear (or
-/// no OPT), and not one of the apex key sets `dns::sign` adds.
-fn unsigned_answer(query: &FastQuery<'_>) -> bool {
+/// Whether `qtype` is one of the apex key sets `dns::sign` adds in a
+/// signed zone, DO or not (the general path answers them).
+fn is_key_set(qtype: u16) -> bool {
     let key_sets = [RecordType::DNSKEY, RecordType::CDS, RecordType::CDNSKEY];
-    !query.edns.is_some_and(|e| e.dnssec_ok) && !key_sets.contains(&RecordType::from(query.qtype))
+    key_sets.contains(&RecordType::from(qtype))
+}
+
+/// The OPT flags of a signed answer, as `dns::sign::step` sets them: DO,
+/// and CO when the query set it (RFC 9824).
+fn dnssec_flags(query: &FastQuery<'_>) -> u16 {
+    let co = query.edns.is_some_and(|e| e.compact_ok);
+    0x8000 | if co { 0x4000 } else { 0 }
 }
 
 /// Our OPT for a request that had one: the payload we agree to, NSID when
 /// asked and configured, the cookie, ECS with `scope` (0 for a source
-/// prefix of 0).
+/// prefix of 0), and `flags`.
 fn response_opt<'h>(
     (handler, live): (&DnsHandler, &'h Live),
     query: &FastQuery<'_>,
     cookie: Option<[u8; 24]>,
-    ecs: Option<ClientSubnet>,
-    scope: u8,
+    (ecs, scope): (Option<ClientSubnet>, u8),
+    flags: u16,
 ) -> Option<ResponseOpt<'h>> {
     let max = handler.edns.max_udp_payload;
     query.edns.map(|e| ResponseOpt {
+        flags,
         payload: e.payload.clamp(MIN_UDP_PAYLOAD, max),
         nsid: live.identity.nsid().filter(|_| e.nsid).map(|n| n.as_ref()),
         cookie,
