@@ -93,6 +93,25 @@ impl SignatureCache {
         }
     }
 
+    /// Calls `f` with the cached RRSIG for `key` under the shard's lock,
+    /// without copying it, when one is there and `now` is before its
+    /// refresh time (counted as a hit); None otherwise (not counted: the
+    /// caller then takes the path that signs, which counts the miss).
+    pub fn peek<R>(
+        &self,
+        key: &[u8],
+        now: u32,
+        stats: &SignStats,
+        f: impl FnOnce(&Record) -> R,
+    ) -> Option<R> {
+        let mut shard = self.shard(key).lock().ok()?;
+        let c = shard
+            .get(key)
+            .filter(|c| (c.refresh_at.wrapping_sub(now) as i32) > 0)?;
+        stats.hits.fetch_add(1, Ordering::Relaxed);
+        Some(f(&c.rrsig))
+    }
+
     pub fn insert(&self, key: Box<[u8]>, value: Cached, stats: &SignStats) {
         let size = (key.len() + ENTRY_OVERHEAD) as u64;
         let Ok(mut shard) = self.shard(&key).lock() else {

@@ -57,8 +57,8 @@ pub struct SignError {
 #[derive(Debug)]
 pub struct Signer {
     settings: SignSettings,
-    cache: SignatureCache,
-    stats: Arc<SignStats>,
+    pub(super) cache: SignatureCache,
+    pub(super) stats: Arc<SignStats>,
 }
 
 impl Signer {

@@ -51,6 +51,7 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         negative_soa_size: negative_soa.to_bytes().map_or(512, |b| b.len()),
         negative_soa_wire: wire::encode(std::slice::from_ref(&negative_soa), &[]),
         soa_sigs: Default::default(),
+        negative_soa_sigs: Default::default(),
         negative_soa,
         nodes: tree.nodes,
         index: tree.index,

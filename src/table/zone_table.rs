@@ -97,6 +97,8 @@ pub struct CompiledZone {
     pub negative_soa_wire: Option<Box<[u8]>>,
     /// The signatures of `soa` for DO=1 fast answers (`table::sig_slot`).
     pub soa_sigs: SigCell,
+    /// The signatures of `negative_soa`, likewise.
+    pub negative_soa_sigs: SigCell,
     pub nodes: Vec<Node>,
     pub index: HashMap<Box<[u8]>, usize>,
     pub record_count: usize,

@@ -19,6 +19,7 @@
 mod compress;
 mod cookie;
 mod dname;
+mod per_name;
 mod pieces;
 mod plan;
 mod request;
@@ -49,6 +50,8 @@ use writer::{Header, ResponseOpt};
 
 /// The smallest UDP payload every resolver accepts (RFC 1035 §2.3.4).
 const MIN_UDP_PAYLOAD: u16 = 512;
+/// Room for the per-name records of a signed answer (`signed`).
+const SIG_ARENA: usize = 2048;
 
 /// What the fast path did with a datagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,20 +113,23 @@ pub(crate) fn answer(
         client: &client,
     };
     let qtype = RecordType::from(query.qtype);
-    let Some(plan) = plan::plan(&cx, qtype, &mut arena) else {
+    let Some(mut plan) = plan::plan(&cx, qtype, &mut arena) else {
         return Outcome::Fallback;
     };
+    // Signatures that depend on the name (compact denial, wildcards).
+    let mut sig_storage = [0u8; SIG_ARENA];
+    let mut sig_arena: &mut [u8] = &mut sig_storage;
     let sigs = match keys {
         Some(keys) => {
-            let signer = &handler.signer;
-            let (now, zone) = (unix_now(), &**zone);
             let sx = signed::SignCtx {
                 zone,
                 keys,
-                signer,
-                now,
+                signer: &handler.signer,
+                now: unix_now(),
+                qname: qname.key(),
+                compact_ok: query.edns.is_some_and(|e| e.compact_ok),
             };
-            let Some(sigs) = signed::attach(&plan, &sx) else {
+            let Some(sigs) = signed::attach(&mut plan, &sx, &mut sig_arena) else {
                 return Outcome::Fallback;
             };
             Some(sigs)

@@ -23,6 +23,7 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
 
+use super::per_name;
 use super::pieces::{MAX_PIECES, Piece, Plan, Signs};
 use crate::dns::sign::below_cut;
 use crate::dnssec::denial;
@@ -31,21 +32,33 @@ use crate::table::sig_slot::{SigCell, SigSlot};
 use crate::table::wire::{STORE_ONLY, WireRrset};
 use crate::table::zone_table::{Answer, CompiledZone, Node, RrsetContent};
 
-/// The signature slots one answer writes from, held for the writer.
-pub(super) struct Sigs {
+/// The signatures one answer writes, held for the writer: slots of
+/// precomputed RRsets, and what `per_name` built in the caller's arena.
+pub(super) struct Sigs<'s> {
     /// Per piece of the plan (None: a piece without records).
     pieces: [Option<Arc<SigSlot>>; MAX_PIECES],
+    /// Per piece written under the asked name: its RRSIGs from the cache.
+    per_name: [Option<&'s [u8]>; MAX_PIECES],
     /// The proof of a referral (DS or NSEC) and its RRSIGs.
     referral: Option<Arc<SigSlot>>,
+    /// The negative SOA's RRSIGs.
+    soa: Option<Arc<SigSlot>>,
+    /// Compact denial: the NSEC at the query name and its RRSIGs.
+    denial: Option<(&'s [u8], &'s [u8])>,
+    /// A wildcard expansion's covering NSEC: owner, NSEC, RRSIGs.
+    wild: Option<(&'s [u8], &'s [u8], &'s [u8])>,
     /// Whether the additional records are signed (not at a referral).
     additionals: bool,
     /// Signatures served from slots that were fresh (cache hits).
     pub hits: u64,
 }
 
-impl Sigs {
+impl<'s> Sigs<'s> {
     /// The RRSIGs of piece `i`, written under its owner.
     pub fn own(&self, i: usize) -> Option<WireRrset<'_>> {
+        if let Some(blob) = self.per_name.get(i).copied().flatten() {
+            return Some(WireRrset::new(blob));
+        }
         let slot = self.pieces.get(i)?.as_ref()?;
         Some(WireRrset::new(&slot.own))
     }
@@ -53,6 +66,24 @@ impl Sigs {
     /// The referral's proof and its RRSIGs, under the delegation's owner.
     pub fn referral(&self) -> Option<WireRrset<'_>> {
         Some(WireRrset::new(&self.referral.as_ref()?.own))
+    }
+
+    /// The negative SOA's RRSIGs.
+    pub fn soa(&self) -> Option<WireRrset<'_>> {
+        Some(WireRrset::new(&self.soa.as_ref()?.own))
+    }
+
+    /// Compact denial's NSEC and its RRSIGs (under the query name).
+    pub fn denial(&self) -> Option<(WireRrset<'s>, WireRrset<'s>)> {
+        let (nsec, rrsigs) = self.denial?;
+        Some((WireRrset::new(nsec), WireRrset::new(rrsigs)))
+    }
+
+    /// A wildcard's covering NSEC: owner, its RRSIGs, the NSEC (the
+    /// order `dns::sign` writes them in).
+    pub fn wild(&self) -> Option<(&'s [u8], WireRrset<'s>, WireRrset<'s>)> {
+        let (owner, nsec, rrsigs) = self.wild?;
+        Some((owner, WireRrset::new(rrsigs), WireRrset::new(nsec)))
     }
 
     /// The RRSIGs of the additional records: (owner, records).
@@ -71,19 +102,41 @@ pub(super) struct SignCtx<'s> {
     pub signer: &'s Signer,
     /// Unix time, as the general path takes it.
     pub now: u32,
+    /// The query name, lowercase wire.
+    pub qname: &'s [u8],
+    /// The query's EDNS CO flag: compact denial keeps NXDOMAIN.
+    pub compact_ok: bool,
 }
 
-/// The signatures of `plan`, or None when the general path answers.
-pub(super) fn attach(plan: &Plan<'_>, sx: &SignCtx<'_>) -> Option<Sigs> {
-    if plan.soa.is_some() || plan.wildcard.is_some() || plan.rcode != ResponseCode::NoError {
-        return None;
-    }
+/// The signatures of `plan` (whose rcode compact denial may change), built
+/// in `arena` where they depend on the name; None when the general path
+/// answers.
+pub(super) fn attach<'s>(
+    plan: &mut Plan<'_>,
+    sx: &SignCtx<'_>,
+    arena: &mut &'s mut [u8],
+) -> Option<Sigs<'s>> {
     let mut sigs = Sigs {
         pieces: Default::default(),
+        per_name: [None; MAX_PIECES],
         referral: None,
+        soa: None,
+        denial: None,
+        wild: None,
         additionals: plan.referral.is_none(),
         hits: 0,
     };
+    if plan.rcode == ResponseCode::NXDomain {
+        nxdomain(plan, sx, &mut sigs, arena)?;
+        return Some(sigs);
+    }
+    if plan.soa.is_some() || plan.rcode != ResponseCode::NoError {
+        return None;
+    }
+    if let Some(wildcard) = plan.wildcard {
+        wild(plan, sx, wildcard.num_labels(), &mut sigs, arena)?;
+        return Some(sigs);
+    }
     let mut with_additionals = 0;
     for (i, piece) in plan.pieces().enumerate() {
         if piece.wire.count() == 0 {
@@ -93,7 +146,11 @@ pub(super) fn attach(plan: &Plan<'_>, sx: &SignCtx<'_>) -> Option<Sigs> {
             return None;
         }
         let slot = match piece.signs {
-            Signs::PerQuery => return None,
+            Signs::PerQuery => {
+                let rrsigs = per_name::rrset(sx, piece.owner, piece.wire, None, arena)?;
+                *sigs.per_name.get_mut(i)? = Some(rrsigs);
+                continue;
+            }
             Signs::ApexSoa => {
                 let soa = &sx.zone.soa;
                 slot(sx, &sx.zone.soa_sigs, &mut sigs.hits, || {
@@ -122,6 +179,62 @@ pub(super) fn attach(plan: &Plan<'_>, sx: &SignCtx<'_>) -> Option<Sigs> {
     // More than one RRset's additional records: the general path merges
     // and deduplicates them.
     (with_additionals <= 1).then_some(sigs)
+}
+
+/// NXDOMAIN at the query name (no CNAME before it): compact denial's NSEC
+/// with its RRSIGs and the negative SOA's; NOERROR unless CO was set.
+fn nxdomain<'s>(
+    plan: &mut Plan<'_>,
+    sx: &SignCtx<'_>,
+    sigs: &mut Sigs<'s>,
+    arena: &mut &'s mut [u8],
+) -> Option<()> {
+    let soa = plan.soa.as_ref()?;
+    let negative = &sx.zone.negative_soa;
+    if plan.len() != 0 || soa.ttl != negative.ttl {
+        return None;
+    }
+    sigs.denial = Some(per_name::nxdomain(sx, sx.qname, soa.ttl, arena)?);
+    let cell = &sx.zone.negative_soa_sigs;
+    sigs.soa = Some(slot(sx, cell, &mut sigs.hits, || {
+        fill(sx, std::slice::from_ref(negative), &[])
+    })?);
+    if !sx.compact_ok {
+        plan.rcode = ResponseCode::NoError;
+    }
+    Some(())
+}
+
+/// A wildcard expansion answering the query name itself: its RRSIGs with
+/// the wildcard's labels field, and the NSEC covering the next closer
+/// name.
+fn wild<'s>(
+    plan: &Plan<'_>,
+    sx: &SignCtx<'_>,
+    labels: u8,
+    sigs: &mut Sigs<'s>,
+    arena: &mut &'s mut [u8],
+) -> Option<()> {
+    let piece = plan.pieces().next().filter(|_| plan.len() == 1)?;
+    if piece.owner != sx.qname || plan.referral.is_some() {
+        return None;
+    }
+    sigs.per_name[0] = Some(per_name::rrset(
+        sx,
+        piece.owner,
+        piece.wire,
+        Some(labels),
+        arena,
+    )?);
+    // The next closer name: one label more than the closest encloser.
+    let total = per_name::label_count(sx.qname)?;
+    let mut next_closer = sx.qname;
+    for _ in 0..usize::from(total).checked_sub(usize::from(labels) + 1)? {
+        next_closer = next_closer.get(1 + usize::from(*next_closer.first()?)..)?;
+    }
+    let ttl = sx.zone.negative_soa.ttl;
+    sigs.wild = Some(per_name::covering(sx, next_closer, ttl, arena)?);
+    Some(())
 }
 
 /// Whether two pieces are one RRset (owner and type).

@@ -46,7 +46,7 @@ pub(super) fn answer<'a>(
     out: &mut Vec<u8>,
     query: &FastQuery<'a>,
     key: &'a [u8],
-    (plan, sigs): (&Plan<'a>, Option<&'a Sigs>),
+    (plan, sigs): (&Plan<'a>, Option<&'a Sigs<'a>>),
     opt: Option<&ResponseOpt<'_>>,
 ) -> Option<()> {
     let mut c = Compressor::new();
@@ -77,8 +77,22 @@ pub(super) fn answer<'a>(
         }
     }
     if let Some(soa) = &plan.soa {
+        if let Some((nsec, rrsigs)) = sigs.and_then(Sigs::denial) {
+            rrset(out, &mut c, key, nsec, None)?;
+            rrset(out, &mut c, key, rrsigs, None)?;
+            authority += nsec.count() + rrsigs.count();
+        }
+        if let Some(rrsigs) = sigs.and_then(Sigs::soa) {
+            rrset(out, &mut c, soa.owner, rrsigs, None)?;
+            authority += rrsigs.count();
+        }
         rrset(out, &mut c, soa.owner, soa.wire, Some(soa.ttl))?;
         authority += 1;
+    }
+    if let Some((owner, rrsigs, nsec)) = sigs.and_then(Sigs::wild) {
+        rrset(out, &mut c, owner, rrsigs, None)?;
+        rrset(out, &mut c, owner, nsec, None)?;
+        authority += rrsigs.count() + nsec.count();
     }
     let mut additional = 0u16;
     for piece in plan.pieces().chain(&plan.referral) {
