@@ -327,4 +327,6 @@ fn kind_of<'a>(plan: &Plan<'a>, qname: &'a [u8], qtype: u16, zone: u32) -> Respo
 #[cfg(test)]
 mod guard_tests;
 #[cfg(test)]
+mod signed_tests;
+#[cfg(test)]
 mod tests;

@@ -67,7 +67,7 @@ fn signing_keys(origin: &Name) -> ZoneKeys {
     ZoneKeys::new(origin.clone(), vec![key], 3600).unwrap()
 }
 
-fn handlers() -> (DnsHandler, DnsHandler) {
+pub(super) fn handlers() -> (DnsHandler, DnsHandler) {
     let store = store();
     let fast = DnsHandler::new(store, 1232, true).with_identity(Some("ns1-test"), None);
     // One signer (and its signature cache) for both, as in a server.
