@@ -308,7 +308,7 @@ fn a_warm_signed_query_path_allocates_nothing() {
         ("MX + additional", q("mx.alloc.test.", RecordType::MX), 2, 0),
         ("referral", q("www.sub.alloc.test.", RecordType::A), 0, 3),
     ];
-    let mut send = |queued: &[(Vec<u8>, SocketAddr)]| {
+    let send = |queued: &[(Vec<u8>, SocketAddr)]| {
         for (bytes, _) in queued {
             assert!(bytes.len() > 12);
         }
@@ -319,7 +319,7 @@ fn a_warm_signed_query_path_allocates_nothing() {
         for (_, packet, _, _) in &kinds {
             answer(packet, src, &handler, &outbox);
         }
-        outbox.drain(&mut send);
+        outbox.drain(send);
     }
     for (kind, packet, answers, authority) in &kinds {
         answer(packet, src, &handler, &outbox);
@@ -332,7 +332,7 @@ fn a_warm_signed_query_path_allocates_nothing() {
         let count = allocations(|| {
             for _ in 0..100 {
                 answer(packet, src, &handler, &outbox);
-                outbox.drain(&mut send);
+                outbox.drain(send);
             }
         });
         assert_eq!(count, 0, "{kind}: {count} allocations in 100 queries");

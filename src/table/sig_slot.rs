@@ -26,10 +26,13 @@ pub struct SigSlot {
     pub signatures: u64,
     /// The records under the RRset's owner (`table::wire` layout).
     pub own: Box<[u8]>,
-    /// The RRSIGs of each additional RRset: owner (wire, uncompressed)
-    /// and records (`table::wire` layout).
-    pub additionals: Box<[(Box<[u8]>, Box<[u8]>)]>,
+    /// The RRSIGs of each additional RRset.
+    pub additionals: Box<[OwnedRrsigs]>,
 }
+
+/// RRSIGs with their owner: (owner in wire form, uncompressed; records in
+/// `table::wire` layout).
+pub type OwnedRrsigs = (Box<[u8]>, Box<[u8]>);
 
 impl SigSlot {
     /// Whether the slot serves a key set of `generation` at unix time `now`.

@@ -41,11 +41,12 @@ use super::rrl::{ResponseKind, Verdict};
 use crate::dnssec::sign::unix_now;
 use crate::metrics::Transport;
 use crate::table::wire_name::WireName;
-use crate::table::zone_table::ZoneId;
+use crate::table::zone_table::{CompiledZone, ZoneId};
 use cookie::CookieStep;
 use pieces::Plan;
 use plan::Ctx;
 use request::FastQuery;
+use signed::Sigs;
 use writer::{Header, ResponseOpt};
 
 /// The smallest UDP payload every resolver accepts (RFC 1035 §2.3.4).
@@ -96,14 +97,9 @@ pub(crate) fn answer(
     if zone.dnssec.is_some() && is_key_set(query.qtype) {
         return Outcome::Fallback;
     }
-    let dnssec_ok = query.edns.is_some_and(|e| e.dnssec_ok);
-    let keys = zone.dnssec.as_deref().filter(|_| dnssec_ok);
     let use_ecs = handler.edns.use_ecs;
-    let ecs = query
-        .edns
-        .and_then(|e| e.ecs)
-        .filter(|_| use_ecs)
-        .map(masked);
+    let ecs = query.edns.and_then(|e| e.ecs).filter(|_| use_ecs);
+    let ecs = ecs.map(masked);
     let client = client_of(src.ip(), ecs.as_ref(), snapshot.geo.as_deref());
     let cx = Ctx {
         snapshot: &snapshot,
@@ -119,39 +115,16 @@ pub(crate) fn answer(
     // Signatures that depend on the name (compact denial, wildcards).
     let mut sig_storage = [0u8; SIG_ARENA];
     let mut sig_arena: &mut [u8] = &mut sig_storage;
-    let sigs = match keys {
-        Some(keys) => {
-            let sx = signed::SignCtx {
-                zone,
-                keys,
-                signer: &handler.signer,
-                now: unix_now(),
-                qname: qname.key(),
-                compact_ok: query.edns.is_some_and(|e| e.compact_ok),
-            };
-            let Some(sigs) = signed::attach(&mut plan, &sx, &mut sig_arena) else {
-                return Outcome::Fallback;
-            };
-            Some(sigs)
-        }
-        None => None,
+    let at = (&**zone, qname.key());
+    let Some(sigs) = signatures(handler, at, &query, &mut plan, &mut sig_arena) else {
+        return Outcome::Fallback;
     };
     let flags = sigs.as_ref().map_or(0, |_| dnssec_flags(&query));
-    let opt = response_opt(
-        (handler, &live),
-        &query,
-        cookie.data,
-        (ecs, plan.ecs_scope),
-        flags,
-    );
+    let ecs = (ecs, plan.ecs_scope);
+    let opt = response_opt((handler, &live), &query, cookie.data, ecs, flags);
     let limit = opt.map_or(MIN_UDP_PAYLOAD, |o| o.payload);
-    let written = writer::answer(
-        out,
-        &query,
-        qname.key(),
-        (&plan, sigs.as_ref()),
-        opt.as_ref(),
-    );
+    let answer = (&plan, sigs.as_ref());
+    let written = writer::answer(out, &query, qname.key(), answer, opt.as_ref());
     if written.is_none() || out.len() >= usize::from(limit) {
         out.clear();
         return Outcome::Fallback;
@@ -171,6 +144,30 @@ pub(crate) fn answer(
     let (outcome, header) = send(at, &query, header, kind, client, opt.as_ref(), out);
     count(handler, Some(zone.id), qtype, header, started);
     outcome
+}
+
+/// The signatures of `plan` when it answers DO=1 in a signed zone
+/// (Some(None): an unsigned answer; None: the general path answers).
+fn signatures<'s>(
+    handler: &DnsHandler,
+    (zone, qname): (&CompiledZone, &[u8]),
+    query: &FastQuery<'_>,
+    plan: &mut Plan<'_>,
+    arena: &mut &'s mut [u8],
+) -> Option<Option<Sigs<'s>>> {
+    let edns = query.edns.filter(|e| e.dnssec_ok);
+    let (Some(keys), Some(edns)) = (zone.dnssec.as_deref(), edns) else {
+        return Some(None);
+    };
+    let sx = signed::SignCtx {
+        zone,
+        keys,
+        signer: &handler.signer,
+        now: unix_now(),
+        qname,
+        compact_ok: edns.compact_ok,
+    };
+    signed::attach(plan, &sx, arena).map(Some)
 }
 
 /// REFUSED for a name in no served zone: the OPT (without ECS, as the
