@@ -159,7 +159,7 @@ fn signatures<'s>(
     let (Some(keys), Some(edns)) = (zone.dnssec.as_deref(), edns) else {
         return Some(None);
     };
-    let sx = signed::SignCtx {
+    let sx = per_name::SignCtx {
         zone,
         keys,
         signer: &handler.signer,

@@ -12,9 +12,23 @@
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::rr::{RData, Record, RecordType};
 
-use super::signed::SignCtx;
 use crate::dnssec::cached::RrsetParts;
+use crate::dnssec::{Signer, ZoneKeys};
 use crate::table::wire::{STORE_ONLY, WireRrset};
+use crate::table::zone_table::CompiledZone;
+
+/// What signing one answer reads.
+pub(super) struct SignCtx<'s> {
+    pub zone: &'s CompiledZone,
+    pub keys: &'s ZoneKeys,
+    pub signer: &'s Signer,
+    /// Unix time, as the general path takes it.
+    pub now: u32,
+    /// The query name, lowercase wire.
+    pub qname: &'s [u8],
+    /// The query's EDNS CO flag: compact denial keeps NXDOMAIN.
+    pub compact_ok: bool,
+}
 
 /// Bitmap of compact denial's NSEC: RRSIG NSEC NXNAME (RFC 9824).
 const NXNAME_BITMAP: [u8; 19] = [

@@ -23,14 +23,13 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
 
-use super::per_name;
+use super::per_name::{self, SignCtx};
 use super::pieces::{MAX_PIECES, Piece, Plan, Signs};
 use crate::dns::sign::below_cut;
 use crate::dnssec::denial;
-use crate::dnssec::{Signer, ZoneKeys};
 use crate::table::sig_slot::{SigCell, SigSlot};
 use crate::table::wire::{STORE_ONLY, WireRrset};
-use crate::table::zone_table::{Answer, CompiledZone, Node, RrsetContent};
+use crate::table::zone_table::{Answer, Node, RrsetContent};
 
 /// The signatures one answer writes, held for the writer: slots of
 /// precomputed RRsets, and what `per_name` built in the caller's arena.
@@ -93,19 +92,6 @@ impl<'s> Sigs<'s> {
             .flat_map(|s| s.additionals.iter())
             .map(|(owner, wire)| (&**owner, WireRrset::new(wire)))
     }
-}
-
-/// What signing one answer reads.
-pub(super) struct SignCtx<'s> {
-    pub zone: &'s CompiledZone,
-    pub keys: &'s ZoneKeys,
-    pub signer: &'s Signer,
-    /// Unix time, as the general path takes it.
-    pub now: u32,
-    /// The query name, lowercase wire.
-    pub qname: &'s [u8],
-    /// The query's EDNS CO flag: compact denial keeps NXDOMAIN.
-    pub compact_ok: bool,
 }
 
 /// The signatures of `plan` (whose rcode compact denial may change), built
