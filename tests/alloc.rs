@@ -291,6 +291,7 @@ fn a_warm_signed_query_path_allocates_nothing() {
     // (kind, query, answer records including RRSIGs, authority records)
     let kinds = [
         ("A hit", q("host.alloc.test.", RecordType::A), 2, 0),
+        ("NODATA", q("host.alloc.test.", RecordType::AAAA), 0, 4),
         ("CNAME chain", q("chain.alloc.test.", RecordType::A), 6, 0),
         ("NXDOMAIN", q("none.alloc.test.", RecordType::A), 0, 4),
         (

@@ -115,7 +115,7 @@ pub(crate) fn answer(
     // Signatures that depend on the name (compact denial, wildcards).
     let mut sig_storage = [0u8; SIG_ARENA];
     let mut sig_arena: &mut [u8] = &mut sig_storage;
-    let at = (&**zone, qname.key());
+    let at = (&**zone, &qname);
     let Some(sigs) = signatures(handler, at, &query, &mut plan, &mut sig_arena) else {
         return Outcome::Fallback;
     };
@@ -150,7 +150,7 @@ pub(crate) fn answer(
 /// (Some(None): an unsigned answer; None: the general path answers).
 fn signatures<'s>(
     handler: &DnsHandler,
-    (zone, qname): (&CompiledZone, &[u8]),
+    (zone, qname): (&CompiledZone, &WireName),
     query: &FastQuery<'_>,
     plan: &mut Plan<'_>,
     arena: &mut &'s mut [u8],
@@ -165,6 +165,7 @@ fn signatures<'s>(
         signer: &handler.signer,
         now: unix_now(),
         qname,
+        qtype: RecordType::from(query.qtype),
         compact_ok: edns.compact_ok,
     };
     signed::attach(plan, &sx, arena).map(Some)

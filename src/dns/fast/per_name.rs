@@ -1,6 +1,6 @@
 //! The signed records of a fast DO=1 answer that depend on the query name,
-//! built in a stack arena: compact denial's NSEC at a name that does not
-//! exist, a wildcard expansion's covering NSEC (an RFC 4470 white lie
+//! built in a stack arena: compact denial's NSEC at the query name
+//! (NXDOMAIN, or NODATA with the types that exist there), a wildcard expansion's covering NSEC (an RFC 4470 white lie
 //! around the next closer name), and the RRSIGs of RRsets written under
 //! the asked name (a wildcard expansion, a DNAME's synthesized CNAME, an
 //! alias's target records). Their RRSIGs are read from the signature cache
@@ -15,7 +15,8 @@ use hickory_proto::rr::{RData, Record, RecordType};
 use crate::dnssec::cached::RrsetParts;
 use crate::dnssec::{Signer, ZoneKeys};
 use crate::table::wire::{STORE_ONLY, WireRrset};
-use crate::table::zone_table::CompiledZone;
+use crate::table::wire_name::{WireName, wildcard_buffer};
+use crate::table::zone_table::{CompiledZone, Node};
 
 /// What signing one answer reads.
 pub(super) struct SignCtx<'s> {
@@ -24,8 +25,9 @@ pub(super) struct SignCtx<'s> {
     pub signer: &'s Signer,
     /// Unix time, as the general path takes it.
     pub now: u32,
-    /// The query name, lowercase wire.
-    pub qname: &'s [u8],
+    /// The query name (its key: lowercase wire).
+    pub qname: &'s WireName,
+    pub qtype: RecordType,
     /// The query's EDNS CO flag: compact denial keeps NXDOMAIN.
     pub compact_ok: bool,
 }
@@ -98,18 +100,28 @@ pub(super) fn label_count(name: &[u8]) -> Option<u8> {
     Some(n)
 }
 
-/// Compact denial of `qname` (lowercase wire): its NSEC and the NSEC's
-/// RRSIGs.
-pub(super) fn nxdomain<'a>(
+/// Compact denial at the query name: for NXDOMAIN the NSEC with NXNAME,
+/// for NODATA the NSEC listing the types there (of its node, or of the
+/// wildcard that matched), as `dns::sign::proof::denial` makes them; and
+/// the NSEC's RRSIGs.
+pub(super) fn denial<'a>(
     sx: &SignCtx<'_>,
-    qname: &[u8],
+    nxdomain: bool,
     ttl: u32,
     arena: &mut &'a mut [u8],
 ) -> Option<(&'a [u8], &'a [u8])> {
-    if qname.len() + 2 > 255 {
+    let qname = sx.qname.key();
+    if qname.len() + 2 > 255 || sx.qtype == RecordType::NSEC {
         return None;
     }
-    let nsec = nsec(ttl, (&[1, 0], qname), &NXNAME_BITMAP, arena)?;
+    let mut bitmap = [0u8; 256];
+    let bitmap = if nxdomain {
+        &NXNAME_BITMAP[..]
+    } else {
+        let len = types_bitmap(sx, existing(sx.zone, sx.qname)?, &mut bitmap)?;
+        &bitmap[..len]
+    };
+    let nsec = nsec(ttl, (&[1, 0], qname), bitmap, arena)?;
     let parts = RrsetParts {
         owner: qname,
         rtype: RecordType::NSEC,
@@ -118,6 +130,77 @@ pub(super) fn nxdomain<'a>(
         rdatas: &[only_rdata(nsec)?],
     };
     Some((nsec, rrsigs(sx, &parts, arena)?))
+}
+
+/// The node that answers for `name`: its own, or the wildcard at its
+/// closest encloser.
+fn existing<'z>(zone: &'z CompiledZone, name: &WireName) -> Option<&'z Node> {
+    if let Some(node) = zone.node(name.key()) {
+        return Some(node);
+    }
+    let below = name.labels().saturating_sub(zone.origin_labels);
+    let skip = (1..=below).find(|&s| zone.node(name.suffix(s)).is_some())?;
+    let mut buf = wildcard_buffer();
+    let len = name.wildcard_key(skip, &mut buf);
+    zone.node(&buf[..len])
+}
+
+/// The NSEC type bitmap (RFC 4034 §4.1.2) of the types at `node` but the
+/// asked one, with RRSIG and NSEC, into `out`; its length.
+fn types_bitmap(sx: &SignCtx<'_>, node: &Node, out: &mut [u8; 256]) -> Option<usize> {
+    if node.referral.is_some() {
+        return None;
+    }
+    let mut types = [0u16; 64];
+    let mut n = 0;
+    let apex: &[RecordType] = match (node.name == sx.zone.origin, sx.keys.cds.is_empty()) {
+        (false, _) => &[],
+        (true, true) => &[RecordType::SOA, RecordType::DNSKEY],
+        (true, false) => &[
+            RecordType::SOA,
+            RecordType::DNSKEY,
+            RecordType::CDS,
+            RecordType::CDNSKEY,
+        ],
+    };
+    let present = node
+        .rrsets
+        .iter()
+        .map(|r| r.rtype)
+        .chain(apex.iter().copied());
+    let all = present
+        .filter(|t| *t != sx.qtype)
+        .chain([RecordType::RRSIG, RecordType::NSEC]);
+    for t in all {
+        *types.get_mut(n)? = u16::from(t);
+        n += 1;
+    }
+    let types = &mut types[..n];
+    types.sort_unstable();
+    let (mut len, mut window_at, mut window) = (0, 0, None::<u8>);
+    let mut last = None;
+    for &t in types.iter() {
+        if last == Some(t) {
+            continue;
+        }
+        last = Some(t);
+        let (w, low) = ((t >> 8) as u8, (t & 0xFF) as usize);
+        if window != Some(w) {
+            window = Some(w);
+            window_at = len;
+            *out.get_mut(len)? = w;
+            *out.get_mut(len + 1)? = 0;
+            len += 2;
+        }
+        let byte = window_at + 2 + low / 8;
+        while len <= byte {
+            *out.get_mut(len)? = 0;
+            len += 1;
+        }
+        out[byte] |= 0x80 >> (low % 8);
+        out[window_at + 1] = (byte - window_at - 1) as u8;
+    }
+    Some(len)
 }
 
 /// The white lie covering `next_closer` (lowercase wire): its owner, the

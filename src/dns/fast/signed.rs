@@ -4,17 +4,20 @@
 //! the general path's signing step (`dns::sign`) adds for that RRset. An
 //! empty or stale slot (refresh time reached, another key set) is filled
 //! here from the signer, so from the same signature cache as the general
-//! path, and then served without allocating.
+//! path, and then served without allocating. What depends on the query
+//! name (compact denial's NSEC, a wildcard's RRSIGs and covering NSEC, a
+//! DNAME's synthesized CNAME, an alias's records) is read from the cache
+//! in place by `per_name`.
 //!
-//! Covered: positive answers from precomputed RRsets (the apex SOA, CNAME
-//! chains inside the zone, routed sets answering with one set), their
-//! additional records' RRSIGs, and referrals (the DS and its RRSIG, or
-//! the NSEC proving there is none). Left to the general path: negative
-//! answers (their NSEC is per name and query type), wildcards (the
-//! covering NSEC is per name), DNAME (the synthesized CNAME is signed per
-//! name), aliases (the target's records under the asked name), several
-//! sets of one RRset (multivalue), and answers whose additional records
-//! come from more than one RRset (the general path removes duplicates).
+//! Covered: positive answers (the apex SOA, CNAME chains inside the zone,
+//! routed sets answering with one set, aliases, wildcards, DNAME),
+//! NXDOMAIN and NODATA at the query name, referrals (the DS and its
+//! RRSIG, or the NSEC proving there is none). Left to the general path:
+//! several sets of one RRset (multivalue: signed as one RRset), a negative
+//! answer after a CNAME or with a policy's shorter SOA TTL, NSEC queries,
+//! answers whose additional records come from more than one RRset (the
+//! general path merges and deduplicates them), per-name signatures the
+//! cache does not hold yet.
 
 use std::sync::Arc;
 
@@ -112,11 +115,11 @@ pub(super) fn attach<'s>(
         additionals: plan.referral.is_none(),
         hits: 0,
     };
-    if plan.rcode == ResponseCode::NXDomain {
-        nxdomain(plan, sx, &mut sigs, arena)?;
+    if plan.soa.is_some() {
+        negative(plan, sx, &mut sigs, arena)?;
         return Some(sigs);
     }
-    if plan.soa.is_some() || plan.rcode != ResponseCode::NoError {
+    if plan.rcode != ResponseCode::NoError {
         return None;
     }
     if let Some(wildcard) = plan.wildcard {
@@ -167,9 +170,10 @@ pub(super) fn attach<'s>(
     (with_additionals <= 1).then_some(sigs)
 }
 
-/// NXDOMAIN at the query name (no CNAME before it): compact denial's NSEC
-/// with its RRSIGs and the negative SOA's; NOERROR unless CO was set.
-fn nxdomain<'s>(
+/// NXDOMAIN or NODATA at the query name (no CNAME before it): compact
+/// denial's NSEC with its RRSIGs and the negative SOA's; NXDOMAIN becomes
+/// NOERROR unless CO was set.
+fn negative<'s>(
     plan: &mut Plan<'_>,
     sx: &SignCtx<'_>,
     sigs: &mut Sigs<'s>,
@@ -177,15 +181,20 @@ fn nxdomain<'s>(
 ) -> Option<()> {
     let soa = plan.soa.as_ref()?;
     let negative = &sx.zone.negative_soa;
-    if plan.len() != 0 || soa.ttl != negative.ttl {
+    if plan.records != 0 || plan.referral.is_some() || soa.ttl != negative.ttl {
         return None;
     }
-    sigs.denial = Some(per_name::nxdomain(sx, sx.qname, soa.ttl, arena)?);
+    let nxdomain = match plan.rcode {
+        ResponseCode::NXDomain => true,
+        ResponseCode::NoError => false,
+        _ => return None,
+    };
+    sigs.denial = Some(per_name::denial(sx, nxdomain, soa.ttl, arena)?);
     let cell = &sx.zone.negative_soa_sigs;
     sigs.soa = Some(slot(sx, cell, &mut sigs.hits, || {
         fill(sx, std::slice::from_ref(negative), &[])
     })?);
-    if !sx.compact_ok {
+    if nxdomain && !sx.compact_ok {
         plan.rcode = ResponseCode::NoError;
     }
     Some(())
@@ -202,7 +211,7 @@ fn wild<'s>(
     arena: &mut &'s mut [u8],
 ) -> Option<()> {
     let piece = plan.pieces().next().filter(|_| plan.len() == 1)?;
-    if piece.owner != sx.qname || plan.referral.is_some() {
+    if piece.owner != sx.qname.key() || plan.referral.is_some() {
         return None;
     }
     sigs.per_name[0] = Some(per_name::rrset(
@@ -213,8 +222,8 @@ fn wild<'s>(
         arena,
     )?);
     // The next closer name: one label more than the closest encloser.
-    let total = per_name::label_count(sx.qname)?;
-    let mut next_closer = sx.qname;
+    let total = per_name::label_count(sx.qname.key())?;
+    let mut next_closer = sx.qname.key();
     for _ in 0..usize::from(total).checked_sub(usize::from(labels) + 1)? {
         next_closer = next_closer.get(1 + usize::from(*next_closer.first()?)..)?;
     }

@@ -8,13 +8,18 @@ use std::sync::atomic::Ordering;
 
 use hickory_proto::rr::{Name, RecordType};
 
-use super::tests::{Opt, ask, handlers, query};
+use std::sync::Arc;
+
+use super::tests::{Opt, ask, handlers, query, repo, signing_keys};
 use super::{Outcome, answer};
 use crate::dns::handler::DnsHandler;
 use crate::dnssec::sign::unix_now;
+use crate::health::HealthView;
+use crate::table::compile::compile;
 use crate::table::sig_slot::{SigCell, SigSlot};
 use crate::table::wire_name::WireName;
 use crate::table::zone_table::RrsetContent;
+use crate::table::{Snapshot, SnapshotStore, ZoneTable, routing};
 
 /// Runs `f` with the signature slot of the A RRset of `name`.
 fn with_slot<R>(handler: &DnsHandler, name: &str, f: impl FnOnce(&SigCell) -> R) -> R {
@@ -114,4 +119,50 @@ fn per_name_signatures_not_in_the_cache_fall_back_until_the_general_path_signs()
         );
         assert_eq!(out, expected, "{name}");
     }
+}
+
+/// The bench zone (`zones/example.com.toml`) signed, as
+/// `benches/dnssec_cpu.sh` serves it.
+fn signed_bench_zone() -> DnsHandler {
+    let zone = crate::zone::load(&repo("zones/example.com.toml")).unwrap();
+    let mut compiled = compile(&zone, 1);
+    compiled.dnssec = Some(Arc::new(signing_keys(&compiled.origin)));
+    let zones = Arc::new(ZoneTable::new(vec![compiled], Vec::new()));
+    let health = Arc::new(HealthView::default());
+    let routing = Arc::new(routing::compute(&zones, &health));
+    let store = Arc::new(SnapshotStore::new(Snapshot {
+        zones,
+        health,
+        routing,
+        geo: None,
+        version: 1,
+    }));
+    DnsHandler::new(store, 1232, true)
+}
+
+#[test]
+fn the_dnssec_cpu_bench_mix_is_answered_on_the_fast_path_once_signed() {
+    let fast = signed_bench_zone();
+    let slow = fast.clone().with_fast_path(false);
+    let src: SocketAddr = "127.0.0.3:5353".parse().unwrap();
+    let mix = std::fs::read_to_string(repo("benches/data/queries.txt")).unwrap();
+    let lines = mix
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty());
+    let mut asked = 0;
+    for (i, line) in lines.enumerate() {
+        let (name, rtype) = line.split_once(' ').unwrap();
+        let rtype: RecordType = rtype.trim().parse().unwrap();
+        let packet = query(&format!("{name}."), rtype, Opt::Do, i as u16);
+        let expected = ask(&slow, &packet, src);
+        let mut out = Vec::new();
+        assert_eq!(
+            answer(&fast, &packet, src, &mut out),
+            Outcome::Reply,
+            "{line}"
+        );
+        assert_eq!(out, expected, "{line}");
+        asked += 1;
+    }
+    assert_eq!(asked, 20);
 }
