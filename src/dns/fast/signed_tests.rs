@@ -8,18 +8,13 @@ use std::sync::atomic::Ordering;
 
 use hickory_proto::rr::{Name, RecordType};
 
-use std::sync::Arc;
-
-use super::tests::{Opt, ask, handlers, query, repo, signing_keys};
+use super::tests::{Opt, ask, handlers, query, repo, signed_bench_zone};
 use super::{Outcome, answer};
 use crate::dns::handler::DnsHandler;
 use crate::dnssec::sign::unix_now;
-use crate::health::HealthView;
-use crate::table::compile::compile;
 use crate::table::sig_slot::{SigCell, SigSlot};
 use crate::table::wire_name::WireName;
 use crate::table::zone_table::RrsetContent;
-use crate::table::{Snapshot, SnapshotStore, ZoneTable, routing};
 
 /// Runs `f` with the signature slot of the A RRset of `name`.
 fn with_slot<R>(handler: &DnsHandler, name: &str, f: impl FnOnce(&SigCell) -> R) -> R {
@@ -119,25 +114,6 @@ fn per_name_signatures_not_in_the_cache_fall_back_until_the_general_path_signs()
         );
         assert_eq!(out, expected, "{name}");
     }
-}
-
-/// The bench zone (`zones/example.com.toml`) signed, as
-/// `benches/dnssec_cpu.sh` serves it.
-fn signed_bench_zone() -> DnsHandler {
-    let zone = crate::zone::load(&repo("zones/example.com.toml")).unwrap();
-    let mut compiled = compile(&zone, 1);
-    compiled.dnssec = Some(Arc::new(signing_keys(&compiled.origin)));
-    let zones = Arc::new(ZoneTable::new(vec![compiled], Vec::new()));
-    let health = Arc::new(HealthView::default());
-    let routing = Arc::new(routing::compute(&zones, &health));
-    let store = Arc::new(SnapshotStore::new(Snapshot {
-        zones,
-        health,
-        routing,
-        geo: None,
-        version: 1,
-    }));
-    DnsHandler::new(store, 1232, true)
 }
 
 #[test]

@@ -60,8 +60,27 @@ pub(super) fn store_with_ids(metrics: &Metrics) -> Arc<SnapshotStore> {
     }))
 }
 
+/// The bench zone (`zones/example.com.toml`) signed, as
+/// `benches/dnssec_cpu.sh` serves it.
+pub(super) fn signed_bench_zone() -> DnsHandler {
+    let zone = crate::zone::load(&repo("zones/example.com.toml")).unwrap();
+    let mut compiled = compile(&zone, 1);
+    compiled.dnssec = Some(Arc::new(signing_keys(&compiled.origin)));
+    let zones = Arc::new(ZoneTable::new(vec![compiled], Vec::new()));
+    let health = Arc::new(HealthView::default());
+    let routing = Arc::new(routing::compute(&zones, &health));
+    let store = Arc::new(SnapshotStore::new(Snapshot {
+        zones,
+        health,
+        routing,
+        geo: None,
+        version: 1,
+    }));
+    DnsHandler::new(store, 1232, true)
+}
+
 /// One active ECDSA key signing `origin`.
-pub(super) fn signing_keys(origin: &Name) -> ZoneKeys {
+fn signing_keys(origin: &Name) -> ZoneKeys {
     let der = keys::generate(SignAlgorithm::EcdsaP256).unwrap();
     let key = keys::load(&der, Role::Csk, KeyState::Active, "k").unwrap();
     ZoneKeys::new(origin.clone(), vec![key], 3600).unwrap()
