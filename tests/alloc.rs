@@ -25,6 +25,7 @@ use alwayson::dns::guard::Guard;
 use alwayson::dns::handler::DnsHandler;
 use alwayson::dns::rrl::{Rrl, RrlSettings};
 use alwayson::dns::udp::{Outbox, answer};
+use alwayson::dnssec::{KeyState, Role, SignAlgorithm, ZoneKeys, keys};
 use alwayson::geo::GeoDb;
 use alwayson::health::HealthView;
 use alwayson::table::compile::compile;
@@ -92,8 +93,20 @@ fn allocations(f: impl FnOnce()) -> usize {
 const ZONE: &str = include_str!("fixtures/alloc.test.toml");
 
 fn handler() -> DnsHandler {
+    handler_for(false)
+}
+
+/// [`handler`], the zone signed with one P-256 key when `signed`.
+fn handler_for(signed: bool) -> DnsHandler {
     let zone = alwayson::zone::convert::convert(&Source::new("alloc.test.toml", ZONE)).unwrap();
-    let zones = Arc::new(ZoneTable::new(vec![compile(&zone, 1)], Vec::new()));
+    let mut compiled = compile(&zone, 1);
+    if signed {
+        let der = keys::generate(SignAlgorithm::EcdsaP256).unwrap();
+        let key = keys::load(&der, Role::Csk, KeyState::Active, "k").unwrap();
+        let origin = compiled.origin.clone();
+        compiled.dnssec = Some(Arc::new(ZoneKeys::new(origin, vec![key], 3600).unwrap()));
+    }
+    let zones = Arc::new(ZoneTable::new(vec![compiled], Vec::new()));
     let health = Arc::new(HealthView::default());
     let routing = Arc::new(routing::compute(&zones, &health));
     let mmdb = Path::new(env!("CARGO_MANIFEST_DIR")).join("geoip/sample.mmdb");
@@ -252,4 +265,79 @@ fn a_warm_query_path_allocates_nothing() {
         assert_eq!(count, 0, "{kind}: {count} allocations in 100 queries");
     }
     assert_eq!(sent, 3 * kinds.len() + 100 * kinds.len());
+}
+
+/// A query with DO=1 (and CO when `compact`).
+fn signed_query(name: &str, rtype: RecordType, compact: bool) -> Vec<u8> {
+    let mut message = Message::query();
+    message.metadata.id = 0x4343;
+    message.add_query(Query::query(Name::from_ascii(name).unwrap(), rtype));
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232);
+    edns.set_dnssec_ok(true);
+    if compact {
+        edns.flags_mut().z |= 0x4000;
+    }
+    message.set_edns(edns);
+    message.to_vec().unwrap()
+}
+
+#[test]
+fn a_warm_signed_query_path_allocates_nothing() {
+    let handler = handler_for(true);
+    let outbox = Outbox::default();
+    let src: SocketAddr = "127.0.0.3:5353".parse().unwrap();
+    let q = |name: &str, rtype: RecordType| signed_query(name, rtype, false);
+    // (kind, query, answer records including RRSIGs, authority records)
+    let kinds = [
+        ("A hit", q("host.alloc.test.", RecordType::A), 2, 0),
+        ("NODATA", q("host.alloc.test.", RecordType::AAAA), 0, 4),
+        ("CNAME chain", q("chain.alloc.test.", RecordType::A), 6, 0),
+        ("NXDOMAIN", q("none.alloc.test.", RecordType::A), 0, 4),
+        (
+            "NXDOMAIN, CO",
+            signed_query("none.alloc.test.", RecordType::A, true),
+            0,
+            4,
+        ),
+        ("wildcard", q("x.wild.alloc.test.", RecordType::A), 2, 2),
+        ("failover", q("fo.alloc.test.", RecordType::A), 2, 0),
+        ("weighted", q("w.alloc.test.", RecordType::A), 2, 0),
+        ("apex alias", q("alloc.test.", RecordType::A), 2, 0),
+        ("DNAME", q("www.dn.alloc.test.", RecordType::A), 6, 0),
+        ("SOA", q("alloc.test.", RecordType::SOA), 2, 0),
+        ("MX + additional", q("mx.alloc.test.", RecordType::MX), 2, 0),
+        ("referral", q("www.sub.alloc.test.", RecordType::A), 0, 3),
+    ];
+    let send = |queued: &[(Vec<u8>, SocketAddr)]| {
+        for (bytes, _) in queued {
+            assert!(bytes.len() > 12);
+        }
+    };
+    // Warm-up: the general path signs (the cache), the fast path fills
+    // its slots, then the thread-locals and buffers. Enough rounds that
+    // the weighted name has served both its sets (90/10): each set's
+    // first DO=1 answer is signed on the general path.
+    for _ in 0..400 {
+        for (_, packet, _, _) in &kinds {
+            answer(packet, src, &handler, &outbox);
+        }
+        outbox.drain(send);
+    }
+    for (kind, packet, answers, authority) in &kinds {
+        answer(packet, src, &handler, &outbox);
+        let mut reply = Vec::new();
+        outbox.drain(|queued| reply = queued[0].0.clone());
+        let reply = Message::from_vec(&reply).unwrap();
+        assert_eq!(reply.answers.len(), *answers, "{kind}");
+        assert_eq!(reply.authorities.len(), *authority, "{kind}");
+        assert!(reply.edns.unwrap().flags().dnssec_ok, "{kind}");
+        let count = allocations(|| {
+            for _ in 0..100 {
+                answer(packet, src, &handler, &outbox);
+                outbox.drain(send);
+            }
+        });
+        assert_eq!(count, 0, "{kind}: {count} allocations in 100 queries");
+    }
 }

@@ -47,8 +47,8 @@ pub struct DnsHandler {
     pub(super) fast: bool,
     /// Advertised in the EDNS TCP keepalive option (RFC 7828).
     tcp_keepalive: Duration,
-    /// Signs the answers of signed zones (`dns::sign`).
-    signer: Arc<Signer>,
+    /// Signs the answers of signed zones (`dns::sign`, `dns::fast`).
+    pub(super) signer: Arc<Signer>,
 }
 
 impl DnsHandler {

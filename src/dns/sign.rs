@@ -272,7 +272,7 @@ fn wildcard_labels(
 }
 
 /// Whether `name` is at or below a delegation (glue, occluded data).
-fn below_cut(zone: &CompiledZone, name: &Name) -> bool {
+pub(crate) fn below_cut(zone: &CompiledZone, name: &Name) -> bool {
     let wire = WireName::new(name);
     let below = wire.labels().saturating_sub(zone.origin_labels);
     (0..below).any(|skip| {

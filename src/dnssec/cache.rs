@@ -75,7 +75,7 @@ impl SignatureCache {
 
     /// The cached signature for `key`, if any (counts a hit or a miss when
     /// `now` is before its refresh time).
-    pub fn get(&self, key: &[u8], now: u32, stats: &SignStats) -> Option<Record> {
+    pub fn get(&self, key: &[u8], now: u32, stats: &SignStats) -> Option<Cached> {
         let found = self
             .shard(key)
             .lock()
@@ -84,13 +84,32 @@ impl SignatureCache {
         match found {
             Some(c) if (c.refresh_at.wrapping_sub(now) as i32) > 0 => {
                 stats.hits.fetch_add(1, Ordering::Relaxed);
-                Some(c.rrsig)
+                Some(c)
             }
             _ => {
                 stats.misses.fetch_add(1, Ordering::Relaxed);
                 None
             }
         }
+    }
+
+    /// Calls `f` with the cached RRSIG for `key` under the shard's lock,
+    /// without copying it, when one is there and `now` is before its
+    /// refresh time (counted as a hit); None otherwise (not counted: the
+    /// caller then takes the path that signs, which counts the miss).
+    pub fn peek<R>(
+        &self,
+        key: &[u8],
+        now: u32,
+        stats: &SignStats,
+        f: impl FnOnce(&Record) -> R,
+    ) -> Option<R> {
+        let mut shard = self.shard(key).lock().ok()?;
+        let c = shard
+            .get(key)
+            .filter(|c| (c.refresh_at.wrapping_sub(now) as i32) > 0)?;
+        stats.hits.fetch_add(1, Ordering::Relaxed);
+        Some(f(&c.rrsig))
     }
 
     pub fn insert(&self, key: Box<[u8]>, value: Cached, stats: &SignStats) {

@@ -1,11 +1,13 @@
 //! Online DNSSEC signing (RFC 4033–4035) with hickory-proto's primitives:
 //! keys and their DS (`keys`), the keys folder and `keygen` (`folder`), the
 //! per-zone key-state file (`state`), signing one RRset with a bounded
-//! signature cache (`sign`, `cache`), and synthesized denial of existence
+//! signature cache (`sign`, `cache`; `cached` reads it without
+//! allocating), and synthesized denial of existence
 //! (`denial`: compact denial, RFC 9824). What is signed in an answer is
 //! decided by `dns::sign`; this module knows nothing of queries.
 
 pub mod cache;
+pub mod cached;
 pub mod denial;
 pub mod folder;
 pub mod keys;

@@ -57,8 +57,8 @@ pub struct SignError {
 #[derive(Debug)]
 pub struct Signer {
     settings: SignSettings,
-    cache: SignatureCache,
-    stats: Arc<SignStats>,
+    pub(super) cache: SignatureCache,
+    pub(super) stats: Arc<SignStats>,
 }
 
 impl Signer {
@@ -85,21 +85,46 @@ impl Signer {
         now: u32,
         out: &mut Vec<Record>,
     ) -> Result<(), SignError> {
+        self.sign_until(keys, rrset, labels, now, out).map(|_| ())
+    }
+
+    /// [`Signer::sign`], returning the earliest refresh time of the
+    /// signatures it appended (`now` when it appended none), so that a
+    /// copy kept elsewhere (`table::sig_slot`) knows when it is stale.
+    pub fn sign_until(
+        &self,
+        keys: &ZoneKeys,
+        rrset: &[&Record],
+        labels: Option<u8>,
+        now: u32,
+        out: &mut Vec<Record>,
+    ) -> Result<u32, SignError> {
         let Some(first) = rrset.first() else {
-            return Ok(());
+            return Ok(now);
         };
         let rtype = first.record_type();
         let signers = match rtype {
             RecordType::DNSKEY | RecordType::CDS | RecordType::CDNSKEY => &keys.key_signers,
             _ => &keys.zone_signers,
         };
+        let mut until = None::<u32>;
         for &i in signers {
             let key = &keys.keys[i];
-            let mut rrsig = self.one(keys, key, rrset, labels, now)?;
+            let (mut rrsig, refresh_at) = self.one(keys, key, rrset, labels, now)?;
             rrsig.name = first.name.clone();
             out.push(rrsig);
+            until = Some(match until {
+                Some(u) if (u.wrapping_sub(refresh_at) as i32) < 0 => u,
+                _ => refresh_at,
+            });
         }
-        Ok(())
+        Ok(until.unwrap_or(now))
+    }
+
+    /// Counts `n` signatures served from a copy of the cache's (a fast
+    /// path's slot) as cache hits.
+    pub fn count_hits(&self, n: u64) {
+        self.stats.hits.fetch_add(n, Ordering::Relaxed);
     }
 
     fn one(
@@ -109,7 +134,7 @@ impl Signer {
         rrset: &[&Record],
         labels: Option<u8>,
         now: u32,
-    ) -> Result<Record, SignError> {
+    ) -> Result<(Record, u32), SignError> {
         let first = rrset[0];
         let err = |message: String| SignError {
             owner: first.name.to_ascii(),
@@ -120,7 +145,7 @@ impl Signer {
         let cache_key = cache_key(keys.generation, key.tag, num_labels, rrset)
             .map_err(|e| err(e.to_string()))?;
         if let Some(hit) = self.cache.get(&cache_key, now, &self.stats) {
-            return Ok(hit);
+            return Ok((hit.rrsig, hit.refresh_at));
         }
         let started = Instant::now();
         let (inception, expiration, refresh_at) = self.window(now);
@@ -153,7 +178,7 @@ impl Signer {
         };
         self.cache
             .insert(cache_key.into_boxed_slice(), cached, &self.stats);
-        Ok(record)
+        Ok((record, refresh_at))
     }
 
     /// Inception, expiration and the time to sign again, from `now`.

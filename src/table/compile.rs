@@ -54,6 +54,8 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         soa,
         negative_soa_size: negative_soa.to_bytes().map_or(512, |b| b.len()),
         negative_soa_wire: wire::encode(std::slice::from_ref(&negative_soa), &[]),
+        soa_sigs: Default::default(),
+        negative_soa_sigs: Default::default(),
         negative_soa,
         nodes: tree.nodes,
         index: tree.index,
@@ -274,6 +276,7 @@ fn answer(set: &RecordSet, values: &[RData], addresses: &Addresses) -> Answer {
         },
         wire_size,
         wire,
+        sigs: Default::default(),
     }
 }
 

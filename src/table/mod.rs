@@ -7,6 +7,7 @@
 
 pub mod compile;
 pub mod routing;
+pub mod sig_slot;
 pub mod snapshot;
 pub mod wire;
 pub mod wire_name;

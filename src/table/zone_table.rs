@@ -12,6 +12,7 @@ use hickory_proto::rr::{Name, Record, RecordType};
 
 use crate::health::CheckId;
 use crate::policy::GroupRules;
+use crate::table::sig_slot::SigCell;
 use crate::table::wire_name::WireName;
 
 /// Every served zone, findable by longest suffix.
@@ -105,6 +106,10 @@ pub struct CompiledZone {
     pub negative_soa_size: usize,
     /// `negative_soa` in wire form (`table::wire`), for the UDP fast path.
     pub negative_soa_wire: Option<Box<[u8]>>,
+    /// The signatures of `soa` for DO=1 fast answers (`table::sig_slot`).
+    pub soa_sigs: SigCell,
+    /// The signatures of `negative_soa`, likewise.
+    pub negative_soa_sigs: SigCell,
     pub nodes: Vec<Node>,
     /// Nodes by lowercase wire name (foldhash, as `ZoneTable::by_origin`).
     pub index: NodeIndex,
@@ -173,6 +178,8 @@ pub struct Answer {
     /// `records` and `additionals` in wire form for the UDP fast path
     /// (`table::wire`); None for a type it cannot write.
     pub wire: Option<Box<[u8]>>,
+    /// Its signatures for DO=1 fast answers (`table::sig_slot`).
+    pub sigs: SigCell,
 }
 
 #[derive(Debug)]

@@ -6,7 +6,7 @@
 
 use hickory_proto::rr::RecordType;
 
-use super::pieces::{Piece, Plan};
+use super::pieces::{Piece, Plan, Signs};
 use crate::table::wire::WireRrset;
 use crate::table::zone_table::{Node, RrsetContent};
 
@@ -47,6 +47,7 @@ pub(super) fn follow<'a>(
             wire,
             cname: false,
             ttl,
+            signs: Signs::Answer(answer),
         })?;
     }
     node.dname_target.as_ref()?;
@@ -72,6 +73,7 @@ pub(super) fn follow<'a>(
         wire: WireRrset::new(blob),
         cname: true,
         ttl: None,
+        signs: Signs::PerQuery,
     })?;
     Some((qtype != RecordType::CNAME).then_some(&blob[14..]))
 }

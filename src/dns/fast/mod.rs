@@ -9,17 +9,21 @@
 //! Invariant: a fast answer is byte for byte the answer of the general
 //! path (hickory's parser, `resolve`, hickory's encoder seeded by
 //! `dns::compress`); whatever this path does not cover returns
-//! [`Outcome::Fallback`] before anything is counted or sent: DO=1 and the
-//! key sets in signed zones, malformed or stale cookies, ANY and the other
+//! [`Outcome::Fallback`] before anything is counted or sent: the key sets
+//! of signed zones and the DO=1 answers `signed` does not cover (there the
+//! signatures are what the signer's cache holds, kept in a slot next to
+//! each precomputed RRset), malformed or stale cookies, ANY and the other
 //! meta types, a DNAME that makes a name too long, answers that need
 //! truncation, and every query this parser does not take.
 
 mod compress;
 mod cookie;
 mod dname;
+mod per_name;
 mod pieces;
 mod plan;
 mod request;
+mod signed;
 mod writer;
 
 use std::net::{IpAddr, SocketAddr};
@@ -34,17 +38,21 @@ use super::guard::client_of;
 use super::handler::DnsHandler;
 use super::live::Live;
 use super::rrl::{ResponseKind, Verdict};
+use crate::dnssec::sign::unix_now;
 use crate::metrics::Transport;
 use crate::table::wire_name::WireName;
-use crate::table::zone_table::ZoneId;
+use crate::table::zone_table::{CompiledZone, ZoneId};
 use cookie::CookieStep;
 use pieces::Plan;
 use plan::Ctx;
 use request::FastQuery;
+use signed::Sigs;
 use writer::{Header, ResponseOpt};
 
 /// The smallest UDP payload every resolver accepts (RFC 1035 §2.3.4).
 const MIN_UDP_PAYLOAD: u16 = 512;
+/// Room for the per-name records of a signed answer (`signed`).
+const SIG_ARENA: usize = 2048;
 
 /// What the fast path did with a datagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,15 +94,12 @@ pub(crate) fn answer(
     let Some((zone, below)) = snapshot.zones.find(&qname) else {
         return refuse((handler, &live), &query, (src.ip(), cookie), out, started);
     };
-    if zone.dnssec.is_some() && !unsigned_answer(&query) {
+    if zone.dnssec.is_some() && is_key_set(query.qtype) {
         return Outcome::Fallback;
     }
     let use_ecs = handler.edns.use_ecs;
-    let ecs = query
-        .edns
-        .and_then(|e| e.ecs)
-        .filter(|_| use_ecs)
-        .map(masked);
+    let ecs = query.edns.and_then(|e| e.ecs).filter(|_| use_ecs);
+    let ecs = ecs.map(masked);
     let client = client_of(src.ip(), ecs.as_ref(), snapshot.geo.as_deref());
     let cx = Ctx {
         snapshot: &snapshot,
@@ -104,15 +109,28 @@ pub(crate) fn answer(
         client: &client,
     };
     let qtype = RecordType::from(query.qtype);
-    let Some(plan) = plan::plan(&cx, qtype, &mut arena) else {
+    let Some(mut plan) = plan::plan(&cx, qtype, &mut arena) else {
         return Outcome::Fallback;
     };
-    let opt = response_opt((handler, &live), &query, cookie.data, ecs, plan.ecs_scope);
+    // Signatures that depend on the name (compact denial, wildcards).
+    let mut sig_storage = [0u8; SIG_ARENA];
+    let mut sig_arena: &mut [u8] = &mut sig_storage;
+    let at = (&**zone, &qname);
+    let Some(sigs) = signatures(handler, at, &query, &mut plan, &mut sig_arena) else {
+        return Outcome::Fallback;
+    };
+    let flags = sigs.as_ref().map_or(0, |_| dnssec_flags(&query));
+    let ecs = (ecs, plan.ecs_scope);
+    let opt = response_opt((handler, &live), &query, cookie.data, ecs, flags);
     let limit = opt.map_or(MIN_UDP_PAYLOAD, |o| o.payload);
-    let written = writer::answer(out, &query, qname.key(), &plan, opt.as_ref());
+    let answer = (&plan, sigs.as_ref());
+    let written = writer::answer(out, &query, qname.key(), answer, opt.as_ref());
     if written.is_none() || out.len() >= usize::from(limit) {
         out.clear();
         return Outcome::Fallback;
+    }
+    if let Some(sigs) = &sigs {
+        handler.signer.count_hits(sigs.hits);
     }
     let kind = kind_of(&plan, qname.key(), query.qtype, zone.id.0);
     let header = Header {
@@ -128,6 +146,31 @@ pub(crate) fn answer(
     outcome
 }
 
+/// The signatures of `plan` when it answers DO=1 in a signed zone
+/// (Some(None): an unsigned answer; None: the general path answers).
+fn signatures<'s>(
+    handler: &DnsHandler,
+    (zone, qname): (&CompiledZone, &WireName),
+    query: &FastQuery<'_>,
+    plan: &mut Plan<'_>,
+    arena: &mut &'s mut [u8],
+) -> Option<Option<Sigs<'s>>> {
+    let edns = query.edns.filter(|e| e.dnssec_ok);
+    let (Some(keys), Some(edns)) = (zone.dnssec.as_deref(), edns) else {
+        return Some(None);
+    };
+    let sx = per_name::SignCtx {
+        zone,
+        keys,
+        signer: &handler.signer,
+        now: unix_now(),
+        qname,
+        qtype: RecordType::from(query.qtype),
+        compact_ok: edns.compact_ok,
+    };
+    signed::attach(plan, &sx, arena).map(Some)
+}
+
 /// REFUSED for a name in no served zone: the OPT (without ECS, as the
 /// general path answers before it resolves), AA clear.
 fn refuse(
@@ -137,7 +180,7 @@ fn refuse(
     out: &mut Vec<u8>,
     started: Instant,
 ) -> Outcome {
-    let opt = response_opt((handler, live), query, cookie.data, None, 0);
+    let opt = response_opt((handler, live), query, cookie.data, (None, 0), 0);
     let header = Header {
         rcode: ResponseCode::Refused,
         authoritative: false,
@@ -185,25 +228,33 @@ fn answerable(qtype: u16) -> bool {
     qtype != 0 && qtype != 41 && !(128..=255).contains(&qtype)
 }
 
-/// Whether a signed zone answers `query` as an unsigned one: DO clear (or
-/// no OPT), and not one of the apex key sets `dns::sign` adds.
-fn unsigned_answer(query: &FastQuery<'_>) -> bool {
+/// Whether `qtype` is one of the apex key sets `dns::sign` adds in a
+/// signed zone, DO or not (the general path answers them).
+fn is_key_set(qtype: u16) -> bool {
     let key_sets = [RecordType::DNSKEY, RecordType::CDS, RecordType::CDNSKEY];
-    !query.edns.is_some_and(|e| e.dnssec_ok) && !key_sets.contains(&RecordType::from(query.qtype))
+    key_sets.contains(&RecordType::from(qtype))
+}
+
+/// The OPT flags of a signed answer, as `dns::sign::step` sets them: DO,
+/// and CO when the query set it (RFC 9824).
+fn dnssec_flags(query: &FastQuery<'_>) -> u16 {
+    let co = query.edns.is_some_and(|e| e.compact_ok);
+    0x8000 | if co { 0x4000 } else { 0 }
 }
 
 /// Our OPT for a request that had one: the payload we agree to, NSID when
 /// asked and configured, the cookie, ECS with `scope` (0 for a source
-/// prefix of 0).
+/// prefix of 0), and `flags`.
 fn response_opt<'h>(
     (handler, live): (&DnsHandler, &'h Live),
     query: &FastQuery<'_>,
     cookie: Option<[u8; 24]>,
-    ecs: Option<ClientSubnet>,
-    scope: u8,
+    (ecs, scope): (Option<ClientSubnet>, u8),
+    flags: u16,
 ) -> Option<ResponseOpt<'h>> {
     let max = handler.edns.max_udp_payload;
     query.edns.map(|e| ResponseOpt {
+        flags,
         payload: e.payload.clamp(MIN_UDP_PAYLOAD, max),
         nsid: live.identity.nsid().filter(|_| e.nsid).map(|n| n.as_ref()),
         cookie,
@@ -273,5 +324,7 @@ fn kind_of<'a>(plan: &Plan<'a>, qname: &'a [u8], qtype: u16, zone: u32) -> Respo
 
 #[cfg(test)]
 mod guard_tests;
+#[cfg(test)]
+mod signed_tests;
 #[cfg(test)]
 mod tests;

@@ -7,9 +7,10 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::Name;
 
 use crate::table::wire::WireRrset;
+use crate::table::zone_table::{Answer, Node};
 
 /// The most RRsets one fast answer carries.
-const MAX_PIECES: usize = 16;
+pub(super) const MAX_PIECES: usize = 16;
 
 /// One RRset of the answer and the owner it is written under.
 #[derive(Clone, Copy, Debug)]
@@ -20,6 +21,21 @@ pub(super) struct Piece<'a> {
     pub cname: bool,
     /// The TTL to write instead of the stored one (the apex SOA's).
     pub ttl: Option<u32>,
+    /// Where its signatures are kept, for DO=1 (`fast::signed`).
+    pub signs: Signs<'a>,
+}
+
+/// Where the signatures of a piece are kept.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Signs<'a> {
+    /// Nowhere: its signature is per query (an alias's records under the
+    /// asked name, a synthesized CNAME); DO=1 takes the general path.
+    PerQuery,
+    /// In the slot of the precomputed answer it was written from, owned
+    /// by its own owner.
+    Answer(&'a Answer),
+    /// In the zone's slot of its apex SOA.
+    ApexSoa,
 }
 
 /// The SOA of a negative answer: its wire form and the TTL to write.
@@ -45,6 +61,8 @@ pub(super) struct Plan<'a> {
     pub authoritative: bool,
     pub ecs_scope: u8,
     pub wildcard: Option<&'a Name>,
+    /// The delegation point of a referral.
+    pub cut: Option<&'a Node>,
 }
 
 impl<'a> Plan<'a> {
@@ -60,6 +78,7 @@ impl<'a> Plan<'a> {
             authoritative: true,
             ecs_scope: 0,
             wildcard: None,
+            cut: None,
         }
     }
 

@@ -11,7 +11,7 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 
 use super::dname;
-use super::pieces::{NegativeSoa, Piece, Plan};
+use super::pieces::{NegativeSoa, Piece, Plan, Signs};
 use crate::dns::resolve::{Lookup, MAX_ALIAS_DEPTH, MAX_CHAIN, lookup, nodata_soa};
 use crate::policy::{self, Client};
 use crate::table::Snapshot;
@@ -106,11 +106,13 @@ fn referral<'a>(mut plan: Plan<'a>, node: &'a Node, owner: &'a [u8]) -> Option<P
         return Some(plan);
     };
     plan.authoritative = plan.records > 0;
+    plan.cut = Some(node);
     plan.referral = Some(Piece {
         owner,
         wire: WireRrset::new(ns.wire.as_deref()?),
         cname: false,
         ttl: None,
+        signs: Signs::Answer(ns),
     });
     Some(plan)
 }
@@ -135,6 +137,7 @@ fn answer_at<'a>(
             wire,
             cname: false,
             ttl,
+            signs: Signs::ApexSoa,
         })?;
         return Some(None);
     }
@@ -205,7 +208,8 @@ fn add_rrset<'a>(
     let cname = rrset.rtype == RecordType::CNAME;
     match &rrset.content {
         RrsetContent::Static(answer) => {
-            add_answer(plan, answer, owner, cname)?;
+            let signs = own(answer, depth);
+            add_answer(plan, answer, owner, (cname, signs))?;
             Some(!answer.records.is_empty())
         }
         RrsetContent::Routed(group) => {
@@ -222,7 +226,8 @@ fn add_rrset<'a>(
                 };
                 match &set.target {
                     SetTarget::Values(answer) => {
-                        add_answer(plan, answer, owner, cname)?;
+                        let signs = own(answer, depth);
+                        add_answer(plan, answer, owner, (cname, signs))?;
                         any = true;
                     }
                     // The target's records under the asked name.
@@ -240,11 +245,22 @@ fn add_rrset<'a>(
     }
 }
 
+/// Where the signatures of `answer` are kept: in its slot when written
+/// under its own owner (an alias, `depth` > 0, writes the target's records
+/// under the asked name).
+fn own(answer: &Answer, depth: usize) -> Signs<'_> {
+    if depth == 0 {
+        Signs::Answer(answer)
+    } else {
+        Signs::PerQuery
+    }
+}
+
 fn add_answer<'a>(
     plan: &mut Plan<'a>,
     answer: &'a Answer,
     owner: &'a [u8],
-    cname: bool,
+    (cname, signs): (bool, Signs<'a>),
 ) -> Option<()> {
     let wire = WireRrset::new(answer.wire.as_deref()?);
     plan.push(Piece {
@@ -252,5 +268,6 @@ fn add_answer<'a>(
         wire,
         cname,
         ttl: None,
+        signs,
     })
 }

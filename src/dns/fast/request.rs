@@ -39,6 +39,8 @@ pub(super) struct Opt<'p> {
     pub nsid: bool,
     /// DO: the client wants DNSSEC records.
     pub dnssec_ok: bool,
+    /// CO: compact answers OK (RFC 9824).
+    pub compact_ok: bool,
     /// The COOKIE option's data, as received.
     pub cookie: Option<&'p [u8]>,
 }
@@ -104,6 +106,7 @@ fn opt(record: &[u8]) -> Option<Opt<'_>> {
         ecs: None,
         nsid: false,
         dnssec_ok: fixed[7] & 0x80 != 0,
+        compact_ok: fixed[7] & 0x40 != 0,
         cookie: None,
     };
     let mut rest = rdata;

@@ -11,6 +11,7 @@ use hickory_proto::rr::rdata::opt::ClientSubnet;
 use super::compress::Compressor;
 use super::pieces::Plan;
 use super::request::FastQuery;
+use super::signed::Sigs;
 use crate::table::wire::{STORE_ONLY, WireRrset};
 
 /// The DNS header.
@@ -25,6 +26,8 @@ pub(super) struct ResponseOpt<'a> {
     pub cookie: Option<[u8; 24]>,
     /// The client subnet (masked) with the scope to echo.
     pub ecs: Option<ClientSubnet>,
+    /// The flags (DO, and CO when asked, in a signed zone's DO=1 answer).
+    pub flags: u16,
 }
 
 /// The header's flags and counts.
@@ -37,11 +40,13 @@ pub(super) struct Header {
 
 /// Writes the answer of `plan` to `query` into `out` (cleared first);
 /// None when a count or an RDATA length overflows.
+/// `sigs`: the signatures of a DO=1 answer from a signed zone, written
+/// where `dns::sign` adds them (after each section's records).
 pub(super) fn answer<'a>(
     out: &mut Vec<u8>,
     query: &FastQuery<'a>,
     key: &'a [u8],
-    plan: &Plan<'a>,
+    (plan, sigs): (&Plan<'a>, Option<&'a Sigs<'a>>),
     opt: Option<&ResponseOpt<'_>>,
 ) -> Option<()> {
     let mut c = Compressor::new();
@@ -55,18 +60,47 @@ pub(super) fn answer<'a>(
     for piece in plan.pieces() {
         rrset(out, &mut c, piece.owner, piece.wire, piece.ttl)?;
     }
+    let mut answers = plan.records;
+    for (i, piece) in plan.pieces().enumerate() {
+        if let Some(rrsigs) = sigs.and_then(|s| s.own(i)) {
+            rrset(out, &mut c, piece.owner, rrsigs, None)?;
+            answers = answers.checked_add(rrsigs.count())?;
+        }
+    }
     let mut authority = 0;
     if let Some(ns) = &plan.referral {
         rrset(out, &mut c, ns.owner, ns.wire, None)?;
         authority = ns.wire.count();
+        if let Some(proof) = sigs.and_then(Sigs::referral) {
+            rrset(out, &mut c, ns.owner, proof, None)?;
+            authority += proof.count();
+        }
     }
     if let Some(soa) = &plan.soa {
+        if let Some((nsec, rrsigs)) = sigs.and_then(Sigs::denial) {
+            rrset(out, &mut c, key, nsec, None)?;
+            rrset(out, &mut c, key, rrsigs, None)?;
+            authority += nsec.count() + rrsigs.count();
+        }
+        if let Some(rrsigs) = sigs.and_then(Sigs::soa) {
+            rrset(out, &mut c, soa.owner, rrsigs, None)?;
+            authority += rrsigs.count();
+        }
         rrset(out, &mut c, soa.owner, soa.wire, Some(soa.ttl))?;
         authority += 1;
+    }
+    if let Some((owner, rrsigs, nsec)) = sigs.and_then(Sigs::wild) {
+        rrset(out, &mut c, owner, rrsigs, None)?;
+        rrset(out, &mut c, owner, nsec, None)?;
+        authority += rrsigs.count() + nsec.count();
     }
     let mut additional = 0u16;
     for piece in plan.pieces().chain(&plan.referral) {
         additional = additional.checked_add(additionals(out, &mut c, piece.wire)?)?;
+    }
+    for (owner, rrsigs) in sigs.iter().flat_map(|s| s.additionals()) {
+        rrset(out, &mut c, owner, rrsigs, None)?;
+        additional = additional.checked_add(rrsigs.count())?;
     }
     if let Some(opt) = opt {
         write_opt(out, opt)?;
@@ -77,7 +111,7 @@ pub(super) fn answer<'a>(
         authoritative: plan.authoritative,
         truncated: false,
     };
-    let counts = [1, plan.records, authority, additional];
+    let counts = [1, answers, authority, additional];
     write_header(out, query, header, counts);
     Some(())
 }
@@ -176,11 +210,12 @@ fn name_length(wire: &[u8]) -> Option<usize> {
     }
 }
 
-/// The OPT record: root owner, our payload, version 0, DO clear.
+/// The OPT record: root owner, our payload, version 0, our flags.
 fn write_opt(out: &mut Vec<u8>, opt: &ResponseOpt<'_>) -> Option<()> {
     out.extend_from_slice(&[0, 0, 41]);
     out.extend_from_slice(&opt.payload.to_be_bytes());
-    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&opt.flags.to_be_bytes());
     let length_at = out.len();
     out.extend_from_slice(&[0, 0]);
     if let Some(nsid) = opt.nsid {
