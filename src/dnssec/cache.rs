@@ -24,6 +24,10 @@ pub struct SignStats {
     pub entries: AtomicU64,
     /// Approximate bytes held by the cache's entries.
     pub bytes: AtomicU64,
+    /// Signatures held in the UDP fast path's slots (`slot_budget`).
+    pub slot_signatures: AtomicU64,
+    /// Approximate bytes of those slots.
+    pub slot_bytes: AtomicU64,
 }
 
 /// One cached signature.

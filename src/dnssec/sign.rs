@@ -19,6 +19,7 @@ type ProtoResult<T> = Result<T, ProtoError>;
 
 use super::cache::{Cached, SignStats, SignatureCache};
 use super::keys::{ZoneKey, ZoneKeys};
+use super::slot_budget::SlotBudget;
 
 /// How far inception is set back, for validators whose clock is behind.
 const BACKDATE: u32 = 3600;
@@ -59,12 +60,19 @@ pub struct Signer {
     settings: SignSettings,
     pub(super) cache: SignatureCache,
     pub(super) stats: Arc<SignStats>,
+    /// What the fast path's signature slots may hold (as many signatures
+    /// as the cache).
+    slots: Arc<SlotBudget>,
 }
 
 impl Signer {
     pub fn new(settings: SignSettings, stats: Arc<SignStats>) -> Self {
         Self {
             cache: SignatureCache::new(settings.cache_entries),
+            slots: Arc::new(SlotBudget::new(
+                settings.cache_entries as u64,
+                stats.clone(),
+            )),
             settings,
             stats,
         }
@@ -72,6 +80,11 @@ impl Signer {
 
     pub fn stats(&self) -> &SignStats {
         &self.stats
+    }
+
+    /// The bound of the fast path's signature slots (`table::sig_slot`).
+    pub fn slot_budget(&self) -> &Arc<SlotBudget> {
+        &self.slots
     }
 
     /// Appends to `out` the RRSIGs of `rrset` (one owner, one type, one

@@ -10,10 +10,17 @@
 //! encoder registers): first the records written under the RRset's own
 //! owner (its RRSIGs, or a referral's proof and the proof's RRSIGs), then
 //! the RRSIGs of the additional-section RRsets, each with its owner.
+//!
+//! Bounded: all slots together hold at most as many signatures as the
+//! signature cache ([`SlotBudget`], `dnssec.signature_cache_entries`). A
+//! slot that would pass the bound is not stored, and the answers that
+//! needed it take the general path, which serves from the cache.
 
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
+
+use crate::dnssec::slot_budget::{Charge, SlotBudget};
 
 /// What one slot holds.
 #[derive(Debug)]
@@ -28,7 +35,14 @@ pub struct SigSlot {
     pub own: Box<[u8]>,
     /// The RRSIGs of each additional RRset.
     pub additionals: Box<[OwnedRrsigs]>,
+    /// What the slot holds of the budget, given back when it is dropped
+    /// (None until stored).
+    pub charge: Option<Charge>,
 }
+
+/// Bytes a slot costs besides its wire data: the struct, its `Arc` and the
+/// allocator's share of three allocations.
+const SLOT_OVERHEAD: usize = 160;
 
 /// RRSIGs with their owner: (owner in wire form, uncompressed; records in
 /// `table::wire` layout).
@@ -58,8 +72,23 @@ impl SigCell {
         self.0.load_full()
     }
 
-    /// Replaces what the slot holds.
-    pub fn store(&self, slot: SigSlot) {
-        self.0.store(Some(Arc::new(slot)));
+    /// Replaces what the slot holds, when `budget` has room for it (the
+    /// slot it replaces is given back first); false when it has not.
+    pub fn store(&self, mut slot: SigSlot, budget: &Arc<SlotBudget>) -> bool {
+        let extra: usize = slot
+            .additionals
+            .iter()
+            .map(|(o, r)| o.len() + r.len())
+            .sum();
+        let bytes = SLOT_OVERHEAD + slot.own.len() + extra;
+        self.0.store(None);
+        match budget.reserve(slot.signatures, bytes as u64) {
+            Some(charge) => {
+                slot.charge = Some(charge);
+                self.0.store(Some(Arc::new(slot)));
+                true
+            }
+            None => false,
+        }
     }
 }

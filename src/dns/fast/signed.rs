@@ -249,7 +249,9 @@ fn slot(
         *hits += slot.signatures;
         return Some(slot);
     }
-    cell.store(make()?);
+    if !cell.store(make()?, sx.signer.slot_budget()) {
+        return None;
+    }
     cell.load()
 }
 
@@ -289,6 +291,7 @@ fn fill(sx: &SignCtx<'_>, records: &[Record], additionals: &[Record]) -> Option<
         signatures: signatures as u64,
         own,
         additionals: extra.into_boxed_slice(),
+        charge: None,
     })
 }
 
@@ -318,6 +321,7 @@ fn fill_referral(sx: &SignCtx<'_>, cut: &Node, ns: &Answer) -> Option<SigSlot> {
         signatures: signatures as u64,
         own: encode(&records)?,
         additionals: Box::default(),
+        charge: None,
     })
 }
 

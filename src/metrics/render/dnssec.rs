@@ -51,6 +51,16 @@ pub(super) fn dnssec(w: &mut String, metrics: &Metrics) {
             "Approximate memory held by the signature cache.",
             load(&s.bytes),
         ),
+        (
+            "alwayson_dnssec_signature_slots",
+            "Signatures kept next to their RRsets for the UDP fast path (at most signature_cache_entries).",
+            load(&s.slot_signatures),
+        ),
+        (
+            "alwayson_dnssec_signature_slot_bytes",
+            "Approximate memory held by those signature slots.",
+            load(&s.slot_bytes),
+        ),
     ] {
         family(w, name, "gauge", help);
         let _ = writeln!(w, "{name} {n}");
