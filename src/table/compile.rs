@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -32,15 +32,13 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     for ((name, rtype), sets) in groups {
         let n = tree.node_with_ancestors(name, &origin);
         record_count += records_in(sets);
-        tree.nodes[n].rrsets.push(Rrset {
+        tree.rrsets[n].push(Rrset {
             rtype: *rtype,
             ttl: sets[0].ttl,
             content: content(sets, &addresses, &negative_soa),
         });
     }
-    for node in &mut tree.nodes {
-        finish_node(node, &origin);
-    }
+    let (nodes, index) = tree.finish();
     let mut compiled = CompiledZone {
         origin_labels: usize::from(origin.num_labels()),
         origin,
@@ -51,8 +49,8 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         negative_soa_size: negative_soa.to_bytes().map_or(512, |b| b.len()),
         negative_soa_wire: wire::encode(std::slice::from_ref(&negative_soa), &[]),
         negative_soa,
-        nodes: tree.nodes,
-        index: tree.index,
+        nodes,
+        index,
         record_count,
         groups: Vec::new(),
         id: ZoneId::UNASSIGNED,
@@ -94,9 +92,11 @@ fn records_in(sets: &[&RecordSet]) -> usize {
 }
 
 /// The zone's nodes and the index from wire key to node, built together so
-/// every name has exactly one node.
+/// every name has exactly one node; the RRsets of node `n` gather in
+/// `rrsets[n]` until [`NodeTree::finish`].
 struct NodeTree {
     nodes: Vec<Node>,
+    rrsets: Vec<Vec<Rrset>>,
     index: HashMap<Box<[u8]>, usize>,
 }
 
@@ -105,6 +105,7 @@ impl NodeTree {
     fn rooted_at(origin: &Name, names: usize) -> Self {
         let mut tree = NodeTree {
             nodes: Vec::with_capacity(names + 1),
+            rrsets: Vec::with_capacity(names + 1),
             index: HashMap::with_capacity(names + 1),
         };
         tree.node(origin);
@@ -134,30 +135,39 @@ impl NodeTree {
             Entry::Vacant(e) => {
                 e.insert(next);
                 self.nodes.push(Node {
-                    name: name.clone(),
-                    rrsets: Vec::new(),
+                    rrsets: Box::default(),
                     referral: None,
-                    is_wildcard: name.is_wildcard(),
+                    wildcard: name.is_wildcard().then(|| Box::new(name.clone())),
                     dname_target: None,
                 });
+                self.rrsets.push(Vec::new());
                 (next, true)
             }
         }
+    }
+
+    /// The nodes, each with its RRsets (node 0 is the apex), and the index.
+    fn finish(mut self) -> (Vec<Node>, HashMap<Box<[u8]>, usize>) {
+        for (n, (node, rrsets)) in self.nodes.iter_mut().zip(self.rrsets).enumerate() {
+            node.rrsets = rrsets.into_boxed_slice();
+            finish_node(node, n == 0);
+        }
+        (self.nodes, self.index)
     }
 }
 
 /// Once all its RRsets are in: orders them by type, stores a static
 /// DNAME's target, and makes a static NS below the apex a referral.
-fn finish_node(node: &mut Node, origin: &Name) {
+fn finish_node(node: &mut Node, apex: bool) {
     node.rrsets.sort_by_key(|r| u16::from(r.rtype));
     node.dname_target = static_dname_target(node);
-    if node.name != *origin
+    if !apex
         && let Some(Rrset {
             content: RrsetContent::Static(ns),
             ..
         }) = node.rrsets.iter().find(|r| r.rtype == RecordType::NS)
     {
-        node.referral = Some(ns.clone());
+        node.referral = Some(Box::new(ns.clone()));
     }
 }
 
@@ -218,14 +228,12 @@ fn nodata_soa(negative_soa: &Record, sets: &[&RecordSet]) -> Box<Record> {
 fn static_dname_target(node: &Node) -> Option<Box<Name>> {
     let rrset = node.rrset(RecordType::DNAME)?;
     match &rrset.content {
-        RrsetContent::Static(answer) => dname_target(&answer.records.first()?.data).map(Box::new),
+        RrsetContent::Static(answer) => {
+            dname_target(&answer.kept_records().first()?.data).map(Box::new)
+        }
         RrsetContent::Routed(_) => None,
     }
 }
-
-/// The additional records of most answers, shared: an empty `Arc<[_]>`
-/// still allocates its counts, once per record set of a large zone.
-static NO_RECORDS: LazyLock<Arc<[Record]>> = LazyLock::new(|| Arc::from(Vec::new()));
 
 /// The records of one set of values, with in-zone addresses of MX, SRV and
 /// NS targets as additional records.
@@ -256,16 +264,7 @@ fn answer(set: &RecordSet, values: &[RData], addresses: &HashMap<Name, Vec<Recor
         .map(|r| r.to_bytes().map_or(512, |b| b.len()))
         .sum();
     let wire = wire::encode(&records, &additionals);
-    Answer {
-        records: records.into(),
-        additionals: if additionals.is_empty() {
-            NO_RECORDS.clone()
-        } else {
-            additionals.into()
-        },
-        wire_size,
-        wire,
-    }
+    Answer::new(records, additionals, wire_size, wire)
 }
 
 /// Static A and AAAA records by owner name, for additional-section

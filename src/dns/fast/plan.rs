@@ -66,7 +66,7 @@ pub(super) fn plan<'a>(
             Lookup::Dname(node, skip) => Err((node, skip)),
             Lookup::Found(node) => Ok(node),
             Lookup::Wildcard(node) => {
-                plan.wildcard = plan.wildcard.or(Some(&node.name));
+                plan.wildcard = plan.wildcard.or(node.wildcard.as_deref());
                 Ok(node)
             }
         };
@@ -76,7 +76,7 @@ pub(super) fn plan<'a>(
                 // (as the chain spelled it), else the record's own
                 // (lowercase) owner.
                 let owner = match spelled {
-                    Some(spelling) if node.is_wildcard => spelling,
+                    Some(spelling) if node.is_wildcard() => spelling,
                     _ => key(0)?,
                 };
                 answer_at(&mut plan, cx, node, qtype, (owner, asked))?
@@ -127,7 +127,7 @@ fn answer_at<'a>(
     (owner, asked): (&'a [u8], &'a [u8]),
 ) -> Option<Option<&'a [u8]>> {
     let zone = cx.zone;
-    if qtype == RecordType::SOA && node.name == zone.origin {
+    if qtype == RecordType::SOA && zone.is_apex(node) {
         let soa = negative(cx, zone.soa.ttl)?;
         let (owner, wire, ttl) = (soa.owner, soa.wire, Some(soa.ttl));
         plan.push(Piece {
@@ -206,7 +206,7 @@ fn add_rrset<'a>(
     match &rrset.content {
         RrsetContent::Static(answer) => {
             add_answer(plan, answer, owner, cname)?;
-            Some(!answer.records.is_empty())
+            Some(!answer.is_empty())
         }
         RrsetContent::Routed(group) => {
             let index = cx.zone.group_index(group.group);
