@@ -29,14 +29,20 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     let addresses = address_index(zone, groups);
     let mut tree = NodeTree::rooted_at(&origin, groups.chunk_by(|a, b| a.0.0 == b.0.0).count());
     let mut record_count = 0;
-    for ((name, rtype), sets) in groups {
-        let n = tree.node_with_ancestors(name, &origin);
-        record_count += records_in(sets);
-        tree.rrsets[n].push(Rrset {
-            rtype: *rtype,
-            ttl: sets[0].ttl,
-            content: content(sets, &addresses, &negative_soa),
+    // The groups of one name are adjacent: each node's RRsets are
+    // allocated once, at their size.
+    for same_name in groups.chunk_by(|a, b| a.0.0 == b.0.0) {
+        let n = tree.node_with_ancestors(same_name[0].0.0, &origin);
+        let rrsets = same_name.iter().map(|((_, rtype), sets)| {
+            record_count += records_in(sets);
+            Rrset {
+                rtype: *rtype,
+                ttl: sets[0].ttl,
+                content: content(sets, &addresses, &negative_soa),
+            }
         });
+        let node = &mut tree.nodes[n];
+        node.rrsets = node.rrsets.iter_mut().map(take_rrset).chain(rrsets).collect();
     }
     let (nodes, index) = tree.finish();
     let mut compiled = CompiledZone {
@@ -92,11 +98,9 @@ fn records_in(sets: &[&RecordSet]) -> usize {
 }
 
 /// The zone's nodes and the index from wire key to node, built together so
-/// every name has exactly one node; the RRsets of node `n` gather in
-/// `rrsets[n]` until [`NodeTree::finish`].
+/// every name has exactly one node.
 struct NodeTree {
     nodes: Vec<Node>,
-    rrsets: Vec<Vec<Rrset>>,
     index: HashMap<Box<[u8]>, usize>,
 }
 
@@ -105,7 +109,6 @@ impl NodeTree {
     fn rooted_at(origin: &Name, names: usize) -> Self {
         let mut tree = NodeTree {
             nodes: Vec::with_capacity(names + 1),
-            rrsets: Vec::with_capacity(names + 1),
             index: HashMap::with_capacity(names + 1),
         };
         tree.node(origin);
@@ -140,7 +143,6 @@ impl NodeTree {
                     wildcard: name.is_wildcard().then(|| Box::new(name.clone())),
                     dname_target: None,
                 });
-                self.rrsets.push(Vec::new());
                 (next, true)
             }
         }
@@ -148,12 +150,24 @@ impl NodeTree {
 
     /// The nodes, each with its RRsets (node 0 is the apex), and the index.
     fn finish(mut self) -> (Vec<Node>, HashMap<Box<[u8]>, usize>) {
-        for (n, (node, rrsets)) in self.nodes.iter_mut().zip(self.rrsets).enumerate() {
-            node.rrsets = rrsets.into_boxed_slice();
+        for (n, node) in self.nodes.iter_mut().enumerate() {
             finish_node(node, n == 0);
         }
         (self.nodes, self.index)
     }
+}
+
+/// An RRset moved out of a node being built (a name whose groups were not
+/// adjacent; grouping sorts them, so never in practice).
+fn take_rrset(rrset: &mut Rrset) -> Rrset {
+    std::mem::replace(
+        rrset,
+        Rrset {
+            rtype: rrset.rtype,
+            ttl: 0,
+            content: RrsetContent::Static(Answer::default()),
+        },
+    )
 }
 
 /// Once all its RRsets are in: orders them by type, stores a static
