@@ -3,7 +3,6 @@
 //! with glue, and routed groups. Pure and run at reload time only.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use hickory_proto::rr::rdata::SOA;
@@ -11,7 +10,9 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
 
 use crate::policy::{GroupRules, PolicyKind, Routing};
+use crate::table::name_index::NameIndex;
 use crate::table::wire;
+use crate::table::wire_name::WireName;
 use crate::table::wire_name::key_of;
 use crate::table::zone_table::{
     Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
@@ -42,7 +43,12 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
             }
         });
         let node = &mut tree.nodes[n];
-        node.rrsets = node.rrsets.iter_mut().map(take_rrset).chain(rrsets).collect();
+        node.rrsets = node
+            .rrsets
+            .iter_mut()
+            .map(take_rrset)
+            .chain(rrsets)
+            .collect();
     }
     let (nodes, index) = tree.finish();
     let mut compiled = CompiledZone {
@@ -101,7 +107,7 @@ fn records_in(sets: &[&RecordSet]) -> usize {
 /// every name has exactly one node.
 struct NodeTree {
     nodes: Vec<Node>,
-    index: HashMap<Box<[u8]>, usize>,
+    index: NameIndex,
 }
 
 impl NodeTree {
@@ -109,7 +115,7 @@ impl NodeTree {
     fn rooted_at(origin: &Name, names: usize) -> Self {
         let mut tree = NodeTree {
             nodes: Vec::with_capacity(names + 1),
-            index: HashMap::with_capacity(names + 1),
+            index: NameIndex::with_capacity(names + 1),
         };
         tree.node(origin);
         tree
@@ -132,27 +138,29 @@ impl NodeTree {
 
     /// The node of `name`, created empty if it is new (then `true`).
     fn node(&mut self, name: &Name) -> (usize, bool) {
-        let next = self.nodes.len();
-        match self.index.entry(key_of(name)) {
-            Entry::Occupied(e) => (*e.get(), false),
-            Entry::Vacant(e) => {
-                e.insert(next);
-                self.nodes.push(Node {
-                    rrsets: Box::default(),
-                    referral: None,
-                    wildcard: name.is_wildcard().then(|| Box::new(name.clone())),
-                    dname_target: None,
-                });
-                (next, true)
-            }
+        // Past 4 GiB of names (u32 offsets) every further name would share
+        // the apex; a zone file cannot get there in memory anyway.
+        let (n, new) = self
+            .index
+            .insert(WireName::new(name).key())
+            .unwrap_or((0, false));
+        if new {
+            self.nodes.push(Node {
+                rrsets: Box::default(),
+                referral: None,
+                wildcard: name.is_wildcard().then(|| Box::new(name.clone())),
+                dname_target: None,
+            });
         }
+        (n, new)
     }
 
     /// The nodes, each with its RRsets (node 0 is the apex), and the index.
-    fn finish(mut self) -> (Vec<Node>, HashMap<Box<[u8]>, usize>) {
+    fn finish(mut self) -> (Vec<Node>, NameIndex) {
         for (n, node) in self.nodes.iter_mut().enumerate() {
             finish_node(node, n == 0);
         }
+        self.index.shrink_to_fit();
         (self.nodes, self.index)
     }
 }

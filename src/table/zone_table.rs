@@ -11,6 +11,7 @@ use hickory_proto::rr::{Name, Record, RecordType};
 
 use crate::health::CheckId;
 use crate::policy::GroupRules;
+use crate::table::name_index::NameIndex;
 use crate::table::wire_name::WireName;
 
 mod answer;
@@ -98,7 +99,8 @@ pub struct CompiledZone {
     /// `negative_soa` in wire form (`table::wire`), for the UDP fast path.
     pub negative_soa_wire: Option<Box<[u8]>>,
     pub nodes: Vec<Node>,
-    pub index: HashMap<Box<[u8]>, usize>,
+    /// Lowercase wire name → node number.
+    pub index: NameIndex,
     pub record_count: usize,
     /// Every routed group of the zone, indexed by `RoutedGroup::group`
     /// (`zone` is 0 here; [`ZoneTable`] gives each its table-wide place).
@@ -270,7 +272,7 @@ impl ZoneTable {
 
 impl CompiledZone {
     pub fn node(&self, key: &[u8]) -> Option<&Node> {
-        self.index.get(key).map(|&i| &self.nodes[i])
+        self.index.get(key).and_then(|i| self.nodes.get(i))
     }
 
     /// Whether `node` is this zone's apex (node 0).

@@ -50,10 +50,7 @@ pub(super) fn plan<'a>(
         // snapshot (or the question) so that it outlives this loop.
         let key = |skip: usize| match spelled {
             None => Some(cx.qname.suffix(skip)),
-            Some(_) => zone
-                .index
-                .get_key_value(name.suffix(skip))
-                .map(|(k, _)| &**k),
+            Some(_) => zone.index.stored(name.suffix(skip)).map(|(_, k)| k),
         };
         let asked = spelled.unwrap_or(cx.qname.key());
         let node = match lookup(zone, &name, qtype) {
