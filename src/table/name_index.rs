@@ -63,13 +63,6 @@ impl NameIndex {
     /// The node number of `key`, given the next number (then `true`) if it
     /// is new. None when the arena would outgrow `u32` offsets.
     pub fn insert(&mut self, key: &[u8]) -> Option<(usize, bool)> {
-        if let Some(n) = self.get(key) {
-            return Some((n, false));
-        }
-        let n = u32::try_from(self.table.len()).ok()?;
-        let end = u32::try_from(self.keys.len() + key.len()).ok()?;
-        self.keys.extend_from_slice(key);
-        self.starts.push(end);
         let NameIndex {
             keys,
             starts,
@@ -77,6 +70,13 @@ impl NameIndex {
             hasher,
         } = self;
         let hash = hasher.hash_one(key);
+        if let Some(&n) = table.find(hash, |&n| key_at(keys, starts, n) == key) {
+            return Some((n as usize, false));
+        }
+        let n = u32::try_from(table.len()).ok()?;
+        let end = u32::try_from(keys.len() + key.len()).ok()?;
+        keys.extend_from_slice(key);
+        starts.push(end);
         table.insert_unique(hash, n, |&m| hasher.hash_one(key_at(keys, starts, m)));
         Some((n as usize, true))
     }
