@@ -65,8 +65,17 @@ impl Inputs {
 
     /// Whether an event on `path` can change what a reload reads: a path
     /// in the zones folder, the config file, or a folder leading to either.
+    /// Not a hidden file of the zones folder that is not `*.toml` (such as
+    /// the temporary file a deploy script renames over a zone file): no
+    /// reload reads it, and a reload it started while the file is still
+    /// being written reads the old zone again (a 1M-record zone: a second
+    /// or more before the reload that sees the rename can start).
     fn matters(&self, path: &Path) -> bool {
-        path.starts_with(&self.folder)
+        let scratch = path.parent() == Some(&*self.folder)
+            && path.file_name().is_some_and(|n| {
+                n.as_encoded_bytes().starts_with(b".") && !n.as_encoded_bytes().ends_with(b".toml")
+            });
+        (path.starts_with(&self.folder) && !scratch)
             || self.folder.starts_with(path)
             || self
                 .file
@@ -180,6 +189,7 @@ mod tests {
         };
         for path in [
             "/srv/dns/zones/a.toml",
+            "/srv/dns/zones/parts/.b.new",
             "/srv/dns/zones",
             "/srv/dns",
             "/srv/dns/alwayson.toml",
@@ -190,6 +200,10 @@ mod tests {
             "/srv/dns/other.log",
             "/srv/dns/alwayson.toml.swp",
             "/srv/web",
+            // A deploy script's temporary file, renamed over a zone file
+            // (the rename's event names the zone file too).
+            "/srv/dns/zones/.a.toml.new",
+            "/srv/dns/zones/.a.toml.swp",
         ] {
             assert!(!inputs.matters(Path::new(path)), "{path}");
         }

@@ -17,7 +17,7 @@ use crate::policy::{self, Client};
 use crate::table::Snapshot;
 use crate::table::wire_name::{WireName, wildcard_buffer};
 use crate::table::zone_table::{
-    Answer, CompiledZone, Node, Rrset, RrsetContent, ServedZone, SetTarget,
+    Answer, CompiledZone, Node, Rrset, RrsetContent, ServedZone, SetTarget, extend_section,
 };
 
 /// How many CNAME/DNAME hops one query follows (loops end here too).
@@ -112,7 +112,7 @@ pub fn resolve<'a>(
             Lookup::Dname(node, skip) => follow_dname(&mut res, node, &name, skip, qtype),
             Lookup::Found(node) => answer_at(&mut res, &q, node, &name, qtype, all_any),
             Lookup::Wildcard(node) => {
-                res.wildcard = res.wildcard.or(Some(&node.name));
+                res.wildcard = res.wildcard.or(node.wildcard.as_deref());
                 answer_at(&mut res, &q, node, &name, qtype, all_any)
             }
         };
@@ -136,9 +136,8 @@ fn add_referral<'a>(res: &mut Resolution<'a>, node: &'a Node) {
     if let Some(ns) = &node.referral {
         res.authoritative = !res.answers.is_empty();
         res.referral = true;
-        res.authority.extend(ns.records.iter().map(Cow::Borrowed));
-        res.additionals
-            .extend(ns.additionals.iter().map(Cow::Borrowed));
+        extend_section(&mut res.authority, ns.records());
+        extend_section(&mut res.additionals, ns.additionals());
         res.size_bound += ns.wire_size;
     }
 }
@@ -156,7 +155,7 @@ fn follow_dname<'a>(
     let dname = node
         .rrset(RecordType::DNAME)
         .and_then(|r| static_answer(r))?;
-    let record = dname.records.first()?;
+    let record = dname.kept_records().first()?;
     // A target below the same DNAME meets it again: the DNAME is answered
     // once, the CNAMEs it synthesizes chain on.
     if !res.answers.iter().any(|r| std::ptr::eq(r.as_ref(), record)) {
@@ -191,12 +190,14 @@ fn answer_at<'a>(
     all_any: bool,
 ) -> Option<Name> {
     let zone = q.zone;
-    let rename = node.is_wildcard || node.name != *name;
+    // The node holds `name` (found by its lowercase key, and names compare
+    // without case) unless it is a wildcard.
+    let rename = node.is_wildcard();
     if qtype == RecordType::ANY {
         any(res, q, node, name, rename, all_any);
         return None;
     }
-    if qtype == RecordType::SOA && node.name == zone.origin {
+    if qtype == RecordType::SOA && zone.is_apex(node) {
         push(res, Cow::Borrowed(&zone.soa));
         return None;
     }
@@ -306,7 +307,7 @@ fn add_rrset<'a>(
         RrsetContent::Static(answer) => {
             add_answer(res, answer, owner);
             additional::routed(res, q, answer, depth);
-            !answer.records.is_empty()
+            !answer.is_empty()
         }
         RrsetContent::Routed(group) => {
             let Some(state) = snapshot.routing.groups.get(zone.group_index(group.group)) else {
@@ -355,19 +356,18 @@ fn add_rrset<'a>(
 fn add_answer<'a>(res: &mut Resolution<'a>, answer: &'a Answer, owner: Option<&Name>) {
     match owner {
         None => {
-            res.answers.extend(answer.records.iter().map(Cow::Borrowed));
+            extend_section(&mut res.answers, answer.records());
             res.size_bound += answer.wire_size;
         }
         Some(owner) => {
-            for record in answer.records.iter() {
+            for record in answer.records().iter() {
                 let mut record = record.clone();
                 record.name = owner.clone();
                 push(res, Cow::Owned(record));
             }
         }
     }
-    res.additionals
-        .extend(answer.additionals.iter().map(Cow::Borrowed));
+    extend_section(&mut res.additionals, answer.additionals());
 }
 
 /// RFC 8482: over UDP one RRset (the first by type); over TCP all of them.
@@ -387,7 +387,7 @@ fn any<'a>(
             break;
         }
     }
-    if node.name == zone.origin && (all || !answered) {
+    if zone.is_apex(node) && (all || !answered) {
         res.answers.push(Cow::Borrowed(&zone.soa));
         answered = true;
     }

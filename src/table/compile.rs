@@ -2,20 +2,20 @@
 //! non-terminal, static answers with their additional records, referrals
 //! with glue, and routed groups. Pure and run at reload time only.
 
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
 
 use crate::policy::{GroupRules, PolicyKind, Routing};
+use crate::table::name_index::NameIndex;
 use crate::table::wire;
+use crate::table::wire_name::WireName;
 use crate::table::wire_name::key_of;
 use crate::table::zone_table::{
-    Answer, CompiledSet, CompiledZone, Node, NodeIndex, RoutedGroup, Rrset, RrsetContent,
-    SetTarget, ZoneId,
+    Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
 };
 use crate::zone::grouping::{Group, Grouped, additional_targets};
 use crate::zone::model::{RecordSet, SetData, WhenAllDown, Zone};
@@ -30,20 +30,30 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     let addresses = address_index(zone, groups);
     let mut tree = NodeTree::rooted_at(&origin, groups.chunk_by(|a, b| a.0.0 == b.0.0).count());
     let mut record_count = 0;
-    for ((name, rtype), sets) in groups {
-        let n = tree.node_with_ancestors(name, &origin);
-        record_count += records_in(sets);
-        tree.nodes[n].rrsets.push(Rrset {
-            rtype: *rtype,
-            ttl: sets[0].ttl,
-            content: content(sets, &addresses, &negative_soa),
+    // The groups of one name are adjacent: each node's RRsets are
+    // allocated once, at their size.
+    for same_name in groups.chunk_by(|a, b| a.0.0 == b.0.0) {
+        let n = tree.node_with_ancestors(same_name[0].0.0, &origin);
+        let rrsets = same_name.iter().map(|((_, rtype), sets)| {
+            record_count += records_in(sets);
+            Rrset {
+                rtype: *rtype,
+                ttl: sets[0].ttl,
+                content: content(sets, &addresses, &negative_soa),
+            }
         });
+        let node = &mut tree.nodes[n];
+        node.rrsets = node
+            .rrsets
+            .iter_mut()
+            .map(take_rrset)
+            .chain(rrsets)
+            .collect();
     }
-    for node in &mut tree.nodes {
-        finish_node(node, &origin);
-    }
-    let apex_dname = (tree.index.get(&*key_of(&origin)))
-        .is_some_and(|&n| tree.nodes[n].rrset(RecordType::DNAME).is_some());
+    let (nodes, index) = tree.finish();
+    let apex_dname = nodes
+        .first()
+        .is_some_and(|apex| apex.rrset(RecordType::DNAME).is_some());
     let mut compiled = CompiledZone {
         origin_labels: usize::from(origin.num_labels()),
         apex_dname,
@@ -57,8 +67,8 @@ pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
         soa_sigs: Default::default(),
         negative_soa_sigs: Default::default(),
         negative_soa,
-        nodes: tree.nodes,
-        index: tree.index,
+        nodes,
+        index,
         record_count,
         groups: Vec::new(),
         id: ZoneId::UNASSIGNED,
@@ -103,7 +113,7 @@ fn records_in(sets: &[&RecordSet]) -> usize {
 /// every name has exactly one node.
 struct NodeTree {
     nodes: Vec<Node>,
-    index: NodeIndex,
+    index: NameIndex,
 }
 
 impl NodeTree {
@@ -111,7 +121,7 @@ impl NodeTree {
     fn rooted_at(origin: &Name, names: usize) -> Self {
         let mut tree = NodeTree {
             nodes: Vec::with_capacity(names + 1),
-            index: NodeIndex::with_capacity_and_hasher(names + 1, Default::default()),
+            index: NameIndex::with_capacity(names + 1),
         };
         tree.node(origin);
         tree
@@ -134,36 +144,58 @@ impl NodeTree {
 
     /// The node of `name`, created empty if it is new (then `true`).
     fn node(&mut self, name: &Name) -> (usize, bool) {
-        let next = self.nodes.len();
-        match self.index.entry(key_of(name)) {
-            Entry::Occupied(e) => (*e.get(), false),
-            Entry::Vacant(e) => {
-                e.insert(next);
-                self.nodes.push(Node {
-                    name: name.clone(),
-                    rrsets: Vec::new(),
-                    referral: None,
-                    is_wildcard: name.is_wildcard(),
-                    dname_target: None,
-                });
-                (next, true)
-            }
+        // Past 4 GiB of names (u32 offsets) every further name would share
+        // the apex; a zone file cannot get there in memory anyway.
+        let (n, new) = self
+            .index
+            .insert(WireName::new(name).key())
+            .unwrap_or((0, false));
+        if new {
+            self.nodes.push(Node {
+                rrsets: Box::default(),
+                referral: None,
+                wildcard: name.is_wildcard().then(|| Box::new(name.clone())),
+                dname_target: None,
+            });
         }
+        (n, new)
     }
+
+    /// The nodes, each with its RRsets (node 0 is the apex), and the index.
+    fn finish(mut self) -> (Vec<Node>, NameIndex) {
+        for (n, node) in self.nodes.iter_mut().enumerate() {
+            finish_node(node, n == 0);
+        }
+        self.index.shrink_to_fit();
+        (self.nodes, self.index)
+    }
+}
+
+/// An RRset moved out of a node being built (a name whose groups were not
+/// adjacent; grouping sorts them, so never in practice).
+fn take_rrset(rrset: &mut Rrset) -> Rrset {
+    std::mem::replace(
+        rrset,
+        Rrset {
+            rtype: rrset.rtype,
+            ttl: 0,
+            content: RrsetContent::Static(Answer::default()),
+        },
+    )
 }
 
 /// Once all its RRsets are in: orders them by type, stores a static
 /// DNAME's target, and makes a static NS below the apex a referral.
-fn finish_node(node: &mut Node, origin: &Name) {
+fn finish_node(node: &mut Node, apex: bool) {
     node.rrsets.sort_by_key(|r| u16::from(r.rtype));
     node.dname_target = static_dname_target(node);
-    if node.name != *origin
+    if !apex
         && let Some(Rrset {
             content: RrsetContent::Static(ns),
             ..
         }) = node.rrsets.iter().find(|r| r.rtype == RecordType::NS)
     {
-        node.referral = Some(ns.clone());
+        node.referral = Some(Box::new(ns.clone()));
     }
 }
 
@@ -220,14 +252,12 @@ fn nodata_soa(negative_soa: &Record, sets: &[&RecordSet]) -> Box<Record> {
 fn static_dname_target(node: &Node) -> Option<Box<Name>> {
     let rrset = node.rrset(RecordType::DNAME)?;
     match &rrset.content {
-        RrsetContent::Static(answer) => dname_target(&answer.records.first()?.data).map(Box::new),
+        RrsetContent::Static(answer) => {
+            dname_target(&answer.kept_records().first()?.data).map(Box::new)
+        }
         RrsetContent::Routed(_) => None,
     }
 }
-
-/// The additional records of most answers, shared: an empty `Arc<[_]>`
-/// still allocates its counts, once per record set of a large zone.
-static NO_RECORDS: LazyLock<Arc<[Record]>> = LazyLock::new(|| Arc::from(Vec::new()));
 
 /// The records of one set of values, with in-zone addresses of MX, SRV and
 /// NS targets as additional records.
@@ -267,17 +297,7 @@ fn answer(set: &RecordSet, values: &[RData], addresses: &Addresses) -> Answer {
     let wire = (!routed_targets)
         .then(|| wire::encode(&records, &additionals))
         .flatten();
-    Answer {
-        records: records.into(),
-        additionals: if additionals.is_empty() {
-            NO_RECORDS.clone()
-        } else {
-            additionals.into()
-        },
-        wire_size,
-        wire,
-        sigs: Default::default(),
-    }
+    Answer::new(records, additionals, wire_size, wire)
 }
 
 /// The A and AAAA records of the names that some MX, SRV or NS value

@@ -6,6 +6,7 @@
 //! control plane; the control plane (`control::updater`) is its one writer.
 
 pub mod compile;
+pub mod name_index;
 pub mod routing;
 pub mod sig_slot;
 pub mod snapshot;

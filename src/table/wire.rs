@@ -5,8 +5,9 @@
 //! only registers for later pointers (the SRV target, which RFC 2782 keeps
 //! uncompressed). Names are stored uncompressed, in the zone's case.
 //!
-//! Layout: `[records u8][names u8][names × offset u16][records…]
-//! [additionals…]`, each offset relative to the first record, with
+//! Layout: `[records u8][names u8][owner length u8][owner…][names ×
+//! offset u16][records…][additionals…]`, each offset relative to the first
+//! record, with
 //! [`STORE_ONLY`] set for names that are never compressed. The additional
 //! records (A and AAAA of in-zone targets) follow the records, each with
 //! its owner in front (uncompressed, in the zone's case). Data of unknown
@@ -14,10 +15,12 @@
 //! names hickory's encoder would register (SVCB, NAPTR, ...) get no wire
 //! form: their queries take the general path. So does an RRset whose owner has upper-case letters
 //! (the fast path writes owners from lowercase keys), and one of more than
-//! 255 records or names. A one-record A RRset takes 16 bytes.
+//! 255 records or names. The owner (lowercase, uncompressed) is there for
+//! [`decode`] only: the fast path writes the owner from the query. A
+//! one-record A RRset takes 17 bytes plus its owner.
 
 use hickory_proto::rr::{Name, RData, Record};
-use hickory_proto::serialize::binary::BinEncodable;
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable};
 
 /// Set on a name offset whose name is written in full (never compressed).
 pub const STORE_ONLY: u16 = 0x8000;
@@ -61,14 +64,44 @@ pub fn encode(records: &[Record], additionals: &[Record]) -> Option<Box<[u8]>> {
     if body.len() >= MAX_WIRE {
         return None;
     }
-    let mut out = Vec::with_capacity(2 + 2 * names.len() + body.len());
+    let mut owner = Vec::new();
+    if let Some(first) = records.first() {
+        rdata_name(&mut owner, &first.name, 0, &mut Vec::new())?;
+    }
+    let mut out = Vec::with_capacity(3 + owner.len() + 2 * names.len() + body.len());
     out.push(u8::try_from(records.len()).ok()?);
     out.push(u8::try_from(names.len()).ok()?);
+    out.push(u8::try_from(owner.len()).ok()?);
+    out.extend_from_slice(&owner);
     for name in &names {
         out.extend_from_slice(&name.to_be_bytes());
     }
     out.extend_from_slice(&body);
     Some(out.into_boxed_slice())
+}
+
+/// The records and the additional records of a wire form, decoded (names
+/// as stored: the owner lowercase, names inside data in the zone's case).
+pub fn decode(bytes: &[u8]) -> Option<(Vec<Record>, Vec<Record>)> {
+    let wire = WireRrset::new(bytes);
+    let (owner, body) = (wire.owner(), wire.records());
+    let mut records = Vec::with_capacity(usize::from(wire.count()));
+    let mut at = 0;
+    let mut one = Vec::new();
+    for _ in 0..wire.count() {
+        let rdlen = usize::from(u16::from_be_bytes([*body.get(at + 8)?, *body.get(at + 9)?]));
+        one.clear();
+        one.extend_from_slice(owner);
+        one.extend_from_slice(body.get(at..at + 10 + rdlen)?);
+        records.push(Record::from_bytes(&one).ok()?);
+        at += 10 + rdlen;
+    }
+    let mut additionals = Vec::new();
+    let mut decoder = BinDecoder::new(body.get(at..)?);
+    while !decoder.is_empty() {
+        additionals.push(Record::read(&mut decoder).ok()?);
+    }
+    Some((records, additionals))
 }
 
 /// Appends `data` to `body`, noting where its names start.
@@ -150,17 +183,46 @@ impl<'a> WireRrset<'a> {
         u16::from(self.bytes.first().copied().unwrap_or(0))
     }
 
+    /// Where the name offset table starts (after the owner).
+    fn table(&self) -> usize {
+        3 + self.byte(2)
+    }
+
+    /// The owner, lowercase and uncompressed (empty without records).
+    pub fn owner(&self) -> &'a [u8] {
+        self.bytes.get(3..self.table()).unwrap_or_default()
+    }
+
     /// The name offsets (relative to [`WireRrset::records`]), ascending.
     pub fn names(&self) -> impl Iterator<Item = u16> + 'a {
-        let table = self.bytes.get(2..2 + 2 * self.byte(1)).unwrap_or_default();
+        let at = self.table();
+        let table = self
+            .bytes
+            .get(at..at + 2 * self.byte(1))
+            .unwrap_or_default();
         table
             .chunks_exact(2)
             .map(|b| u16::from_be_bytes([b[0], b[1]]))
     }
 
+    /// Whether additional records follow the records.
+    pub fn has_additionals(&self) -> bool {
+        let body = self.records();
+        let mut at = 0;
+        for _ in 0..self.count() {
+            let Some(len) = body.get(at + 8..at + 10) else {
+                return false;
+            };
+            at += 10 + usize::from(u16::from_be_bytes([len[0], len[1]]));
+        }
+        at < body.len()
+    }
+
     /// The records, one after another, then the additional records.
     pub fn records(&self) -> &'a [u8] {
-        self.bytes.get(2 + 2 * self.byte(1)..).unwrap_or_default()
+        self.bytes
+            .get(self.table() + 2 * self.byte(1)..)
+            .unwrap_or_default()
     }
 }
 
@@ -190,7 +252,10 @@ mod tests {
         assert_eq!(&body[12..18], b"\x04Mail\x07");
         assert_eq!(names[1], 12 + 14 + 10);
         let a = Record::from_rdata(owner.clone(), 60, RData::A("192.0.2.1".parse().unwrap()));
-        assert_eq!(encode(&[a], &[]).unwrap().len(), 16);
+        let one = encode(std::slice::from_ref(&a), &[]).unwrap();
+        assert_eq!(one.len(), 17 + 13);
+        assert_eq!(WireRrset::new(&one).owner(), b"\x03www\x07example\x00");
+        assert_eq!(decode(&one).unwrap(), (vec![a], Vec::new()));
         let upper = Record::from_rdata(
             Name::from_ascii("WWW.example.").unwrap(),
             60,

@@ -12,8 +12,12 @@ use hickory_proto::rr::{Name, Record, RecordType};
 
 use crate::health::CheckId;
 use crate::policy::GroupRules;
+use crate::table::name_index::NameIndex;
 use crate::table::sig_slot::SigCell;
 use crate::table::wire_name::WireName;
+
+mod answer;
+pub use answer::extend_section;
 
 /// Every served zone, findable by longest suffix.
 #[derive(Debug, Default)]
@@ -111,8 +115,8 @@ pub struct CompiledZone {
     /// The signatures of `negative_soa`, likewise.
     pub negative_soa_sigs: SigCell,
     pub nodes: Vec<Node>,
-    /// Nodes by lowercase wire name (foldhash, as `ZoneTable::by_origin`).
-    pub index: NodeIndex,
+    /// Lowercase wire name → node number.
+    pub index: NameIndex,
     pub record_count: usize,
     /// Every routed group of the zone, indexed by `RoutedGroup::group`
     /// (`zone` is 0 here; [`ZoneTable`] gives each its table-wide place).
@@ -123,9 +127,6 @@ pub struct CompiledZone {
     /// The signing keys of a zone with `dnssec = true`.
     pub dnssec: Option<Arc<crate::dnssec::ZoneKeys>>,
 }
-
-/// A zone's nodes by lowercase wire name.
-pub type NodeIndex = HashMap<Box<[u8]>, usize, RandomState>;
 
 /// A stable number for a served origin: the control plane gives each
 /// origin one when it starts being served and never reuses it, so whatever
@@ -140,14 +141,18 @@ impl ZoneId {
     pub const UNASSIGNED: ZoneId = ZoneId(u32::MAX);
 }
 
+/// One owner name of the zone. It holds no copy of its name: the index key
+/// spells it, the apex is node 0 ([`CompiledZone::is_apex`]), and a
+/// wildcard keeps its name for rate limiting.
 #[derive(Debug)]
 pub struct Node {
-    pub name: Name,
     /// Sorted by type.
-    pub rrsets: Vec<Rrset>,
-    /// NS here and not at the apex: a delegation point.
-    pub referral: Option<Answer>,
-    pub is_wildcard: bool,
+    pub rrsets: Box<[Rrset]>,
+    /// NS here and not at the apex: a delegation point (boxed: few nodes
+    /// have one, and every node would carry its size).
+    pub referral: Option<Box<Answer>>,
+    /// The name of a wildcard node (`*.…`); None for every other node.
+    pub wildcard: Option<Box<Name>>,
     /// The target of the DNAME here, decoded at compile time (boxed: few
     /// nodes have one, and every node would carry its size).
     pub dname_target: Option<Box<Name>>,
@@ -168,11 +173,15 @@ pub enum RrsetContent {
     Routed(RoutedGroup),
 }
 
-/// Records plus what goes in the additional section with them.
+/// Records plus what goes in the additional section with them. An RRset
+/// whose wire form holds all it says (see [`Answer::new`]) keeps only that
+/// form: [`Answer::records`] decodes it when the general path asks, so a
+/// large zone holds each record once, in about 40 bytes instead of 300.
 #[derive(Clone, Debug, Default)]
 pub struct Answer {
-    pub records: Arc<[Record]>,
-    pub additionals: Arc<[Record]>,
+    /// Empty (shared) when the wire form is the only copy.
+    records: Arc<[Record]>,
+    additionals: Arc<[Record]>,
     /// Upper bound of the encoded size of `records` + `additionals`.
     pub wire_size: usize,
     /// `records` and `additionals` in wire form for the UDP fast path
@@ -287,7 +296,14 @@ impl ZoneTable {
 
 impl CompiledZone {
     pub fn node(&self, key: &[u8]) -> Option<&Node> {
-        self.index.get(key).map(|&i| &self.nodes[i])
+        self.index.get(key).and_then(|i| self.nodes.get(i))
+    }
+
+    /// Whether `node` is this zone's apex (node 0).
+    pub fn is_apex(&self, node: &Node) -> bool {
+        self.nodes
+            .first()
+            .is_some_and(|apex| std::ptr::eq(apex, node))
     }
 
     /// Numbers the zone's routed groups (zone-local, so a compiled zone can
@@ -347,5 +363,9 @@ impl CompiledZone {
 impl Node {
     pub fn rrset(&self, rtype: RecordType) -> Option<&Rrset> {
         self.rrsets.iter().find(|r| r.rtype == rtype)
+    }
+
+    pub fn is_wildcard(&self) -> bool {
+        self.wildcard.is_some()
     }
 }

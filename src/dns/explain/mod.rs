@@ -314,16 +314,20 @@ impl Walker<'_, '_> {
             SetTarget::Alias { target, .. } => (Some(target.to_string()), Vec::new()),
             SetTarget::Values(answer) => (
                 None,
-                answer.records.iter().map(|r| r.data.to_string()).collect(),
+                answer
+                    .records()
+                    .iter()
+                    .map(|r| r.data.to_string())
+                    .collect(),
             ),
         };
         let chosen = match &set.target {
             // A random policy's draw here is not the answer's: mark the
             // sets whose values the answer carries.
             SetTarget::Values(answer) if rules.policy.is_random() => {
-                !answer.records.is_empty()
+                !answer.is_empty()
                     && answer
-                        .records
+                        .records()
                         .iter()
                         .all(|r| self.answered.contains(&r.data))
             }

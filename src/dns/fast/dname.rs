@@ -12,8 +12,11 @@ use crate::table::zone_table::{Node, RrsetContent};
 
 /// Room for the synthesized CNAMEs of one query.
 pub(super) const ARENA: usize = 1024;
-/// The wire form's head: one record, one name at offset 10.
-const HEAD: [u8; 4] = [1, 1, 0, 10];
+/// The wire form's head: one record, one name, no owner, the name at
+/// offset 10.
+const HEAD: [u8; 5] = [1, 1, 0, 0, 10];
+/// Where the record starts in the wire form.
+const AT: usize = HEAD.len();
 
 /// Adds the DNAME at `node` (owned by `owner`) and the CNAME it makes of
 /// `asked` (the name as spelled, `skip` labels below the DNAME owner);
@@ -30,7 +33,7 @@ pub(super) fn follow<'a>(
     else {
         return Some(None);
     };
-    let Some(record) = answer.records.first() else {
+    let Some(record) = answer.kept_records().first() else {
         return Some(None);
     };
     let wire = WireRrset::new(answer.wire.as_deref()?);
@@ -61,12 +64,12 @@ pub(super) fn follow<'a>(
     }
     let (blob, rest) = std::mem::take(arena).split_at_mut(HEAD.len() + 10 + length);
     *arena = rest;
-    blob[..4].copy_from_slice(&HEAD);
-    blob[4..8].copy_from_slice(&[0, 5, 0, 1]);
-    blob[8..12].copy_from_slice(&record.ttl.to_be_bytes());
-    blob[12..14].copy_from_slice(&(length as u16).to_be_bytes());
-    blob[14..14 + prefix].copy_from_slice(&asked[..prefix]);
-    blob[14 + prefix..].copy_from_slice(target);
+    blob[..AT].copy_from_slice(&HEAD);
+    blob[AT..AT + 4].copy_from_slice(&[0, 5, 0, 1]);
+    blob[AT + 4..AT + 8].copy_from_slice(&record.ttl.to_be_bytes());
+    blob[AT + 8..AT + 10].copy_from_slice(&(length as u16).to_be_bytes());
+    blob[AT + 10..AT + 10 + prefix].copy_from_slice(&asked[..prefix]);
+    blob[AT + 10 + prefix..].copy_from_slice(target);
     let blob: &'a [u8] = blob;
     plan.push(Piece {
         owner: asked,
@@ -75,7 +78,7 @@ pub(super) fn follow<'a>(
         ttl: None,
         signs: Signs::PerQuery,
     })?;
-    Some((qtype != RecordType::CNAME).then_some(&blob[14..]))
+    Some((qtype != RecordType::CNAME).then_some(&blob[AT + 10..]))
 }
 
 /// The length of the first `labels` labels of the wire name `name`.

@@ -62,12 +62,14 @@ fn nsec<'a>(
     arena: &mut &'a mut [u8],
 ) -> Option<&'a [u8]> {
     let rdlen = prefix.len() + name.len() + bitmap.len();
-    let blob = take(arena, 4 + 10 + rdlen)?;
-    blob[..4].copy_from_slice(&[1, 1, 0x80, 10]);
-    blob[4..8].copy_from_slice(&[0, 47, 0, 1]);
-    blob[8..12].copy_from_slice(&ttl.to_be_bytes());
-    blob[12..14].copy_from_slice(&u16::try_from(rdlen).ok()?.to_be_bytes());
-    let rdata = &mut blob[14..];
+    // `table::wire`'s layout: one record, one name, no owner, the name
+    // at offset 10 (never compressed).
+    let blob = take(arena, 5 + 10 + rdlen)?;
+    blob[..5].copy_from_slice(&[1, 1, 0, 0x80, 10]);
+    blob[5..9].copy_from_slice(&[0, 47, 0, 1]);
+    blob[9..13].copy_from_slice(&ttl.to_be_bytes());
+    blob[13..15].copy_from_slice(&u16::try_from(rdlen).ok()?.to_be_bytes());
+    let rdata = &mut blob[15..];
     rdata[..prefix.len()].copy_from_slice(prefix);
     rdata[prefix.len()..prefix.len() + name.len()].copy_from_slice(name);
     rdata[prefix.len() + name.len()..].copy_from_slice(bitmap);
@@ -153,7 +155,7 @@ fn types_bitmap(sx: &SignCtx<'_>, node: &Node, out: &mut [u8; 256]) -> Option<us
     }
     let mut types = [0u16; 64];
     let mut n = 0;
-    let apex: &[RecordType] = match (node.name == sx.zone.origin, sx.keys.cds.is_empty()) {
+    let apex: &[RecordType] = match (sx.zone.is_apex(node), sx.keys.cds.is_empty()) {
         (false, _) => &[],
         (true, true) => &[RecordType::SOA, RecordType::DNSKEY],
         (true, false) => &[
@@ -301,13 +303,14 @@ fn rrsigs<'a>(
         return None;
     }
     let space = std::mem::take(arena);
-    let head = 2 + 2 * n;
+    // `table::wire`'s layout: n records, n names, no owner, n offsets.
+    let head = 3 + 2 * n;
     let (mut at, mut i, mut ok) = (head, 0, true);
     let found = sx.signer.cached(sx.keys, parts, sx.now, |record| {
         match rrsig(record, space.get_mut(at..).unwrap_or_default()) {
             Some((len, name_at)) if ok && i < n => {
                 let offset = (at - head + name_at) as u16 | STORE_ONLY;
-                space[2 + 2 * i..4 + 2 * i].copy_from_slice(&offset.to_be_bytes());
+                space[3 + 2 * i..5 + 2 * i].copy_from_slice(&offset.to_be_bytes());
                 at += len;
                 i += 1;
             }
@@ -319,6 +322,7 @@ fn rrsigs<'a>(
     }
     space[0] = n as u8;
     space[1] = n as u8;
+    space[2] = 0;
     let (blob, rest) = space.split_at_mut(at);
     *arena = rest;
     Some(blob)

@@ -50,10 +50,7 @@ pub(super) fn plan<'a>(
         // snapshot (or the question) so that it outlives this loop.
         let key = |skip: usize| match spelled {
             None => Some(cx.qname.suffix(skip)),
-            Some(_) => zone
-                .index
-                .get_key_value(name.suffix(skip))
-                .map(|(k, _)| &**k),
+            Some(_) => zone.index.stored(name.suffix(skip)).map(|(_, k)| k),
         };
         let asked = spelled.unwrap_or(cx.qname.key());
         let node = match lookup(zone, &name, qtype) {
@@ -66,7 +63,7 @@ pub(super) fn plan<'a>(
             Lookup::Dname(node, skip) => Err((node, skip)),
             Lookup::Found(node) => Ok(node),
             Lookup::Wildcard(node) => {
-                plan.wildcard = plan.wildcard.or(Some(&node.name));
+                plan.wildcard = plan.wildcard.or(node.wildcard.as_deref());
                 Ok(node)
             }
         };
@@ -76,7 +73,7 @@ pub(super) fn plan<'a>(
                 // (as the chain spelled it), else the record's own
                 // (lowercase) owner.
                 let owner = match spelled {
-                    Some(spelling) if node.is_wildcard => spelling,
+                    Some(spelling) if node.is_wildcard() => spelling,
                     _ => key(0)?,
                 };
                 answer_at(&mut plan, cx, node, qtype, (owner, asked))?
@@ -129,7 +126,7 @@ fn answer_at<'a>(
     (owner, asked): (&'a [u8], &'a [u8]),
 ) -> Option<Option<&'a [u8]>> {
     let zone = cx.zone;
-    if qtype == RecordType::SOA && node.name == zone.origin {
+    if qtype == RecordType::SOA && zone.is_apex(node) {
         let soa = negative(cx, zone.soa.ttl)?;
         let (owner, wire, ttl) = (soa.owner, soa.wire, Some(soa.ttl));
         plan.push(Piece {
@@ -210,7 +207,7 @@ fn add_rrset<'a>(
         RrsetContent::Static(answer) => {
             let signs = own(answer, depth);
             add_answer(plan, answer, owner, (cname, signs))?;
-            Some(!answer.records.is_empty())
+            Some(!answer.is_empty())
         }
         RrsetContent::Routed(group) => {
             let index = cx.zone.group_index(group.group);

@@ -147,9 +147,9 @@ pub(super) fn attach<'s>(
                 })?
             }
             Signs::Answer(answer) => {
-                with_additionals += usize::from(!answer.additionals.is_empty());
+                with_additionals += usize::from(answer.has_additionals());
                 slot(sx, &answer.sigs, &mut sigs.hits, || {
-                    fill(sx, &answer.records, &answer.additionals)
+                    fill(sx, &answer.records(), &answer.additionals())
                 })?
             }
         };
@@ -159,7 +159,7 @@ pub(super) fn attach<'s>(
         let Signs::Answer(answer) = ns.signs else {
             return None;
         };
-        with_additionals += usize::from(!answer.additionals.is_empty());
+        with_additionals += usize::from(answer.has_additionals());
         let slot = slot(sx, &answer.sigs, &mut sigs.hits, || {
             fill_referral(sx, cut, answer)
         })?;
@@ -299,13 +299,14 @@ fn fill(sx: &SignCtx<'_>, records: &[Record], additionals: &[Record]) -> Option<
 /// delegation's DS records, or the NSEC showing it has none; then their
 /// RRSIGs.
 fn fill_referral(sx: &SignCtx<'_>, cut: &Node, ns: &Answer) -> Option<SigSlot> {
-    let owner = &ns.records.first()?.name;
+    let ns_records = ns.records();
+    let owner = &ns_records.first()?.name;
     let ds = cut.rrset(RecordType::DS).and_then(|r| match &r.content {
         RrsetContent::Static(answer) => Some(answer),
         RrsetContent::Routed(_) => None,
     });
     let mut records: Vec<Record> = match ds {
-        Some(answer) => answer.records.to_vec(),
+        Some(answer) => answer.records().to_vec(),
         None => {
             let ttl = sx.zone.negative_soa.ttl;
             vec![denial::at_name(owner, ttl, &[RecordType::NS])?]
@@ -376,9 +377,12 @@ fn encode(records: &[Record]) -> Option<Box<[u8]>> {
         }
         body.extend_from_slice(&data);
     }
-    let mut out = Vec::with_capacity(2 + 2 * names.len() + body.len());
+    let mut out = Vec::with_capacity(3 + 2 * names.len() + body.len());
     out.push(u8::try_from(records.len()).ok()?);
     out.push(u8::try_from(names.len()).ok()?);
+    // No owner: the writer takes it from the RRset these sign, and a
+    // slot is never decoded.
+    out.push(0);
     for name in &names {
         out.extend_from_slice(&name.to_be_bytes());
     }

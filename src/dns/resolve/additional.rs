@@ -22,7 +22,7 @@ pub(super) fn routed<'a>(
     if answer.wire.is_some() || depth >= MAX_ALIAS_DEPTH {
         return;
     }
-    for record in answer.records.iter() {
+    for record in answer.records().iter() {
         let target = match &record.data {
             RData::MX(mx) => &mx.exchange,
             RData::SRV(srv) => &srv.target,

@@ -13,7 +13,7 @@ use crate::dns::resolve::Resolution;
 use crate::dnssec::ZoneKeys;
 use crate::dnssec::denial;
 use crate::table::wire_name::{WireName, wildcard_buffer};
-use crate::table::zone_table::{CompiledZone, Node, RrsetContent};
+use crate::table::zone_table::{CompiledZone, Node, RrsetContent, extend_section};
 
 /// A referral: the delegation's DS, or the NSEC proving it has none.
 pub(super) fn referral<'a>(zone: &'a CompiledZone, res: &mut Resolution<'a>) {
@@ -35,8 +35,7 @@ pub(super) fn referral<'a>(zone: &'a CompiledZone, res: &mut Resolution<'a>) {
     match ds {
         Some(answer) => {
             res.size_bound += answer.wire_size;
-            res.authority
-                .extend(answer.records.iter().map(Cow::Borrowed));
+            extend_section(&mut res.authority, answer.records());
         }
         None => {
             let ttl = zone.negative_soa.ttl;
@@ -78,7 +77,7 @@ fn types_at(zone: &CompiledZone, keys: &ZoneKeys, node: &Node) -> Vec<RecordType
     if node.referral.is_some() {
         types.retain(|t| matches!(t, RecordType::NS | RecordType::DS));
     }
-    if node.name == zone.origin {
+    if zone.is_apex(node) {
         types.extend([RecordType::SOA, RecordType::DNSKEY]);
         if !keys.cds.is_empty() {
             types.extend([RecordType::CDS, RecordType::CDNSKEY]);
