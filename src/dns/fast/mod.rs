@@ -109,12 +109,20 @@ pub(crate) fn answer(
         client: &client,
     };
     let qtype = RecordType::from(query.qtype);
-    let Some(mut plan) = plan::plan(&cx, qtype, &mut arena) else {
+    let mut plan = Plan::new();
+    if plan::plan(&cx, qtype, &mut arena, &mut plan).is_none() {
         return Outcome::Fallback;
-    };
-    // Signatures that depend on the name (compact denial, wildcards).
-    let mut sig_storage = [0u8; SIG_ARENA];
-    let mut sig_arena: &mut [u8] = &mut sig_storage;
+    }
+    // Signatures that depend on the name (compact denial, wildcards), in
+    // an arena made (and zeroed) only for DO=1 to a signed zone.
+    let mut sig_storage;
+    let mut sig_arena: &mut [u8] =
+        if zone.dnssec.is_some() && query.edns.is_some_and(|e| e.dnssec_ok) {
+            sig_storage = [0u8; SIG_ARENA];
+            &mut sig_storage
+        } else {
+            &mut []
+        };
     let at = (&**zone, &qname);
     let Some(sigs) = signatures(handler, at, &query, &mut plan, &mut sig_arena) else {
         return Outcome::Fallback;

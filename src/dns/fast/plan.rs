@@ -36,16 +36,19 @@ pub(super) fn plan<'a>(
     cx: &Ctx<'a, '_>,
     qtype: RecordType,
     arena: &mut &'a mut [u8],
-) -> Option<Plan<'a>> {
+    plan: &mut Plan<'a>,
+) -> Option<()> {
     if qtype == RecordType::ANY {
         return None;
     }
-    let mut plan = Plan::new();
     let zone = cx.zone;
-    let mut name = cx.qname.clone();
+    // The name a CNAME or DNAME led to (None: the question's own name,
+    // not copied: most answers end at it).
+    let mut followed: Option<WireName> = None;
     // The name as the chain spelled it (None: the question's own name).
     let mut spelled: Option<&'a [u8]> = None;
     for _ in 0..MAX_CHAIN {
+        let name = followed.as_ref().unwrap_or(cx.qname);
         // The lowercase key of the ancestor `skip` labels up, from the
         // snapshot (or the question) so that it outlives this loop.
         let key = |skip: usize| match spelled {
@@ -53,11 +56,11 @@ pub(super) fn plan<'a>(
             Some(_) => zone.index.stored(name.suffix(skip)).map(|(_, k)| k),
         };
         let asked = spelled.unwrap_or(cx.qname.key());
-        let node = match lookup(zone, &name, qtype) {
+        let node = match lookup(zone, name, qtype) {
             Lookup::NxDomain => {
                 plan.rcode = ResponseCode::NXDomain;
                 plan.soa = Some(negative(cx, zone.negative_soa.ttl)?);
-                return Some(plan);
+                return Some(());
             }
             Lookup::Referral(node, skip) => return referral(plan, node, key(skip)?),
             Lookup::Dname(node, skip) => Err((node, skip)),
@@ -76,31 +79,31 @@ pub(super) fn plan<'a>(
                     Some(spelling) if node.is_wildcard() => spelling,
                     _ => key(0)?,
                 };
-                answer_at(&mut plan, cx, node, qtype, (owner, asked))?
+                answer_at(plan, cx, node, qtype, (owner, asked))?
             }
             Err((node, skip)) => {
                 let names = (key(skip)?, asked);
-                dname::follow(&mut plan, node, names, skip, arena, qtype)?
+                dname::follow(plan, node, names, skip, arena, qtype)?
             }
         };
         let Some(target) = target else {
-            return Some(plan);
+            return Some(());
         };
         let next = WireName::from_wire(target)?;
-        if !in_zone(cx, &next) || already_answered(&plan, &next) {
-            return Some(plan);
+        if !in_zone(cx, &next) || already_answered(plan, &next) {
+            return Some(());
         }
-        name = next;
+        followed = Some(next);
         spelled = Some(target);
     }
-    Some(plan)
+    Some(())
 }
 
 /// A delegation: its NS RRset (owned by `owner`) and glue; authoritative
 /// only for the CNAMEs already answered above the cut.
-fn referral<'a>(mut plan: Plan<'a>, node: &'a Node, owner: &'a [u8]) -> Option<Plan<'a>> {
+fn referral<'a>(plan: &mut Plan<'a>, node: &'a Node, owner: &'a [u8]) -> Option<()> {
     let Some(ns) = &node.referral else {
-        return Some(plan);
+        return Some(());
     };
     plan.authoritative = plan.records > 0;
     plan.cut = Some(node);
@@ -111,7 +114,7 @@ fn referral<'a>(mut plan: Plan<'a>, node: &'a Node, owner: &'a [u8]) -> Option<P
         ttl: None,
         signs: Signs::Answer(ns),
     });
-    Some(plan)
+    Some(())
 }
 
 /// Answers from `node` (the name's own or a wildcard) under `owner` (alias
