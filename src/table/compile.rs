@@ -17,27 +17,30 @@ use crate::table::wire_name::key_of;
 use crate::table::zone_table::{
     Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
 };
-use crate::zone::grouping::{Group, Grouped, additional_targets};
+use crate::zone::grouping::{Grouped, additional_targets};
 use crate::zone::model::{RecordSet, SetData, WhenAllDown, Zone};
 use crate::zone::rdata::dname_target;
+use crate::zone::values::Values;
 
 /// Compiles a validated zone, with the serial it will serve.
 pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     let origin = zone.origin.clone();
     let (soa, negative_soa) = soa_records(zone, serial);
     let grouped = Grouped::new(&zone.record_sets);
-    let groups = grouped.groups();
-    let addresses = address_index(zone, groups);
-    let mut tree = NodeTree::rooted_at(&origin, groups.chunk_by(|a, b| a.0.0 == b.0.0).count());
+    let addresses = address_index(zone, &grouped);
+    let mut tree = NodeTree::rooted_at(&origin, grouped.name_count());
     let mut record_count = 0;
-    // The groups of one name are adjacent: each node's RRsets are
+    // The sets of one name are adjacent, by type: each node's RRsets are
     // allocated once, at their size.
-    for same_name in groups.chunk_by(|a, b| a.0.0 == b.0.0) {
-        let n = tree.node_with_ancestors(same_name[0].0.0, &origin);
-        let rrsets = same_name.iter().map(|((_, rtype), sets)| {
+    for at_name in grouped.names() {
+        let Some(first) = at_name.first() else {
+            continue;
+        };
+        let n = tree.node_with_ancestors(&first.name, &origin);
+        let rrsets = at_name.chunk_by(|a, b| a.rtype == b.rtype).map(|sets| {
             record_count += records_in(sets);
             Rrset {
-                rtype: *rtype,
+                rtype: sets[0].rtype,
                 ttl: sets[0].ttl,
                 content: content(sets, &addresses, &negative_soa),
             }
@@ -216,7 +219,7 @@ fn content(sets: &[&RecordSet], addresses: &Addresses, negative_soa: &Record) ->
                     target,
                     evaluate_target_health,
                 } => SetTarget::Alias {
-                    target: target.clone(),
+                    target: Name::clone(target),
                     key: key_of(target),
                     evaluate_target_health: *evaluate_target_health,
                     target_group: None,
@@ -261,15 +264,15 @@ fn static_dname_target(node: &Node) -> Option<Box<Name>> {
 
 /// The records of one set of values, with in-zone addresses of MX, SRV and
 /// NS targets as additional records.
-fn answer(set: &RecordSet, values: &[RData], addresses: &Addresses) -> Answer {
+fn answer(set: &RecordSet, values: &Values, addresses: &Addresses) -> Answer {
     let records: Vec<Record> = values
         .iter()
-        .map(|rdata| Record::from_rdata(set.name.clone(), set.ttl, rdata.clone()))
+        .map(|rdata| Record::from_rdata(set.name.clone(), set.ttl, rdata.into_owned()))
         .collect();
     let mut additionals: Vec<Record> = Vec::new();
     let mut routed_targets = false;
-    for rdata in values {
-        let target = match rdata {
+    for rdata in values.iter() {
+        let target = match &*rdata {
             RData::MX(mx) => Some(&mx.exchange),
             RData::SRV(srv) => Some(&srv.target),
             RData::NS(ns) => Some(&ns.0),
@@ -310,24 +313,27 @@ struct Addresses {
     routed: HashSet<Name>,
 }
 
-fn address_index(zone: &Zone, groups: &[Group<'_>]) -> Addresses {
+fn address_index(zone: &Zone, grouped: &Grouped<'_>) -> Addresses {
     let targets = additional_targets(zone);
     let mut index = Addresses::default();
-    for ((name, rtype), sets) in groups {
-        if !matches!(rtype, RecordType::A | RecordType::AAAA) || !targets.contains(*name) {
+    if targets.is_empty() {
+        return index;
+    }
+    for ((name, rtype), sets) in grouped.groups() {
+        if !matches!(rtype, RecordType::A | RecordType::AAAA) || !targets.contains(name) {
             continue;
         }
         if let [set] = &sets[..]
             && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
         {
-            let entry = index.fixed.entry((*name).clone()).or_default();
+            let entry = index.fixed.entry(name.clone()).or_default();
             entry.extend(
                 values
                     .iter()
-                    .map(|v| Record::from_rdata((*name).clone(), set.ttl, v.clone())),
+                    .map(|v| Record::from_rdata(name.clone(), set.ttl, v.into_owned())),
             );
         } else {
-            index.routed.insert((*name).clone());
+            index.routed.insert(name.clone());
         }
     }
     index

@@ -330,7 +330,7 @@ impl Context<'_> {
                     .map_err(|e| self.error(&alias.span(), format!("alias target: {e}")))
                     .ok()?;
                 Some(SetData::Alias {
-                    target,
+                    target: Box::new(target),
                     evaluate_target_health: record
                         .evaluate_target_health
                         .as_ref()
@@ -382,7 +382,7 @@ impl Context<'_> {
                 Err(e) => self.error(&value.span(), e.to_string()),
             }
         }
-        (parsed.len() == values.get_ref().len()).then_some(SetData::Values(parsed))
+        (parsed.len() == values.get_ref().len()).then(|| SetData::Values(parsed.into()))
     }
 }
 

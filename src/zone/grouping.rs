@@ -4,7 +4,9 @@
 //! The names are compared as one byte key each (labels from the root, each
 //! followed by a zero byte) in one flat buffer: a million names sort in a
 //! fraction of a second, where comparing `hickory` names label by label in
-//! a `BTreeMap` took most of the load.
+//! a `BTreeMap` took most of the load. The sets are sorted as one flat list
+//! of references (the sets of a group, and of a name, adjacent), so a
+//! group costs no allocation of its own.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -12,76 +14,122 @@ use std::ops::Range;
 use hickory_proto::rr::{Name, RData, RecordType};
 
 use crate::zone::model::{RecordSet, SetData, Zone};
+use crate::zone::values::Values;
 
 /// One group: (owner, type) and its sets, in file order.
-pub type Group<'z> = ((&'z Name, RecordType), Vec<&'z RecordSet>);
+pub type Group<'g, 'z> = ((&'z Name, RecordType), &'g [&'z RecordSet]);
 
 /// Record sets grouped by (owner, type), in canonical order.
 #[derive(Default)]
 pub struct Grouped<'z> {
     keys: Vec<u8>,
-    /// Each group's key in `keys`, and its type.
-    ranges: Vec<(Range<usize>, u16)>,
-    groups: Vec<Group<'z>>,
+    /// Every set, in canonical order of (owner, type), file order within.
+    sets: Vec<&'z RecordSet>,
+    /// Each group, in that order.
+    groups: Vec<Slot>,
+}
+
+/// Where a group is: its owner's key in `keys`, its type, and its sets in
+/// `sets`.
+struct Slot {
+    key: Range<usize>,
+    rtype: u16,
+    sets: Range<usize>,
 }
 
 impl<'z> Grouped<'z> {
-    /// Groups `sets` (borrowed).
-    pub fn new(sets: &'z [RecordSet]) -> Self {
-        let mut keys: Vec<u8> = Vec::with_capacity(sets.len() * 24);
-        // Each set's key in `keys`, its type and its index.
-        let mut order: Vec<(Range<usize>, u16, usize)> = Vec::with_capacity(sets.len());
-        for (i, set) in sets.iter().enumerate() {
-            let start = keys.len();
+    /// Groups `all` (borrowed).
+    pub fn new(all: &'z [RecordSet]) -> Self {
+        let mut keys: Vec<u8> = Vec::with_capacity(all.len() * 24);
+        // Where each set's key starts in `keys` (and, last, the end).
+        let mut starts: Vec<usize> = Vec::with_capacity(all.len() + 1);
+        for set in all {
+            starts.push(keys.len());
             push_key(&mut keys, &set.name);
-            order.push((start..keys.len(), u16::from(set.rtype), i));
         }
-        order.sort_unstable_by(|a, b| {
-            keys[a.0.clone()]
-                .cmp(&keys[b.0.clone()])
-                .then(a.1.cmp(&b.1))
-                .then(a.2.cmp(&b.2))
+        starts.push(keys.len());
+        let key = |i: usize| starts[i]..starts[i + 1];
+        let mut order: Vec<usize> = (0..all.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            keys[key(a)]
+                .cmp(&keys[key(b)])
+                .then(u16::from(all[a].rtype).cmp(&u16::from(all[b].rtype)))
+                .then(a.cmp(&b))
         });
-        let mut ranges: Vec<(Range<usize>, u16)> = Vec::new();
-        let mut groups: Vec<Group<'z>> = Vec::new();
-        let mut previous: Option<(Range<usize>, u16)> = None;
-        for (range, rtype, i) in order {
-            let set = &sets[i];
-            match (&previous, groups.last_mut()) {
-                (Some((p, t)), Some((_, members)))
-                    if *t == rtype && keys[p.clone()] == keys[range.clone()] =>
-                {
-                    members.push(set);
+        let mut groups: Vec<Slot> = Vec::new();
+        for (at, &i) in order.iter().enumerate() {
+            let rtype = u16::from(all[i].rtype);
+            match groups.last_mut() {
+                Some(last) if last.rtype == rtype && keys[last.key.clone()] == keys[key(i)] => {
+                    last.sets.end = at + 1;
                 }
-                _ => {
-                    ranges.push((range.clone(), rtype));
-                    groups.push(((&set.name, set.rtype), vec![set]));
-                }
+                _ => groups.push(Slot {
+                    key: key(i),
+                    rtype,
+                    sets: at..at + 1,
+                }),
             }
-            previous = Some((range, rtype));
         }
+        drop(starts);
+        groups.shrink_to_fit();
         Self {
             keys,
-            ranges,
+            sets: order.into_iter().map(|i| &all[i]).collect(),
             groups,
         }
     }
 
+    /// How many groups.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The group a slot holds.
+    fn group(&self, slot: &Slot) -> Group<'_, 'z> {
+        let sets = &self.sets[slot.sets.clone()];
+        let first = sets[0];
+        ((&first.name, first.rtype), sets)
+    }
+
     /// Every group, in canonical order (the groups of one name adjacent).
-    pub fn groups(&self) -> &[Group<'z>] {
-        &self.groups
+    pub fn groups(&self) -> impl Iterator<Item = Group<'_, 'z>> {
+        self.groups.iter().map(|slot| self.group(slot))
+    }
+
+    /// The sets of each owner name, in canonical order; within one name by
+    /// type, then file order (`chunk_by` on the type gives its groups).
+    pub fn names(&self) -> impl Iterator<Item = &[&'z RecordSet]> {
+        self.name_slots().map(|slots| {
+            let start = slots.first().map_or(0, |s| s.sets.start);
+            let end = slots.last().map_or(0, |s| s.sets.end);
+            &self.sets[start..end]
+        })
+    }
+
+    fn name_slots(&self) -> impl Iterator<Item = &[Slot]> {
+        self.groups
+            .chunk_by(|a, b| self.keys[a.key.clone()] == self.keys[b.key.clone()])
+    }
+
+    /// How many owner names.
+    pub fn name_count(&self) -> usize {
+        self.name_slots().count()
     }
 
     /// The group of `name` (lowercase) and `rtype`, if the zone has one.
-    pub fn get(&self, name: &Name, rtype: RecordType) -> Option<&Group<'z>> {
+    pub fn get(&self, name: &Name, rtype: RecordType) -> Option<Group<'_, 'z>> {
         let mut key = Vec::with_capacity(64);
         push_key(&mut key, name);
         let wanted = (key.as_slice(), u16::from(rtype));
         let i = self
-            .ranges
-            .binary_search_by(|(r, t)| (&self.keys[r.clone()], *t).cmp(&wanted))
+            .groups
+            .binary_search_by(|s| (&self.keys[s.key.clone()], s.rtype).cmp(&wanted))
             .ok()?;
-        self.groups.get(i)
+        self.groups.get(i).map(|slot| self.group(slot))
     }
 }
 
@@ -100,6 +148,10 @@ pub fn additional_targets(zone: &Zone) -> HashSet<Name> {
     let mut targets = HashSet::new();
     for set in &zone.record_sets {
         let SetData::Values(values) = &set.data else {
+            continue;
+        };
+        // Addresses (most values of a large zone) point at no name.
+        let Values::Other(values) = values else {
             continue;
         };
         for rdata in values {

@@ -7,11 +7,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_proto::rr::{Name, RecordType};
 
 use crate::health::CheckId;
 use crate::health::spec::HealthCheckSpec;
 use crate::policy::Routing;
+use crate::zone::values::Values;
 
 /// A 1-based `line:col` in the zone's file (or one of its included files),
 /// kept for errors found after conversion.
@@ -89,10 +90,11 @@ pub struct RecordSet {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SetData {
-    Values(Vec<RData>),
+    Values(Values),
     /// Answer with the target name's current answer of the same type.
     Alias {
-        target: Name,
+        /// Boxed: most sets hold values, and a name is 80 bytes.
+        target: Box<Name>,
         evaluate_target_health: bool,
     },
 }
