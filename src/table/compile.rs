@@ -17,7 +17,7 @@ use crate::table::wire_name::key_of;
 use crate::table::zone_table::{
     Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
 };
-use crate::zone::grouping::{Grouped, additional_targets};
+use crate::zone::grouping::{additional_targets, sorted_names};
 use crate::zone::model::{RecordSet, SetData, WhenAllDown, Zone};
 use crate::zone::rdata::dname_target;
 use crate::zone::values::Values;
@@ -26,13 +26,12 @@ use crate::zone::values::Values;
 pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     let origin = zone.origin.clone();
     let (soa, negative_soa) = soa_records(zone, serial);
-    let grouped = Grouped::new(&zone.record_sets);
-    let addresses = address_index(zone, &grouped);
-    let mut tree = NodeTree::rooted_at(&origin, grouped.name_count());
+    let addresses = address_index(zone);
+    let mut tree = NodeTree::rooted_at(&origin, sorted_names(&zone.record_sets).count());
     let mut record_count = 0;
-    // The sets of one name are adjacent, by type: each node's RRsets are
-    // allocated once, at their size.
-    for at_name in grouped.names() {
+    // The sets of one name are adjacent, by type (the model's order): each
+    // node's RRsets are allocated once, at their size.
+    for at_name in sorted_names(&zone.record_sets) {
         let Some(first) = at_name.first() else {
             continue;
         };
@@ -103,7 +102,7 @@ fn soa_records(zone: &Zone, serial: u32) -> (Record, Record) {
 }
 
 /// Records (values and aliases) a group serves, for the zone's count.
-fn records_in(sets: &[&RecordSet]) -> usize {
+fn records_in(sets: &[RecordSet]) -> usize {
     sets.iter()
         .map(|s| match &s.data {
             SetData::Values(v) => v.len(),
@@ -202,7 +201,7 @@ fn finish_node(node: &mut Node, apex: bool) {
     }
 }
 
-fn content(sets: &[&RecordSet], addresses: &Addresses, negative_soa: &Record) -> RrsetContent {
+fn content(sets: &[RecordSet], addresses: &Addresses, negative_soa: &Record) -> RrsetContent {
     if let [set] = sets
         && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
     {
@@ -243,7 +242,7 @@ fn content(sets: &[&RecordSet], addresses: &Addresses, negative_soa: &Record) ->
 
 /// The negative SOA of a routed group's NODATA: its TTL is at most the
 /// shortest TTL of the group's sets.
-fn nodata_soa(negative_soa: &Record, sets: &[&RecordSet]) -> Box<Record> {
+fn nodata_soa(negative_soa: &Record, sets: &[RecordSet]) -> Box<Record> {
     let shortest = sets.iter().map(|s| s.ttl).min().unwrap_or(negative_soa.ttl);
     let mut soa = Box::new(negative_soa.clone());
     soa.ttl = soa.ttl.min(shortest);
@@ -313,17 +312,23 @@ struct Addresses {
     routed: HashSet<Name>,
 }
 
-fn address_index(zone: &Zone, grouped: &Grouped<'_>) -> Addresses {
+fn address_index(zone: &Zone) -> Addresses {
     let targets = additional_targets(zone);
     let mut index = Addresses::default();
     if targets.is_empty() {
         return index;
     }
-    for ((name, rtype), sets) in grouped.groups() {
+    let groups =
+        sorted_names(&zone.record_sets).flat_map(|at| at.chunk_by(|a, b| a.rtype == b.rtype));
+    for sets in groups {
+        let Some(first) = sets.first() else {
+            continue;
+        };
+        let (name, rtype) = (&first.name, first.rtype);
         if !matches!(rtype, RecordType::A | RecordType::AAAA) || !targets.contains(name) {
             continue;
         }
-        if let [set] = &sets[..]
+        if let [set] = sets
             && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
         {
             let entry = index.fixed.entry(name.clone()).or_default();

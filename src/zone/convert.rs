@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use crate::diag::{Diagnostic, Source, Span};
 use crate::zone::body::{self, Body, Context};
+use crate::zone::grouping::sort_canonically;
 use crate::zone::groups::check_groups;
 use crate::zone::include;
 use crate::zone::model::{Position, RecordSet, SetData, Soa, WhenAllDown, Zone};
@@ -77,6 +78,7 @@ fn convert_once(
         let files: Vec<&Path> = std::iter::once(src.path())
             .chain(included.iter().map(Source::path))
             .collect();
+        sort_canonically(&mut body.record_sets);
         check_groups(&body.record_sets, &cx.broken, origin, &files, &mut cx.diags);
     }
 

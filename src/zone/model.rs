@@ -33,6 +33,9 @@ pub struct Zone {
     /// Default TTL of record sets that give none.
     pub ttl: u32,
     pub soa: Soa,
+    /// In canonical order of (owner, type), file order within
+    /// (`grouping::sort_canonically`): the sets of a name, and of a group,
+    /// are adjacent.
     pub record_sets: Vec<RecordSet>,
     pub health_checks: Vec<(HealthCheckSpec, Position)>,
     /// Hash of the file's text and of every included file (path and text);

@@ -75,7 +75,7 @@ impl Values {
     /// The `i`th value as RDATA (an address is built on the fly).
     pub fn get(&self, i: usize) -> Option<Cow<'_, RData>> {
         match self {
-            Values::A(a) => (i == 0).then(|| Cow::Owned(RData::A(A(*a)))),
+            Values::A(a) => (i == 0).then_some(Cow::Owned(RData::A(A(*a)))),
             Values::ManyA(a) => a.get(i).map(|a| Cow::Owned(RData::A(A(*a)))),
             Values::Aaaa(a) => a.get(i).map(|a| Cow::Owned(RData::AAAA(AAAA(*a)))),
             Values::Other(v) => v.get(i).map(Cow::Borrowed),
