@@ -113,11 +113,7 @@ impl Context<'_> {
 
     pub(super) fn position(&self, span: &Span) -> Position {
         let (line, col) = self.src.locate(span.start);
-        Position {
-            line,
-            col,
-            source: self.source,
-        }
+        Position::new(line, col, self.source)
     }
 
     fn origin(&mut self, text: &Spanned<String>) -> Option<Name> {

@@ -223,8 +223,8 @@ fn report(problems: &mut Problems, file: &Path, zone: &Zone, pos: Position, mess
         .or_default()
         .push(Diagnostic {
             file: zone.file_at(pos).to_path_buf(),
-            line: pos.line,
-            col: pos.col,
+            line: pos.line_col().0,
+            col: pos.line_col().1,
             message,
         });
 }

@@ -47,11 +47,11 @@ pub fn check_groups(
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut report = |pos: Position, message: String| {
-        let file = files.get(pos.source).or(files.first());
+        let file = files.get(pos.source()).or(files.first());
         diags.push(Diagnostic {
             file: file.map(|f| f.to_path_buf()).unwrap_or_default(),
-            line: pos.line,
-            col: pos.col,
+            line: pos.line_col().0,
+            col: pos.line_col().1,
             message,
         })
     };

@@ -15,14 +15,37 @@ use crate::policy::Routing;
 use crate::zone::values::Values;
 
 /// A 1-based `line:col` in the zone's file (or one of its included files),
-/// kept for errors found after conversion.
+/// kept for errors found after conversion. 32-bit fields: one is kept per
+/// record set (a line past 4 billion reads as the last).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Position {
-    pub line: usize,
-    pub col: usize,
+    pub line: u32,
+    pub col: u32,
     /// Which file: 0 the zone file, `i` its included file `includes[i - 1]`
     /// (see [`Zone::file_at`]).
-    pub source: usize,
+    pub source: u32,
+}
+
+impl Position {
+    /// The position of `line:col` in file `source`.
+    pub fn new(line: usize, col: usize, source: usize) -> Self {
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Position {
+            line: narrow(line),
+            col: narrow(col),
+            source: narrow(source),
+        }
+    }
+
+    /// `line` and `col` as a diagnostic has them.
+    pub fn line_col(self) -> (usize, usize) {
+        (self.line as usize, self.col as usize)
+    }
+
+    /// Which file (see [`Position::source`]).
+    pub fn source(self) -> usize {
+        self.source as usize
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -55,7 +78,7 @@ pub struct Zone {
 impl Zone {
     /// The file a position of this zone is in.
     pub fn file_at(&self, pos: Position) -> &std::path::Path {
-        pos.source
+        pos.source()
             .checked_sub(1)
             .and_then(|i| self.includes.get(i))
             .unwrap_or(&self.file)

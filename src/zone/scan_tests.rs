@@ -138,10 +138,7 @@ fn a_large_plain_zone_converts_with_every_record() {
         .iter()
         .find(|s| s.name.to_string() == "host19999.big.test.")
         .unwrap();
-    assert_eq!(
-        (last.position.line, last.position.col),
-        (line_of(19_999), 1)
-    );
+    assert_eq!(last.position.line_col(), (line_of(19_999), 1));
 }
 
 #[test]
