@@ -184,7 +184,15 @@ pub fn sort_canonically(sets: &mut [RecordSet]) {
 /// The groups of sets in canonical order ([`sort_canonically`]): each
 /// owner's sets, then (`chunk_by` on the type) each group.
 pub fn sorted_names(sets: &[RecordSet]) -> impl Iterator<Item = &[RecordSet]> {
-    sets.chunk_by(|a, b| a.name == b.name)
+    sets.chunk_by(|a, b| same_owner(&a.name, &b.name))
+}
+
+/// Whether two owner names of a model (lowercase) are the same, label by
+/// label from the first: neighbours differ in their first label most of
+/// the time, where `Name`'s own equality compares from the root, ignoring
+/// case.
+fn same_owner(a: &Name, b: &Name) -> bool {
+    a.num_labels() == b.num_labels() && a.iter().eq(b.iter())
 }
 
 /// Appends `name`'s key: its labels from the root, lowercase, each
