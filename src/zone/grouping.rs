@@ -150,7 +150,8 @@ fn canonical_order(all: &[RecordSet]) -> (Vec<u8>, Vec<usize>, Vec<usize>) {
     starts.push(keys.len());
     let key = |i: usize| starts[i]..starts[i + 1];
     let mut order: Vec<usize> = (0..all.len()).collect();
-    // Already in order (a zone's model is kept so): one pass.
+    // On input already in order (the groups checked after the sort) this
+    // is one pass.
     order.sort_unstable_by(|&a, &b| {
         keys[key(a)]
             .cmp(&keys[key(b)])
