@@ -342,14 +342,7 @@ impl<'a> Converter<'a> {
         for (id, check) in &raw.health_check {
             if let Some(spec) = spec::convert(id, check, self.src, &mut self.diags) {
                 let (line, col) = self.src.locate(check.span().start);
-                checks.push((
-                    spec,
-                    Position {
-                        line,
-                        col,
-                        source: 0,
-                    },
-                ));
+                checks.push((spec, Position::new(line, col, 0)));
             }
         }
         checks

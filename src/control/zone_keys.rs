@@ -24,8 +24,8 @@ pub fn attach_keys(zone: &mut Zone, keys_dir: &Path) -> Result<(), Diagnostic> {
         }
         Err(e) => Err(Diagnostic {
             file: zone.file.clone(),
-            line: at.line,
-            col: at.col,
+            line: at.line_col().0,
+            col: at.line_col().1,
             message: format!("dnssec: {e}"),
         }),
     }

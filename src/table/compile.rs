@@ -17,27 +17,29 @@ use crate::table::wire_name::key_of;
 use crate::table::zone_table::{
     Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
 };
-use crate::zone::grouping::{Group, Grouped, additional_targets};
+use crate::zone::grouping::{additional_targets, sorted_names};
 use crate::zone::model::{RecordSet, SetData, WhenAllDown, Zone};
 use crate::zone::rdata::dname_target;
+use crate::zone::values::Values;
 
 /// Compiles a validated zone, with the serial it will serve.
 pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
     let origin = zone.origin.clone();
     let (soa, negative_soa) = soa_records(zone, serial);
-    let grouped = Grouped::new(&zone.record_sets);
-    let groups = grouped.groups();
-    let addresses = address_index(zone, groups);
-    let mut tree = NodeTree::rooted_at(&origin, groups.chunk_by(|a, b| a.0.0 == b.0.0).count());
+    let addresses = address_index(zone);
+    let mut tree = NodeTree::rooted_at(&origin, sorted_names(&zone.record_sets).count());
     let mut record_count = 0;
-    // The groups of one name are adjacent: each node's RRsets are
-    // allocated once, at their size.
-    for same_name in groups.chunk_by(|a, b| a.0.0 == b.0.0) {
-        let n = tree.node_with_ancestors(same_name[0].0.0, &origin);
-        let rrsets = same_name.iter().map(|((_, rtype), sets)| {
+    // The sets of one name are adjacent, by type (the model's order): each
+    // node's RRsets are allocated once, at their size.
+    for at_name in sorted_names(&zone.record_sets) {
+        let Some(first) = at_name.first() else {
+            continue;
+        };
+        let n = tree.node_with_ancestors(&first.name, &origin);
+        let rrsets = at_name.chunk_by(|a, b| a.rtype == b.rtype).map(|sets| {
             record_count += records_in(sets);
             Rrset {
-                rtype: *rtype,
+                rtype: sets[0].rtype,
                 ttl: sets[0].ttl,
                 content: content(sets, &addresses, &negative_soa),
             }
@@ -100,7 +102,7 @@ fn soa_records(zone: &Zone, serial: u32) -> (Record, Record) {
 }
 
 /// Records (values and aliases) a group serves, for the zone's count.
-fn records_in(sets: &[&RecordSet]) -> usize {
+fn records_in(sets: &[RecordSet]) -> usize {
     sets.iter()
         .map(|s| match &s.data {
             SetData::Values(v) => v.len(),
@@ -199,7 +201,7 @@ fn finish_node(node: &mut Node, apex: bool) {
     }
 }
 
-fn content(sets: &[&RecordSet], addresses: &Addresses, negative_soa: &Record) -> RrsetContent {
+fn content(sets: &[RecordSet], addresses: &Addresses, negative_soa: &Record) -> RrsetContent {
     if let [set] = sets
         && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
     {
@@ -216,7 +218,7 @@ fn content(sets: &[&RecordSet], addresses: &Addresses, negative_soa: &Record) ->
                     target,
                     evaluate_target_health,
                 } => SetTarget::Alias {
-                    target: target.clone(),
+                    target: Name::clone(target),
                     key: key_of(target),
                     evaluate_target_health: *evaluate_target_health,
                     target_group: None,
@@ -240,7 +242,7 @@ fn content(sets: &[&RecordSet], addresses: &Addresses, negative_soa: &Record) ->
 
 /// The negative SOA of a routed group's NODATA: its TTL is at most the
 /// shortest TTL of the group's sets.
-fn nodata_soa(negative_soa: &Record, sets: &[&RecordSet]) -> Box<Record> {
+fn nodata_soa(negative_soa: &Record, sets: &[RecordSet]) -> Box<Record> {
     let shortest = sets.iter().map(|s| s.ttl).min().unwrap_or(negative_soa.ttl);
     let mut soa = Box::new(negative_soa.clone());
     soa.ttl = soa.ttl.min(shortest);
@@ -261,15 +263,15 @@ fn static_dname_target(node: &Node) -> Option<Box<Name>> {
 
 /// The records of one set of values, with in-zone addresses of MX, SRV and
 /// NS targets as additional records.
-fn answer(set: &RecordSet, values: &[RData], addresses: &Addresses) -> Answer {
+fn answer(set: &RecordSet, values: &Values, addresses: &Addresses) -> Answer {
     let records: Vec<Record> = values
         .iter()
-        .map(|rdata| Record::from_rdata(set.name.clone(), set.ttl, rdata.clone()))
+        .map(|rdata| Record::from_rdata(set.name.clone(), set.ttl, rdata.into_owned()))
         .collect();
     let mut additionals: Vec<Record> = Vec::new();
     let mut routed_targets = false;
-    for rdata in values {
-        let target = match rdata {
+    for rdata in values.iter() {
+        let target = match &*rdata {
             RData::MX(mx) => Some(&mx.exchange),
             RData::SRV(srv) => Some(&srv.target),
             RData::NS(ns) => Some(&ns.0),
@@ -310,24 +312,33 @@ struct Addresses {
     routed: HashSet<Name>,
 }
 
-fn address_index(zone: &Zone, groups: &[Group<'_>]) -> Addresses {
+fn address_index(zone: &Zone) -> Addresses {
     let targets = additional_targets(zone);
     let mut index = Addresses::default();
-    for ((name, rtype), sets) in groups {
-        if !matches!(rtype, RecordType::A | RecordType::AAAA) || !targets.contains(*name) {
+    if targets.is_empty() {
+        return index;
+    }
+    let groups =
+        sorted_names(&zone.record_sets).flat_map(|at| at.chunk_by(|a, b| a.rtype == b.rtype));
+    for sets in groups {
+        let Some(first) = sets.first() else {
+            continue;
+        };
+        let (name, rtype) = (&first.name, first.rtype);
+        if !matches!(rtype, RecordType::A | RecordType::AAAA) || !targets.contains(name) {
             continue;
         }
-        if let [set] = &sets[..]
+        if let [set] = sets
             && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
         {
-            let entry = index.fixed.entry((*name).clone()).or_default();
+            let entry = index.fixed.entry(name.clone()).or_default();
             entry.extend(
                 values
                     .iter()
-                    .map(|v| Record::from_rdata((*name).clone(), set.ttl, v.clone())),
+                    .map(|v| Record::from_rdata(name.clone(), set.ttl, v.into_owned())),
             );
         } else {
-            index.routed.insert((*name).clone());
+            index.routed.insert(name.clone());
         }
     }
     index

@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use crate::diag::{Diagnostic, Source, Span};
 use crate::zone::body::{self, Body, Context};
+use crate::zone::grouping::sort_canonically;
 use crate::zone::groups::check_groups;
 use crate::zone::include;
 use crate::zone::model::{Position, RecordSet, SetData, Soa, WhenAllDown, Zone};
@@ -77,6 +78,7 @@ fn convert_once(
         let files: Vec<&Path> = std::iter::once(src.path())
             .chain(included.iter().map(Source::path))
             .collect();
+        sort_canonically(&mut body.record_sets);
         check_groups(&body.record_sets, &cx.broken, origin, &files, &mut cx.diags);
     }
 
@@ -111,11 +113,7 @@ impl Context<'_> {
 
     pub(super) fn position(&self, span: &Span) -> Position {
         let (line, col) = self.src.locate(span.start);
-        Position {
-            line,
-            col,
-            source: self.source,
-        }
+        Position::new(line, col, self.source)
     }
 
     fn origin(&mut self, text: &Spanned<String>) -> Option<Name> {
@@ -330,7 +328,7 @@ impl Context<'_> {
                     .map_err(|e| self.error(&alias.span(), format!("alias target: {e}")))
                     .ok()?;
                 Some(SetData::Alias {
-                    target,
+                    target: Box::new(target),
                     evaluate_target_health: record
                         .evaluate_target_health
                         .as_ref()
@@ -382,7 +380,7 @@ impl Context<'_> {
                 Err(e) => self.error(&value.span(), e.to_string()),
             }
         }
-        (parsed.len() == values.get_ref().len()).then_some(SetData::Values(parsed))
+        (parsed.len() == values.get_ref().len()).then(|| SetData::Values(parsed.into()))
     }
 }
 

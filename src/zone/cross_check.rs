@@ -167,7 +167,14 @@ fn unknown_record_checks(
     problems: &mut Problems,
 ) {
     for (file, zone) in candidates {
-        for set in &zone.record_sets {
+        // In file order (the model is in name order).
+        let mut sets: Vec<_> = zone
+            .record_sets
+            .iter()
+            .filter(|s| s.health_check.is_some())
+            .collect();
+        sets.sort_by_key(|s| (s.position.source, s.position.line, s.position.col));
+        for set in sets {
             if let Some(id) = &set.health_check
                 && !known.contains(&**id)
             {
@@ -216,8 +223,8 @@ fn report(problems: &mut Problems, file: &Path, zone: &Zone, pos: Position, mess
         .or_default()
         .push(Diagnostic {
             file: zone.file_at(pos).to_path_buf(),
-            line: pos.line,
-            col: pos.col,
+            line: pos.line_col().0,
+            col: pos.line_col().1,
             message,
         });
 }

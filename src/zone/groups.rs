@@ -47,32 +47,25 @@ pub fn check_groups(
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut report = |pos: Position, message: String| {
-        let file = files.get(pos.source).or(files.first());
+        let file = files.get(pos.source()).or(files.first());
         diags.push(Diagnostic {
             file: file.map(|f| f.to_path_buf()).unwrap_or_default(),
-            line: pos.line,
-            col: pos.col,
+            line: pos.line_col().0,
+            col: pos.line_col().1,
             message,
         })
     };
     let grouped = Grouped::new(sets);
-    let groups = grouped.groups();
-    for ((name, rtype), group) in groups {
-        check_group(name, *rtype, group, broken, &mut report);
+    for ((name, rtype), group) in grouped.groups() {
+        check_group(name, rtype, group, broken, &mut report);
     }
-    // The groups of one name are adjacent.
-    for same_name in groups.chunk_by(|a, b| a.0.0 == b.0.0) {
-        let name = same_name[0].0.0;
-        let joined: Vec<&RecordSet>;
-        let at_name = match same_name {
-            [(_, sets)] => sets.as_slice(),
-            _ => {
-                joined = same_name.iter().flat_map(|g| g.1.iter().copied()).collect();
-                &joined
-            }
+    // The sets of one name are adjacent.
+    for at_name in grouped.names() {
+        let Some(first) = at_name.first() else {
+            continue;
         };
-        check_cname(name, origin, at_name, &mut report);
-        check_ds(name, origin, at_name, &mut report);
+        check_cname(&first.name, origin, at_name, &mut report);
+        check_ds(&first.name, origin, at_name, &mut report);
     }
     check_aliases(&grouped, broken, &mut report);
 }
@@ -236,8 +229,9 @@ fn check_aliases(grouped: &Grouped<'_>, broken: &Broken, report: &mut dyn FnMut(
     for ((name, rtype), group) in grouped.groups() {
         for set in group {
             if let SetData::Alias { target, .. } = &set.data {
-                let exists = grouped.get(target, *rtype).is_some();
-                if broken.affects(target, *rtype) && !exists {
+                let target: &Name = target;
+                let exists = grouped.get(target, rtype).is_some();
+                if broken.affects(target, rtype) && !exists {
                     continue;
                 }
                 if !exists {
@@ -247,7 +241,7 @@ fn check_aliases(grouped: &Grouped<'_>, broken: &Broken, report: &mut dyn FnMut(
                     );
                 } else {
                     edges
-                        .entry((name, *rtype))
+                        .entry((name, rtype))
                         .or_default()
                         .push((target, set.position));
                 }

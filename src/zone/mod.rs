@@ -16,6 +16,7 @@ pub mod rdata;
 pub mod routing;
 mod scan;
 mod stream;
+pub mod values;
 
 use std::path::Path;
 

@@ -7,21 +7,45 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_proto::rr::{Name, RecordType};
 
 use crate::health::CheckId;
 use crate::health::spec::HealthCheckSpec;
 use crate::policy::Routing;
+use crate::zone::values::Values;
 
 /// A 1-based `line:col` in the zone's file (or one of its included files),
-/// kept for errors found after conversion.
+/// kept for errors found after conversion. 32-bit fields: one is kept per
+/// record set (a line past 4 billion reads as the last).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Position {
-    pub line: usize,
-    pub col: usize,
+    pub line: u32,
+    pub col: u32,
     /// Which file: 0 the zone file, `i` its included file `includes[i - 1]`
     /// (see [`Zone::file_at`]).
-    pub source: usize,
+    pub source: u32,
+}
+
+impl Position {
+    /// The position of `line:col` in file `source`.
+    pub fn new(line: usize, col: usize, source: usize) -> Self {
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Position {
+            line: narrow(line),
+            col: narrow(col),
+            source: narrow(source),
+        }
+    }
+
+    /// `line` and `col` as a diagnostic has them.
+    pub fn line_col(self) -> (usize, usize) {
+        (self.line as usize, self.col as usize)
+    }
+
+    /// Which file (see [`Position::source`]).
+    pub fn source(self) -> usize {
+        self.source as usize
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -32,6 +56,9 @@ pub struct Zone {
     /// Default TTL of record sets that give none.
     pub ttl: u32,
     pub soa: Soa,
+    /// In canonical order of (owner, type), file order within
+    /// (`grouping::sort_canonically`): the sets of a name, and of a group,
+    /// are adjacent.
     pub record_sets: Vec<RecordSet>,
     pub health_checks: Vec<(HealthCheckSpec, Position)>,
     /// Hash of the file's text and of every included file (path and text);
@@ -51,7 +78,7 @@ pub struct Zone {
 impl Zone {
     /// The file a position of this zone is in.
     pub fn file_at(&self, pos: Position) -> &std::path::Path {
-        pos.source
+        pos.source()
             .checked_sub(1)
             .and_then(|i| self.includes.get(i))
             .unwrap_or(&self.file)
@@ -89,10 +116,11 @@ pub struct RecordSet {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SetData {
-    Values(Vec<RData>),
+    Values(Values),
     /// Answer with the target name's current answer of the same type.
     Alias {
-        target: Name,
+        /// Boxed: most sets hold values, and a name is 80 bytes.
+        target: Box<Name>,
         evaluate_target_health: bool,
     },
 }

@@ -19,6 +19,7 @@ use crate::table::compile::compile;
 use crate::table::zone_table::{CompiledZone, ZoneId};
 use crate::zone::Zone;
 use crate::zone::model::SetData;
+use crate::zone::values::Values;
 
 impl Loaded {
     /// This version compiled with `id` and this serial: the one compiled
@@ -67,7 +68,7 @@ impl Loaded {
         };
         zone.record_sets.retain(|s| s.health_check.is_some());
         for set in &mut zone.record_sets {
-            set.data = SetData::Values(Vec::new());
+            set.data = SetData::Values(Values::default());
         }
         zone.record_sets.shrink_to_fit();
         self.slim = true;
