@@ -1,13 +1,17 @@
-//! A zone's record sets grouped by owner name and type, in canonical name
-//! order (RFC 4034 §6.1) so that what is built from them is the same for
+//! A zone's record sets in canonical name order (RFC 4034 §6.1), grouped
+//! by owner name and type, so that what is built from them is the same for
 //! the same input (`groups` checks them, `table::compile` compiles them).
-//! The names are compared as one byte key each (labels from the root, each
-//! followed by a zero byte) in one flat buffer: a million names sort in a
-//! fraction of a second, where comparing `hickory` names label by label in
-//! a `BTreeMap` took most of the load. The sets are sorted as one flat list
-//! of references (the sets of a group, and of a name, adjacent), so a
-//! group costs no allocation of its own.
+//!
+//! The sort compares each name as one byte key (labels from the root,
+//! lowercase, each followed by a zero byte). Every key of a zone starts
+//! with the origin's, so that common part is skipped and the next 16 bytes
+//! are held beside each set's index as a fixed-size prefix: most
+//! comparisons are two integer comparisons, and only equal prefixes (the
+//! sets of one name, or names longer than the prefix) compare whole keys.
+//! Large zones sort in two halves on two threads, then merge. Once sorted,
+//! a group is a run of adjacent sets: no second sort, no list of its own.
 
+use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -17,156 +21,223 @@ use crate::zone::model::{RecordSet, SetData, Zone};
 use crate::zone::values::Values;
 
 /// One group: (owner, type) and its sets, in file order.
-pub type Group<'g, 'z> = ((&'z Name, RecordType), &'g [&'z RecordSet]);
+pub type Group<'z> = ((&'z Name, RecordType), &'z [RecordSet]);
 
-/// Record sets grouped by (owner, type), in canonical order.
-#[derive(Default)]
+/// Record sets in canonical order ([`sort_canonically`]) grouped by
+/// (owner, type).
 pub struct Grouped<'z> {
-    keys: Vec<u8>,
-    /// Every set, in canonical order of (owner, type), file order within.
-    sets: Vec<&'z RecordSet>,
-    /// Each group, in that order.
-    groups: Vec<Slot>,
+    sets: &'z [RecordSet],
+    /// The end of each group in `sets` (a group starts where the previous
+    /// one ends), in order.
+    ends: Vec<u32>,
 }
 
-/// Where a group is: its owner's key in `keys`, its type, and the end of
-/// its sets in `sets` (they start where the previous group's end). 16
-/// bytes: past 4 GiB of keys or sets (a zone that cannot be held in memory
-/// anyway) offsets saturate rather than wrap.
-struct Slot {
-    key: (u32, u32),
-    rtype: u16,
-    end: u32,
-}
-
-/// `n` as a 32-bit offset (see [`Slot`]).
+/// `n` as a 32-bit offset: past 4 billion sets (a zone that cannot be held
+/// in memory anyway) offsets saturate rather than wrap.
 fn offset(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-impl Slot {
-    fn key(&self) -> Range<usize> {
-        self.key.0 as usize..self.key.1 as usize
-    }
-
-    /// Its owner's key in `keys` (empty past the saturation above).
-    fn key_in<'k>(&self, keys: &'k [u8]) -> &'k [u8] {
-        keys.get(self.key()).unwrap_or_default()
-    }
-}
-
 impl<'z> Grouped<'z> {
-    /// Groups `all` (borrowed).
-    pub fn new(all: &'z [RecordSet]) -> Self {
-        let (keys, starts, order) = canonical_order(all);
-        let key = |i: usize| starts[i]..starts[i + 1];
-        let mut groups: Vec<Slot> = Vec::new();
-        for (at, &i) in order.iter().enumerate() {
-            let rtype = u16::from(all[i].rtype);
-            match groups.last_mut() {
-                Some(last) if last.rtype == rtype && last.key_in(&keys) == &keys[key(i)] => {
-                    last.end = offset(at + 1);
-                }
-                _ => groups.push(Slot {
-                    key: (offset(starts[i]), offset(starts[i + 1])),
-                    rtype,
-                    end: offset(at + 1),
-                }),
+    /// Groups `sorted`, which must be in canonical order (the order of
+    /// [`Zone::record_sets`]).
+    pub fn new(sorted: &'z [RecordSet]) -> Self {
+        let mut ends = Vec::new();
+        for (at, pair) in sorted.windows(2).enumerate() {
+            if pair[0].rtype != pair[1].rtype || !same_owner(&pair[0].name, &pair[1].name) {
+                ends.push(offset(at + 1));
             }
         }
-        drop(starts);
-        groups.shrink_to_fit();
-        Self {
-            keys,
-            sets: order.into_iter().map(|i| &all[i]).collect(),
-            groups,
+        if !sorted.is_empty() {
+            ends.push(offset(sorted.len()));
         }
+        Self { sets: sorted, ends }
     }
 
     /// Where group `i`'s sets are in `sets`.
     fn sets_of(&self, i: usize) -> Range<usize> {
         let start = i
             .checked_sub(1)
-            .and_then(|p| self.groups.get(p))
-            .map_or(0, |p| p.end as usize);
-        start..self.groups.get(i).map_or(start, |s| s.end as usize)
+            .and_then(|p| self.ends.get(p))
+            .map_or(0, |&e| e as usize);
+        start..self.ends.get(i).map_or(start, |&e| e as usize)
     }
 
     /// Group `i` (canonical order).
-    fn group(&self, i: usize) -> Option<Group<'_, 'z>> {
+    fn group(&self, i: usize) -> Option<Group<'z>> {
         let sets = self.sets.get(self.sets_of(i))?;
         let first = sets.first()?;
         Some(((&first.name, first.rtype), sets))
     }
 
     /// Every group, in canonical order (the groups of one name adjacent).
-    pub fn groups(&self) -> impl Iterator<Item = Group<'_, 'z>> {
-        (0..self.groups.len()).filter_map(|i| self.group(i))
+    pub fn groups(&self) -> impl Iterator<Item = Group<'z>> + '_ {
+        (0..self.ends.len()).filter_map(|i| self.group(i))
     }
 
     /// The sets of each owner name, in canonical order; within one name by
     /// type, then file order (`chunk_by` on the type gives its groups).
-    pub fn names(&self) -> impl Iterator<Item = &[&'z RecordSet]> {
-        self.name_runs().filter_map(|run| {
-            let end = self.sets_of(run.end.checked_sub(1)?).end;
-            self.sets.get(self.sets_of(run.start).start..end)
-        })
-    }
-
-    /// The runs of groups of one owner name each.
-    fn name_runs(&self) -> impl Iterator<Item = Range<usize>> {
-        let mut start = 0;
-        self.groups
-            .chunk_by(|a, b| a.key_in(&self.keys) == b.key_in(&self.keys))
-            .map(move |run| {
-                start += run.len();
-                start - run.len()..start
-            })
+    pub fn names(&self) -> impl Iterator<Item = &'z [RecordSet]> {
+        sorted_names(self.sets)
     }
 
     /// The group of `name` (lowercase) and `rtype`, if the zone has one.
-    pub fn get(&self, name: &Name, rtype: RecordType) -> Option<Group<'_, 'z>> {
-        let mut key = Vec::with_capacity(64);
-        push_key(&mut key, name);
-        let wanted = (key.as_slice(), u16::from(rtype));
-        let i = self
-            .groups
-            .binary_search_by(|s| (s.key_in(&self.keys), s.rtype).cmp(&wanted))
-            .ok()?;
-        self.group(i)
+    pub fn get(&self, name: &Name, rtype: RecordType) -> Option<Group<'z>> {
+        let mut wanted = Vec::with_capacity(64);
+        push_key(&mut wanted, name);
+        let mut probe = Vec::with_capacity(64);
+        let mut found = None;
+        // Binary search over the groups, by (key, type): the order they
+        // were sorted in.
+        let (mut low, mut high) = (0, self.ends.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            let ((at, at_type), _) = self.group(mid)?;
+            probe.clear();
+            push_key(&mut probe, at);
+            match (probe.as_slice(), u16::from(at_type)).cmp(&(wanted.as_slice(), u16::from(rtype)))
+            {
+                Ordering::Less => low = mid + 1,
+                Ordering::Greater => high = mid,
+                Ordering::Equal => {
+                    found = Some(mid);
+                    break;
+                }
+            }
+        }
+        self.group(found?)
     }
 }
 
-/// Each set's key (in one buffer, set `i`'s from `starts[i]` to
-/// `starts[i + 1]`), and the sets' indices in canonical order of (owner,
-/// type), file order within.
-fn canonical_order(all: &[RecordSet]) -> (Vec<u8>, Vec<usize>, Vec<usize>) {
-    let mut keys: Vec<u8> = Vec::with_capacity(all.len() * 24);
-    let mut starts: Vec<usize> = Vec::with_capacity(all.len() + 1);
-    for set in all {
-        starts.push(keys.len());
-        push_key(&mut keys, &set.name);
+/// Sets above this many sort on two threads.
+const PARALLEL_SORT_FROM: usize = 50_000;
+
+/// Each set's sort key: its name key's bytes past the prefix every name of
+/// the zone shares, the first 16 of them big-endian (zero-padded), then its
+/// type and index. 24 bytes, so the sort moves little.
+#[derive(Clone, Copy)]
+struct SortEntry {
+    prefix: u128,
+    rtype: u16,
+    index: u32,
+}
+
+/// The name keys of `all` in one buffer (set `i`'s from `starts[i]` to
+/// `starts[i + 1]`) and how many leading bytes they all share.
+struct Keys {
+    bytes: Vec<u8>,
+    starts: Vec<u32>,
+    shared: usize,
+}
+
+impl Keys {
+    fn of(all: &[RecordSet]) -> Self {
+        let mut bytes: Vec<u8> = Vec::with_capacity(all.len() * 24);
+        let mut starts: Vec<u32> = Vec::with_capacity(all.len() + 1);
+        let mut shared = usize::MAX;
+        let mut first: Option<(usize, usize)> = None;
+        for set in all {
+            let start = bytes.len();
+            starts.push(offset(start));
+            push_key(&mut bytes, &set.name);
+            let (f0, f1) = *first.get_or_insert((start, bytes.len()));
+            let common = bytes[f0..f1]
+                .iter()
+                .zip(&bytes[start..])
+                .take(shared)
+                .take_while(|(a, b)| a == b)
+                .count();
+            shared = shared.min(common);
+        }
+        starts.push(offset(bytes.len()));
+        Keys {
+            bytes,
+            starts,
+            shared: if shared == usize::MAX { 0 } else { shared },
+        }
     }
-    starts.push(keys.len());
-    let key = |i: usize| starts[i]..starts[i + 1];
-    let mut order: Vec<usize> = (0..all.len()).collect();
-    // On input already in order (the groups checked after the sort) this
-    // is one pass.
-    order.sort_unstable_by(|&a, &b| {
-        keys[key(a)]
-            .cmp(&keys[key(b)])
-            .then(u16::from(all[a].rtype).cmp(&u16::from(all[b].rtype)))
-            .then(a.cmp(&b))
+
+    /// Set `i`'s whole key (empty past the saturation of [`offset`]).
+    fn key(&self, i: u32) -> &[u8] {
+        let i = i as usize;
+        let range = |k: &[u32]| Some(*k.get(i)? as usize..*k.get(i + 1)? as usize);
+        range(&self.starts)
+            .and_then(|r| self.bytes.get(r))
+            .unwrap_or_default()
+    }
+
+    fn entry(&self, i: usize, rtype: RecordType) -> SortEntry {
+        let index = offset(i);
+        let tail = self.key(index).get(self.shared..).unwrap_or_default();
+        let mut prefix = [0u8; 16];
+        let n = tail.len().min(16);
+        prefix[..n].copy_from_slice(&tail[..n]);
+        SortEntry {
+            prefix: u128::from_be_bytes(prefix),
+            rtype: u16::from(rtype),
+            index,
+        }
+    }
+
+    /// Canonical order of (owner, type), file order within.
+    fn cmp(&self, a: &SortEntry, b: &SortEntry) -> Ordering {
+        a.prefix
+            .cmp(&b.prefix)
+            .then_with(|| self.key(a.index).cmp(self.key(b.index)))
+            .then(a.rtype.cmp(&b.rtype))
+            .then(a.index.cmp(&b.index))
+    }
+}
+
+/// The sets' indices in canonical order of (owner, type), file order
+/// within.
+fn canonical_order(all: &[RecordSet]) -> Vec<SortEntry> {
+    let keys = Keys::of(all);
+    let mut entries: Vec<SortEntry> = all
+        .iter()
+        .enumerate()
+        .map(|(i, set)| keys.entry(i, set.rtype))
+        .collect();
+    // On input already in order this is one pass.
+    if entries.len() < PARALLEL_SORT_FROM {
+        entries.sort_unstable_by(|a, b| keys.cmp(a, b));
+        return entries;
+    }
+    let mid = entries.len() / 2;
+    let (left, right) = entries.split_at_mut(mid);
+    std::thread::scope(|s| {
+        s.spawn(|| left.sort_unstable_by(|a, b| keys.cmp(a, b)));
+        right.sort_unstable_by(|a, b| keys.cmp(a, b));
     });
-    (keys, starts, order)
+    merge(&entries, mid, |a, b| keys.cmp(a, b))
+}
+
+/// The two sorted runs `all[..mid]` and `all[mid..]` as one sorted list.
+fn merge<T: Copy>(all: &[T], mid: usize, cmp: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
+    let (mut left, mut right) = all.split_at(mid);
+    let mut merged = Vec::with_capacity(all.len());
+    while let (Some(a), Some(b)) = (left.first(), right.first()) {
+        if cmp(b, a) == Ordering::Less {
+            merged.push(*b);
+            right = &right[1..];
+        } else {
+            merged.push(*a);
+            left = &left[1..];
+        }
+    }
+    merged.extend_from_slice(left);
+    merged.extend_from_slice(right);
+    merged
 }
 
 /// Puts `sets` in canonical order of (owner, type), file order within (the
 /// order of [`Zone::record_sets`]), in place: a compile then walks them
 /// without grouping them again.
 pub fn sort_canonically(sets: &mut [RecordSet]) {
-    let (keys, starts, mut order) = canonical_order(sets);
-    drop((keys, starts));
+    let mut order: Vec<usize> = canonical_order(sets)
+        .into_iter()
+        .map(|e| e.index as usize)
+        .collect();
     // Follow each cycle of the permutation: position `j` takes the set at
     // `order[j]`; a done position is marked `usize::MAX`.
     for i in 0..order.len() {
@@ -276,5 +347,75 @@ mod tests {
         );
         let names: Vec<usize> = sorted_names(&zone.record_sets).map(<[_]>::len).collect();
         assert_eq!(names, [1, 3, 2, 1]);
+    }
+
+    fn set(name: &str, rtype: RecordType, line: u32) -> RecordSet {
+        RecordSet {
+            name: Name::from_ascii(name).unwrap(),
+            rtype,
+            ttl: 300,
+            set_id: None,
+            routing: crate::policy::Routing::Simple,
+            health_check: None,
+            data: SetData::Values(Values::default()),
+            when_all_down: Default::default(),
+            position: crate::zone::model::Position::new(line as usize, 1, 0),
+        }
+    }
+
+    /// The order the two-thread sort gives (above `PARALLEL_SORT_FROM`)
+    /// is the order of whole keys, types and file order, including names
+    /// that share their first 16 bytes past the origin and names of the
+    /// same owner with several types.
+    #[test]
+    fn the_parallel_sort_gives_the_order_of_whole_keys() {
+        let mut sets = Vec::new();
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        for line in 0..(PARALLEL_SORT_FROM as u32 + 5_000) {
+            let r = next();
+            let name = match r % 4 {
+                0 => format!("host{}.big.test.", r % 9_000),
+                1 => format!("a-very-long-shared-label-{}.x.big.test.", r % 500),
+                2 => format!("*.w{}.big.test.", r % 50),
+                _ => "big.test.".to_string(),
+            };
+            let rtype = [RecordType::A, RecordType::AAAA, RecordType::TXT][next() % 3];
+            sets.push(set(&name, rtype, line));
+        }
+        let mut expected: Vec<(Vec<u8>, u16, u32)> = sets
+            .iter()
+            .map(|s| {
+                let mut key = Vec::new();
+                push_key(&mut key, &s.name);
+                (key, u16::from(s.rtype), s.position.line)
+            })
+            .collect();
+        expected.sort();
+        sort_canonically(&mut sets);
+        let got: Vec<(Vec<u8>, u16, u32)> = sets
+            .iter()
+            .map(|s| {
+                let mut key = Vec::new();
+                push_key(&mut key, &s.name);
+                (key, u16::from(s.rtype), s.position.line)
+            })
+            .collect();
+        assert!(got == expected, "the sort differs from whole-key order");
+        let grouped = Grouped::new(&sets);
+        let groups: Vec<_> = grouped.groups().collect();
+        for ((name, rtype), group) in &groups {
+            assert!(group.iter().all(|s| &s.name == *name && s.rtype == *rtype));
+            let found = grouped.get(name, *rtype).unwrap();
+            assert_eq!(found.1.as_ptr(), group.as_ptr());
+        }
+        for pair in groups.windows(2) {
+            assert!(pair[0].0 != pair[1].0, "a group is split");
+        }
+        let missing = Name::from_ascii("host9001.big.test.").unwrap();
+        assert!(grouped.get(&missing, RecordType::A).is_none());
     }
 }

@@ -74,7 +74,7 @@ pub fn check_groups(
 fn check_cname(
     name: &Name,
     origin: &Name,
-    at_name: &[&RecordSet],
+    at_name: &[RecordSet],
     report: &mut dyn FnMut(Position, String),
 ) {
     let Some(cname) = at_name.iter().find(|s| s.rtype == RecordType::CNAME) else {
@@ -110,7 +110,7 @@ fn check_cname(
 fn check_ds(
     name: &Name,
     origin: &Name,
-    at_name: &[&RecordSet],
+    at_name: &[RecordSet],
     report: &mut dyn FnMut(Position, String),
 ) {
     let Some(ds) = at_name.iter().find(|s| s.rtype == RecordType::DS) else {
@@ -132,11 +132,13 @@ fn check_ds(
 fn check_group(
     name: &Name,
     rtype: RecordType,
-    group: &[&RecordSet],
+    group: &[RecordSet],
     broken: &Broken,
     report: &mut dyn FnMut(Position, String),
 ) {
-    let first = group[0];
+    let Some(first) = group.first() else {
+        return;
+    };
     let kind = first.routing.kind();
     if group.len() == 1 && kind == PolicyKind::Simple {
         if first.set_id.is_some() {
@@ -178,7 +180,7 @@ fn check_members(
     name: &Name,
     rtype: RecordType,
     kind: PolicyKind,
-    group: &[&RecordSet],
+    group: &[RecordSet],
     report: &mut dyn FnMut(Position, String),
 ) {
     let mut ids: HashSet<&str> = HashSet::new();
