@@ -117,7 +117,9 @@ const PARALLEL_SORT_FROM: usize = 50_000;
 /// type and index. 24 bytes, so the sort moves little.
 #[derive(Clone, Copy)]
 struct SortEntry {
-    prefix: u128,
+    /// The 16 bytes as two words (not a `u128`: its 16-byte alignment
+    /// would make the entry 32 bytes).
+    prefix: (u64, u64),
     rtype: u16,
     index: u32,
 }
@@ -169,11 +171,15 @@ impl Keys {
     fn entry(&self, i: usize, rtype: RecordType) -> SortEntry {
         let index = offset(i);
         let tail = self.key(index).get(self.shared..).unwrap_or_default();
-        let mut prefix = [0u8; 16];
-        let n = tail.len().min(16);
-        prefix[..n].copy_from_slice(&tail[..n]);
+        let word = |from: usize| {
+            let mut bytes = [0u8; 8];
+            let part = tail.get(from..).unwrap_or_default();
+            let n = part.len().min(8);
+            bytes[..n].copy_from_slice(&part[..n]);
+            u64::from_be_bytes(bytes)
+        };
         SortEntry {
-            prefix: u128::from_be_bytes(prefix),
+            prefix: (word(0), word(8)),
             rtype: u16::from(rtype),
             index,
         }
@@ -368,11 +374,18 @@ mod tests {
     /// that share their first 16 bytes past the origin and names of the
     /// same owner with several types.
     #[test]
+    fn a_sort_entry_is_24_bytes() {
+        assert_eq!(std::mem::size_of::<SortEntry>(), 24);
+    }
+
+    #[test]
     fn the_parallel_sort_gives_the_order_of_whole_keys() {
         let mut sets = Vec::new();
         let mut seed = 7u64;
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 33) as usize
         };
         for line in 0..(PARALLEL_SORT_FROM as u32 + 5_000) {
