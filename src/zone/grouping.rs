@@ -197,7 +197,7 @@ impl Keys {
 
 /// The sets' indices in canonical order of (owner, type), file order
 /// within.
-fn canonical_order(all: &[RecordSet]) -> Vec<SortEntry> {
+fn canonical_order(all: &[RecordSet]) -> Vec<u32> {
     let keys = Keys::of(all);
     let mut entries: Vec<SortEntry> = all
         .iter()
@@ -207,7 +207,7 @@ fn canonical_order(all: &[RecordSet]) -> Vec<SortEntry> {
     // On input already in order this is one pass.
     if entries.len() < PARALLEL_SORT_FROM {
         entries.sort_unstable_by(|a, b| keys.cmp(a, b));
-        return entries;
+        return entries.iter().map(|e| e.index).collect();
     }
     let mid = entries.len() / 2;
     let (left, right) = entries.split_at_mut(mid);
@@ -218,21 +218,25 @@ fn canonical_order(all: &[RecordSet]) -> Vec<SortEntry> {
     merge(&entries, mid, |a, b| keys.cmp(a, b))
 }
 
-/// The two sorted runs `all[..mid]` and `all[mid..]` as one sorted list.
-fn merge<T: Copy>(all: &[T], mid: usize, cmp: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
+/// The indices of the two sorted runs `all[..mid]` and `all[mid..]` as one
+/// sorted list (4 bytes an entry, not 24: this is the sort's peak).
+fn merge(
+    all: &[SortEntry],
+    mid: usize,
+    cmp: impl Fn(&SortEntry, &SortEntry) -> Ordering,
+) -> Vec<u32> {
     let (mut left, mut right) = all.split_at(mid);
     let mut merged = Vec::with_capacity(all.len());
     while let (Some(a), Some(b)) = (left.first(), right.first()) {
         if cmp(b, a) == Ordering::Less {
-            merged.push(*b);
+            merged.push(b.index);
             right = &right[1..];
         } else {
-            merged.push(*a);
+            merged.push(a.index);
             left = &left[1..];
         }
     }
-    merged.extend_from_slice(left);
-    merged.extend_from_slice(right);
+    merged.extend(left.iter().chain(right).map(|e| e.index));
     merged
 }
 
@@ -240,16 +244,17 @@ fn merge<T: Copy>(all: &[T], mid: usize, cmp: impl Fn(&T, &T) -> Ordering) -> Ve
 /// order of [`Zone::record_sets`]), in place: a compile then walks them
 /// without grouping them again.
 pub fn sort_canonically(sets: &mut [RecordSet]) {
-    let mut order: Vec<usize> = canonical_order(sets)
-        .into_iter()
-        .map(|e| e.index as usize)
-        .collect();
+    // Indices are 32-bit: 4 billion sets cannot be held in memory.
+    if u32::try_from(sets.len()).is_err() {
+        return;
+    }
+    let mut order = canonical_order(sets);
     // Follow each cycle of the permutation: position `j` takes the set at
-    // `order[j]`; a done position is marked `usize::MAX`.
+    // `order[j]`; a done position is marked `u32::MAX`.
     for i in 0..order.len() {
         let mut j = i;
-        while order[j] != usize::MAX {
-            let k = std::mem::replace(&mut order[j], usize::MAX);
+        while order[j] != u32::MAX {
+            let k = std::mem::replace(&mut order[j], u32::MAX) as usize;
             if k == i {
                 break;
             }
