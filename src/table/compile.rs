@@ -1,6 +1,8 @@
 //! Zone model → [`CompiledZone`]: nodes for every owner name and empty
-//! non-terminal, static answers with their additional records, referrals
-//! with glue, and routed groups. Pure and run at reload time only.
+//! non-terminal (`tree.rs`), static answers with their additional records,
+//! referrals with glue, and routed groups. A large zone's answers are
+//! built on two threads beside the tree (`split.rs`), with the same result.
+//! Pure and run at reload time only.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -10,49 +12,41 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
 
 use crate::policy::{GroupRules, PolicyKind, Routing};
-use crate::table::name_index::NameIndex;
 use crate::table::wire;
-use crate::table::wire_name::WireName;
 use crate::table::wire_name::key_of;
 use crate::table::zone_table::{
-    Answer, CompiledSet, CompiledZone, Node, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
+    Answer, CompiledSet, CompiledZone, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
 };
 use crate::zone::grouping::{additional_targets, sorted_names};
 use crate::zone::model::{RecordSet, SetData, WhenAllDown, Zone};
-use crate::zone::rdata::dname_target;
 use crate::zone::values::Values;
+
+mod split;
+mod tree;
+
+use tree::NodeTree;
+
+/// Record sets from which a zone's answers are built on two threads.
+const TWO_THREADS_FROM: usize = 20_000;
 
 /// Compiles a validated zone, with the serial it will serve.
 pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
+    compile_split(zone, serial, TWO_THREADS_FROM)
+}
+
+/// [`compile`], on two threads from `two_threads_from` record sets.
+fn compile_split(zone: &Zone, serial: u32, two_threads_from: usize) -> CompiledZone {
     let origin = zone.origin.clone();
     let (soa, negative_soa) = soa_records(zone, serial);
     let addresses = address_index(zone);
-    let mut tree = NodeTree::rooted_at(&origin, sorted_names(&zone.record_sets).count());
-    let mut record_count = 0;
-    // The sets of one name are adjacent, by type (the model's order): each
-    // node's RRsets are allocated once, at their size.
-    for at_name in sorted_names(&zone.record_sets) {
-        let Some(first) = at_name.first() else {
-            continue;
-        };
-        let n = tree.node_with_ancestors(&first.name, &origin);
-        let rrsets = at_name.chunk_by(|a, b| a.rtype == b.rtype).map(|sets| {
-            record_count += records_in(sets);
-            Rrset {
-                rtype: sets[0].rtype,
-                ttl: sets[0].ttl,
-                content: content(sets, &addresses, &negative_soa),
-            }
-        });
-        let node = &mut tree.nodes[n];
-        node.rrsets = node
-            .rrsets
-            .iter_mut()
-            .map(take_rrset)
-            .chain(rrsets)
-            .collect();
-    }
-    let (nodes, index) = tree.finish();
+    let (tree, parts) = split::run(
+        &zone.record_sets,
+        two_threads_from,
+        || NodeTree::build(&zone.record_sets, &origin),
+        |sets| Part::build(sets, &addresses, &negative_soa),
+    );
+    let record_count = parts.iter().map(|p| p.records).sum();
+    let (nodes, index) = tree.finish(parts.into_iter().flat_map(|p| p.rrsets));
     let apex_dname = nodes
         .first()
         .is_some_and(|apex| apex.rrset(RecordType::DNAME).is_some());
@@ -111,93 +105,34 @@ fn records_in(sets: &[RecordSet]) -> usize {
         .sum()
 }
 
-/// The zone's nodes and the index from wire key to node, built together so
-/// every name has exactly one node.
-struct NodeTree {
-    nodes: Vec<Node>,
-    index: NameIndex,
+/// The RRsets of each owner name of a run of record sets (whole names),
+/// in order, and how many records they hold.
+struct Part {
+    rrsets: Vec<Box<[Rrset]>>,
+    records: usize,
 }
 
-impl NodeTree {
-    /// A tree holding only the apex, as node 0, with room for `names`.
-    fn rooted_at(origin: &Name, names: usize) -> Self {
-        let mut tree = NodeTree {
-            nodes: Vec::with_capacity(names + 1),
-            index: NameIndex::with_capacity(names + 1),
-        };
-        tree.node(origin);
-        tree
-    }
-
-    /// The node of `name`, created with every empty non-terminal between it
-    /// and the origin (so those answer NODATA, not NXDOMAIN). Every node's
-    /// ancestors exist, so the walk up stops at the first one that does.
-    fn node_with_ancestors(&mut self, name: &Name, origin: &Name) -> usize {
-        let (n, _) = self.node(name);
-        let mut ancestor = name.base_name();
-        while ancestor.num_labels() > origin.num_labels() {
-            if !self.node(&ancestor).1 {
-                break;
-            }
-            ancestor = ancestor.base_name();
-        }
-        n
-    }
-
-    /// The node of `name`, created empty if it is new (then `true`).
-    fn node(&mut self, name: &Name) -> (usize, bool) {
-        // Past 4 GiB of names (u32 offsets) every further name would share
-        // the apex; a zone file cannot get there in memory anyway.
-        let (n, new) = self
-            .index
-            .insert(WireName::new(name).key())
-            .unwrap_or((0, false));
-        if new {
-            self.nodes.push(Node {
-                rrsets: Box::default(),
-                referral: None,
-                wildcard: name.is_wildcard().then(|| Box::new(name.clone())),
-                dname_target: None,
-            });
-        }
-        (n, new)
-    }
-
-    /// The nodes, each with its RRsets (node 0 is the apex), and the index.
-    fn finish(mut self) -> (Vec<Node>, NameIndex) {
-        for (n, node) in self.nodes.iter_mut().enumerate() {
-            finish_node(node, n == 0);
-        }
-        self.index.shrink_to_fit();
-        (self.nodes, self.index)
-    }
-}
-
-/// An RRset moved out of a node being built (a name whose groups were not
-/// adjacent; grouping sorts them, so never in practice).
-fn take_rrset(rrset: &mut Rrset) -> Rrset {
-    std::mem::replace(
-        rrset,
-        Rrset {
-            rtype: rrset.rtype,
-            ttl: 0,
-            content: RrsetContent::Static(Answer::default()),
-        },
-    )
-}
-
-/// Once all its RRsets are in: orders them by type, stores a static
-/// DNAME's target, and makes a static NS below the apex a referral.
-fn finish_node(node: &mut Node, apex: bool) {
-    node.rrsets.sort_by_key(|r| u16::from(r.rtype));
-    node.dname_target = static_dname_target(node);
-    if !apex
-        && let Some(Rrset {
-            content: RrsetContent::Static(ns),
-            ..
-        }) = node.rrsets.iter().find(|r| r.rtype == RecordType::NS)
-    {
-        node.referral = Some(Box::new(ns.clone()));
+impl Part {
+    fn build(sets: &[RecordSet], addresses: &Addresses, negative_soa: &Record) -> Self {
+        let mut records = 0;
+        // The sets of one name are adjacent, by type (the model's order):
+        // each node's RRsets are allocated once, at their size.
+        let rrsets = sorted_names(sets)
+            .map(|at_name| {
+                at_name
+                    .chunk_by(|a, b| a.rtype == b.rtype)
+                    .map(|sets| {
+                        records += records_in(sets);
+                        Rrset {
+                            rtype: sets[0].rtype,
+                            ttl: sets[0].ttl,
+                            content: content(sets, addresses, negative_soa),
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        Part { rrsets, records }
     }
 }
 
@@ -249,21 +184,12 @@ fn nodata_soa(negative_soa: &Record, sets: &[RecordSet]) -> Box<Record> {
     soa
 }
 
-/// The target of a node's static DNAME, so a query substitutes without
-/// decoding RDATA.
-fn static_dname_target(node: &Node) -> Option<Box<Name>> {
-    let rrset = node.rrset(RecordType::DNAME)?;
-    match &rrset.content {
-        RrsetContent::Static(answer) => {
-            dname_target(&answer.kept_records().first()?.data).map(Box::new)
-        }
-        RrsetContent::Routed(_) => None,
-    }
-}
-
 /// The records of one set of values, with in-zone addresses of MX, SRV and
 /// NS targets as additional records.
 fn answer(set: &RecordSet, values: &Values, addresses: &Addresses) -> Answer {
+    if let Some(answer) = address_answer(set, values) {
+        return answer;
+    }
     let records: Vec<Record> = values
         .iter()
         .map(|rdata| Record::from_rdata(set.name.clone(), set.ttl, rdata.into_owned()))
@@ -289,17 +215,35 @@ fn answer(set: &RecordSet, values: &Values, addresses: &Addresses) -> Answer {
             }
         }
     }
-    let wire_size = records
-        .iter()
-        .chain(additionals.iter())
-        .map(|r| r.to_bytes().map_or(512, |b| b.len()))
-        .sum();
+    let encoded = wire::encode(&records, &additionals);
+    let wire_size = match &encoded {
+        Some(wire) => wire::encoded_size(wire),
+        None => records
+            .iter()
+            .chain(additionals.iter())
+            .map(|r| r.to_bytes().map_or(512, |b| b.len()))
+            .sum(),
+    };
     // The routed addresses of a target are chosen per query, by the general
     // path (`dns::resolve`); no wire form sends the answer there.
-    let wire = (!routed_targets)
-        .then(|| wire::encode(&records, &additionals))
-        .flatten();
+    let wire = encoded.filter(|_| !routed_targets);
     Answer::new(records, additionals, wire_size, wire)
+}
+
+/// A set of addresses (most of a large zone) written straight into its
+/// wire form, with no record built: the same answer [`answer`] builds
+/// from records (no additional records; the wire form is the only copy).
+/// None where that wire form cannot be written.
+fn address_answer(set: &RecordSet, values: &Values) -> Option<Answer> {
+    let (name, ttl) = (&set.name, set.ttl);
+    let wire = match values {
+        Values::A(a) => wire::encode_addresses(name, ttl, std::iter::once(a.octets())),
+        Values::ManyA(a) => wire::encode_addresses(name, ttl, a.iter().map(|a| a.octets())),
+        Values::Aaaa(a) => wire::encode_addresses(name, ttl, a.iter().map(|a| a.octets())),
+        Values::Other(_) => None,
+    }?;
+    let size = wire::encoded_size(&wire);
+    Some(Answer::new(Vec::new(), Vec::new(), size, Some(wire)))
 }
 
 /// The A and AAAA records of the names that some MX, SRV or NS value
@@ -343,3 +287,6 @@ fn address_index(zone: &Zone) -> Addresses {
     }
     index
 }
+
+#[cfg(test)]
+mod tests;

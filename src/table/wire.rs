@@ -19,7 +19,7 @@
 //! [`decode`] only: the fast path writes the owner from the query. A
 //! one-record A RRset takes 17 bytes plus its owner.
 
-use hickory_proto::rr::{Name, RData, Record};
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable};
 
 /// Set on a name offset whose name is written in full (never compressed).
@@ -78,6 +78,55 @@ pub fn encode(records: &[Record], additionals: &[Record]) -> Option<Box<[u8]>> {
     }
     out.extend_from_slice(&body);
     Some(out.into_boxed_slice())
+}
+
+/// The wire form of an RRset of addresses (`N` = 4: A, 16: AAAA) owned by
+/// `owner`, written straight from the bytes: the same bytes [`encode`]
+/// gives for their records, without building them. None where `encode`
+/// gives none (an upper-case owner, more than 255 records) or for no
+/// addresses (left to `encode`).
+pub fn encode_addresses<const N: usize>(
+    owner: &Name,
+    ttl: u32,
+    addresses: impl ExactSizeIterator<Item = [u8; N]>,
+) -> Option<Box<[u8]>> {
+    let rtype = match N {
+        4 => RecordType::A,
+        16 => RecordType::AAAA,
+        _ => return None,
+    };
+    let count = u8::try_from(addresses.len()).ok().filter(|&c| c > 0)?;
+    let body_len = usize::from(count) * (10 + N);
+    if !is_lowercase(owner) || body_len >= MAX_WIRE {
+        return None;
+    }
+    let owner_len = u8::try_from(wire_len(owner)).ok()?;
+    let mut out = Vec::with_capacity(3 + usize::from(owner_len) + body_len);
+    out.extend_from_slice(&[count, 0, owner_len]);
+    rdata_name(&mut out, owner, 0, &mut Vec::new())?;
+    let mut header = [0u8; 10];
+    header[..2].copy_from_slice(&u16::from(rtype).to_be_bytes());
+    header[2..4].copy_from_slice(&u16::from(DNSClass::IN).to_be_bytes());
+    header[4..8].copy_from_slice(&ttl.to_be_bytes());
+    header[8..].copy_from_slice(&(N as u16).to_be_bytes());
+    for address in addresses {
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&address);
+    }
+    Some(out.into_boxed_slice())
+}
+
+/// The size of a wire form's records and additional records each encoded
+/// alone, without compression (each record's owner in full): an upper
+/// bound of what they take in any message.
+pub fn encoded_size(bytes: &[u8]) -> usize {
+    let wire = WireRrset::new(bytes);
+    wire.records().len() + usize::from(wire.count()) * wire.owner().len()
+}
+
+/// The length of `name` in uncompressed wire form.
+fn wire_len(name: &Name) -> usize {
+    name.iter().map(|label| label.len() + 1).sum::<usize>() + 1
 }
 
 /// The records and the additional records of a wire form, decoded (names
@@ -262,5 +311,76 @@ mod tests {
             RData::A("192.0.2.1".parse().unwrap()),
         );
         assert!(encode(&[upper], &[]).is_none());
+    }
+
+    fn records(owner: &Name, data: &[RData]) -> Vec<Record> {
+        data.iter()
+            .map(|d| Record::from_rdata(owner.clone(), 300, d.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn addresses_are_written_as_their_records_encode() {
+        let v4 = |s: &str| s.parse::<std::net::Ipv4Addr>().unwrap();
+        let v6 = |s: &str| s.parse::<std::net::Ipv6Addr>().unwrap();
+        let long = format!("{0}.{1}.{1}.{1}.example.", "a".repeat(60), "b".repeat(60));
+        let owners = ["www.example.", "*.wild.example.", "example.", long.as_str()];
+        let one = [v4("192.0.2.1")];
+        let several: Vec<_> = (0..40u8).map(|i| v4(&format!("198.51.100.{i}"))).collect();
+        let six = [v6("2001:db8::1"), v6("2001:db8::2"), v6("::ffff:192.0.2.9")];
+        for owner in owners.map(|o| Name::from_ascii(o).unwrap()) {
+            for a in [&one[..], &several[..]] {
+                let data: Vec<RData> = a.iter().map(|&a| RData::A(a.into())).collect();
+                let direct = encode_addresses(&owner, 300, a.iter().map(|a| a.octets()));
+                let general = encode(&records(&owner, &data), &[]);
+                assert!(direct.is_some(), "{owner}");
+                assert_eq!(direct, general, "{owner} {}", a.len());
+                let direct = direct.unwrap();
+                let sizes: usize = records(&owner, &data)
+                    .iter()
+                    .map(|r| r.to_bytes().unwrap().len())
+                    .sum();
+                assert_eq!(encoded_size(&direct), sizes);
+            }
+            let data: Vec<RData> = six.iter().map(|&a| RData::AAAA(a.into())).collect();
+            let direct = encode_addresses(&owner, 300, six.iter().map(|a| a.octets()));
+            assert!(direct.is_some());
+            assert_eq!(direct, encode(&records(&owner, &data), &[]), "{owner}");
+        }
+        let upper = Name::from_ascii("WWW.example.").unwrap();
+        assert_eq!(
+            encode_addresses(&upper, 300, one.iter().map(|a| a.octets())),
+            None
+        );
+        let many: Vec<_> = (0..256u16)
+            .map(|i| v4(&format!("10.0.{}.{}", i / 256, i % 256)))
+            .collect();
+        let owner = Name::from_ascii("many.example.").unwrap();
+        let data: Vec<RData> = many.iter().map(|&a| RData::A(a.into())).collect();
+        assert_eq!(encode(&records(&owner, &data), &[]), None);
+        assert_eq!(
+            encode_addresses(&owner, 300, many.iter().map(|a| a.octets())),
+            None
+        );
+        assert_eq!(encode_addresses::<4>(&owner, 300, std::iter::empty()), None);
+    }
+
+    #[test]
+    fn encoded_size_bounds_what_each_record_takes() {
+        let owner = Name::from_ascii("www.example.").unwrap();
+        let mx = RData::MX(MX::new(10, Name::from_ascii("mail.example.").unwrap()));
+        let glue = Record::from_rdata(
+            Name::from_ascii("mail.example.").unwrap(),
+            60,
+            RData::A("192.0.2.7".parse().unwrap()),
+        );
+        let mx_records = records(&owner, &[mx]);
+        let bytes = encode(&mx_records, std::slice::from_ref(&glue)).unwrap();
+        // Uncompressed: the owner (13) + 10 + preference (2) + the exchange
+        // in full (14), then the glue record alone.
+        let glue_size = glue.to_bytes().unwrap().len();
+        assert_eq!(encoded_size(&bytes), 13 + 10 + 2 + 14 + glue_size);
+        let compressed = mx_records[0].to_bytes().unwrap().len() + glue_size;
+        assert!(encoded_size(&bytes) >= compressed);
     }
 }

@@ -1,0 +1,131 @@
+//! The two-thread compile gives the same zone as the one-thread compile.
+
+use std::fmt::Write;
+
+use hickory_proto::rr::Name;
+
+use super::*;
+use crate::diag::Source;
+use crate::table::zone_table::CompiledZone;
+
+/// A zone of `n` groups of names, each with every kind of node: addresses,
+/// a wildcard with a name below it, empty non-terminals, a delegation with
+/// glue, MX and SRV with in-zone targets, text, an alias, a DNAME and a
+/// failover pair (routed).
+fn generated(n: usize) -> String {
+    let mut zone = String::from(
+        "[zone]\norigin = \"example.com.\"\nsoa = { mname = \"ns1.example.com.\", rname = \"hostmaster.example.com.\" }\n\n[health_check.p]\ntype = \"tcp\"\naddress = \"127.0.0.1:9\"\n",
+    );
+    let mut record = |name: String, rtype: &str, body: String| {
+        let _ = write!(
+            zone,
+            "\n[[record]]\nname = \"{name}\"\ntype = \"{rtype}\"\n{body}\n"
+        );
+    };
+    record("@".into(), "NS".into(), "values = [\"ns1\"]".into());
+    record("ns1".into(), "A".into(), "values = [\"192.0.2.53\"]".into());
+    for i in 0..n {
+        let v4 = |k: usize| format!("\"10.{}.{}.{}\"", k % 7, (i / 256) % 256, i % 256);
+        let values = |v: Vec<String>| format!("values = [{}]", v.join(", "));
+        record(format!("h{i}"), "A", values(vec![v4(1)]));
+        record(
+            format!("h{i}"),
+            "AAAA",
+            values(vec![format!("\"2001:db8::{:x}\"", i + 1)]),
+        );
+        record(format!("m{i}"), "A", values((0..3).map(v4).collect()));
+        record(
+            format!("m{i}"),
+            "MX",
+            values(vec![format!("\"10 h{i}\""), "\"20 ns1\"".into()]),
+        );
+        record(format!("*.w{i}"), "A", values(vec![v4(2)]));
+        record(
+            format!("x.*.w{i}"),
+            "TXT",
+            values(vec![format!("\"t{i}\"")]),
+        );
+        record(format!("a.b.e{i}"), "A", values(vec![v4(3)]));
+        record(
+            format!("sub{i}"),
+            "NS",
+            values(vec![format!("\"ns.sub{i}\"")]),
+        );
+        record(format!("ns.sub{i}"), "A", values(vec![v4(4)]));
+        if i % 5 == 0 {
+            record(format!("c{i}"), "CNAME", values(vec![format!("\"h{i}\"")]));
+            record(
+                format!("d{i}"),
+                "DNAME",
+                values(vec!["\"example.net.\"".into()]),
+            );
+            record(
+                format!("_s._tcp.s{i}"),
+                "SRV",
+                values(vec![format!("\"0 5 80 h{i}\"")]),
+            );
+            let failover = |set: &str, role: &str, k: usize| {
+                format!(
+                    "set = \"{set}\"\nfailover = \"{role}\"\nhealth_check = \"p\"\nvalues = [{}]",
+                    v4(k)
+                )
+            };
+            record(format!("f{i}"), "A", failover("one", "primary", 5));
+            record(format!("f{i}"), "A", failover("two", "secondary", 6));
+            record(
+                format!("al{i}"),
+                "A",
+                format!("set = \"a\"\nweight = 1\nalias = \"f{i}\""),
+            );
+        }
+    }
+    zone
+}
+
+/// Everything a compiled zone holds, in a form that does not depend on
+/// the hash seed of its index.
+fn shown(zone: &CompiledZone) -> String {
+    let keys: Vec<&[u8]> = (0..zone.nodes.len()).map(|n| zone.index.key(n)).collect();
+    format!(
+        "{:?} {:?} {:?} {:?} {} {:?} {} {:?}",
+        zone.nodes,
+        keys,
+        zone.soa,
+        zone.negative_soa,
+        zone.negative_soa_size,
+        zone.negative_soa_wire,
+        zone.record_count,
+        zone.groups
+    )
+}
+
+#[test]
+fn two_threads_compile_the_same_zone_as_one() {
+    let text = generated(2_100);
+    let zone = crate::zone::convert::convert(&Source::new("big.toml", text))
+        .unwrap_or_else(|d| panic!("{}", crate::diag::Diagnostics(d)));
+    assert!(
+        zone.record_sets.len() > TWO_THREADS_FROM,
+        "{}",
+        zone.record_sets.len()
+    );
+    let one = compile_split(&zone, 7, usize::MAX);
+    let two = compile(&zone, 7);
+    assert_eq!(one.index.len(), two.index.len());
+    assert_eq!(shown(&one), shown(&two));
+    // Empty non-terminals and wildcards are there, each node once.
+    let node = |name: &str| {
+        let key = crate::table::wire_name::key_of(&Name::from_ascii(name).unwrap());
+        two.node(&key)
+    };
+    let ent = node("b.e7.example.com.").expect("empty non-terminal");
+    assert!(ent.rrsets.is_empty());
+    let wild = node("*.w7.example.com.").expect("wildcard");
+    assert_eq!(
+        wild.wildcard.as_deref().map(Name::to_ascii).as_deref(),
+        Some("*.w7.example.com.")
+    );
+    assert!(node("sub7.example.com.").unwrap().referral.is_some());
+    assert!(node("d5.example.com.").unwrap().dname_target.is_some());
+    assert_eq!(two.index.len(), two.nodes.len());
+}
