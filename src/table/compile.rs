@@ -39,14 +39,16 @@ fn compile_split(zone: &Zone, serial: u32, two_threads_from: usize) -> CompiledZ
     let origin = zone.origin.clone();
     let (soa, negative_soa) = soa_records(zone, serial);
     let addresses = address_index(zone);
-    let (tree, parts) = split::run(
-        &zone.record_sets,
-        two_threads_from,
-        || NodeTree::build(&zone.record_sets, &origin),
-        |sets| Part::build(sets, &addresses, &negative_soa),
-    );
-    let record_count = parts.iter().map(|p| p.records).sum();
-    let (nodes, index) = tree.finish(parts.into_iter().flat_map(|p| p.rrsets));
+    let names = sorted_names(&zone.record_sets).count();
+    let mut assembly = Assembly {
+        tree: NodeTree::rooted_at(&origin, names),
+        records: 0,
+    };
+    split::run(&zone.record_sets, two_threads_from, &mut assembly, |sets| {
+        Part::build(sets, &addresses, &negative_soa)
+    });
+    let record_count = assembly.records;
+    let (nodes, index) = assembly.tree.finish();
     let apex_dname = nodes
         .first()
         .is_some_and(|apex| apex.rrset(RecordType::DNAME).is_some());
@@ -110,6 +112,23 @@ fn records_in(sets: &[RecordSet]) -> usize {
 struct Part {
     rrsets: Vec<Box<[Rrset]>>,
     records: usize,
+}
+
+/// The node tree and the records counted, taking in the parts in order.
+struct Assembly {
+    tree: NodeTree,
+    records: usize,
+}
+
+impl split::Assemble<Part> for Assembly {
+    fn names(&mut self, sets: &[RecordSet]) {
+        self.tree.add_names(sets);
+    }
+
+    fn answers(&mut self, part: Part) {
+        self.records += part.records;
+        self.tree.place(part.rrsets);
+    }
 }
 
 impl Part {

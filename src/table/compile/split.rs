@@ -1,65 +1,88 @@
 //! A large zone's answers built on two threads while the node tree is
-//! built in order: the record sets are cut into parts of whole owner
-//! names, which both threads take one at a time (the tree's thread once
-//! its tree is done), and the parts are put back in order, so the result
+//! built in order. The record sets are cut into parts of whole owner
+//! names. The calling thread takes the parts in order: it adds the part's
+//! names to the tree, then takes the part's answers from the second thread
+//! (which works ahead, at most [`AHEAD`] parts, so little is held twice) or,
+//! when that thread has not started the part, builds them itself. Every
+//! part is built by the same function and taken in order, so the result
 //! is the same as building them one after another. A small zone is built
 //! on the calling thread only.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use crate::zone::grouping::sorted_names;
 use crate::zone::model::RecordSet;
 
 /// Record sets in one part (about 4096; a part never splits an owner name).
 const PART: usize = 4096;
+/// Parts the second thread may have built before the first takes them.
+const AHEAD: usize = 2;
 
-/// `tree()` on the calling thread, and `part` over every part of `sets`,
-/// on a second thread as well when there are `two_threads_from` sets or
-/// more; the parts' results in the sets' order.
-pub(super) fn run<T, R: Send>(
-    sets: &[RecordSet],
-    two_threads_from: usize,
-    tree: impl FnOnce() -> T,
-    part: impl Fn(&[RecordSet]) -> R + Sync,
-) -> (T, Vec<R>) {
-    let parts = sets.len().div_ceil(PART);
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= parts {
-                return done;
-            }
-            let range = name_start(sets, i * PART)..name_start(sets, (i + 1) * PART);
-            done.push((i, part(sets.get(range).unwrap_or_default())));
-        }
-    };
-    if sets.len() < two_threads_from {
-        let built = tree();
-        return (built, in_order(work()));
-    }
-    std::thread::scope(|scope| {
-        let helper = std::thread::Builder::new()
-            .name("zone-compile".into())
-            .spawn_scoped(scope, &work);
-        let built = tree();
-        let mut done = work();
-        // Without a second thread the calling one took every part.
-        if let Ok(helper) = helper {
-            match helper.join() {
-                Ok(theirs) => done.extend(theirs),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        (built, in_order(done))
-    })
+/// What the calling thread does with each part, in order.
+pub(super) trait Assemble<R> {
+    /// Takes in the owner names of a part (before its answers are ready).
+    fn names(&mut self, sets: &[RecordSet]);
+    /// Takes in the answers `build` gave for that part.
+    fn answers(&mut self, answers: R);
 }
 
-/// The results by part number.
-fn in_order<R>(mut done: Vec<(usize, R)>) -> Vec<R> {
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
+/// Feeds every part of `sets` to `into`, its answers built by `build`, on a
+/// second thread as well when there are `two_threads_from` sets or more.
+pub(super) fn run<R: Send>(
+    sets: &[RecordSet],
+    two_threads_from: usize,
+    into: &mut impl Assemble<R>,
+    build: impl Fn(&[RecordSet]) -> R + Sync,
+) {
+    let parts = sets.len().div_ceil(PART);
+    let part = |i: usize| {
+        let range = name_start(sets, i * PART)..name_start(sets, (i + 1) * PART);
+        sets.get(range).unwrap_or_default()
+    };
+    if sets.len() < two_threads_from {
+        for i in 0..parts {
+            into.names(part(i));
+            into.answers(build(part(i)));
+        }
+        return;
+    }
+    // The next part nobody has started; either thread takes it.
+    let next = AtomicUsize::new(0);
+    let (send, receive) = mpsc::sync_channel(AHEAD);
+    std::thread::scope(|scope| {
+        let (next, part, build) = (&next, &part, &build);
+        // Owns the sender: if it stops early, the receiver learns of it.
+        let ahead = move || {
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= parts || send.send(build(part(i))).is_err() {
+                    return;
+                }
+            }
+        };
+        let helper = std::thread::Builder::new()
+            .name("zone-compile".into())
+            .spawn_scoped(scope, ahead);
+        for i in 0..parts {
+            into.names(part(i));
+            // Every part before `i` is taken in, so the helper's next
+            // answers (if it started `i`) are those of part `i`.
+            let mine = next
+                .compare_exchange(i, i + 1, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok();
+            let answers = match mine {
+                true => build(part(i)),
+                false => receive.recv().unwrap_or_else(|_| build(part(i))),
+            };
+            into.answers(answers);
+        }
+        if let Ok(helper) = helper
+            && let Err(panic) = helper.join()
+        {
+            std::panic::resume_unwind(panic);
+        }
+    });
 }
 
 /// The first set at or after `at` that starts an owner name (as

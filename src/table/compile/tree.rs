@@ -14,35 +14,59 @@ use crate::zone::rdata::dname_target;
 pub(super) struct NodeTree {
     nodes: Vec<Node>,
     index: NameIndex,
-    /// The node of each owner name of the record sets, in their order.
+    /// The origin's labels, as hickory's `Name::num_labels` counts them.
+    origin_labels: usize,
+    /// The node of each owner name of the record sets last added.
     of_name: Vec<u32>,
     /// The key being looked up (reused: no allocation per name).
     key: Vec<u8>,
 }
 
 impl NodeTree {
-    /// The tree of every owner name of `sets` (canonical order) and the
-    /// empty non-terminals between them and `origin` (node 0).
-    pub(super) fn build(sets: &[RecordSet], origin: &Name) -> Self {
-        let names = sorted_names(sets).count();
+    /// A tree holding only `origin`, as node 0, with room for `names`.
+    pub(super) fn rooted_at(origin: &Name, names: usize) -> Self {
         let mut tree = NodeTree {
             nodes: Vec::with_capacity(names + 1),
             index: NameIndex::with_capacity(names + 1),
-            of_name: Vec::with_capacity(names),
+            origin_labels: usize::from(origin.num_labels()),
+            of_name: Vec::new(),
             key: Vec::with_capacity(256),
         };
         write_key(origin, &mut tree.key);
         let key = std::mem::take(&mut tree.key);
         tree.node(&key, || None);
         tree.key = key;
-        let origin_labels = usize::from(origin.num_labels());
-        for at_name in sorted_names(sets) {
-            let n = at_name.first().map_or(0, |first| {
-                tree.node_with_ancestors(&first.name, origin_labels)
-            });
-            tree.of_name.push(u32::try_from(n).unwrap_or(0));
-        }
         tree
+    }
+
+    /// Adds the owner names of `sets` (whole names, canonical order) and
+    /// the empty non-terminals between them and the origin.
+    pub(super) fn add_names(&mut self, sets: &[RecordSet]) {
+        self.of_name.clear();
+        for at_name in sorted_names(sets) {
+            let n = at_name
+                .first()
+                .map_or(0, |first| self.node_with_ancestors(&first.name));
+            self.of_name.push(u32::try_from(n).unwrap_or(0));
+        }
+    }
+
+    /// Gives the names last added their RRsets (one entry per name).
+    pub(super) fn place(&mut self, rrsets: Vec<Box<[Rrset]>>) {
+        for (&n, built) in self.of_name.iter().zip(rrsets) {
+            let Some(node) = self.nodes.get_mut(n as usize) else {
+                continue;
+            };
+            node.rrsets = if node.rrsets.is_empty() {
+                built
+            } else {
+                node.rrsets
+                    .iter_mut()
+                    .map(take_rrset)
+                    .chain(built)
+                    .collect()
+            };
+        }
     }
 
     /// The node of `name`, created with every empty non-terminal between it
@@ -50,7 +74,7 @@ impl NodeTree {
     /// ancestors exist, so the walk up stops at the first one that does.
     /// An ancestor counts its labels as hickory's `Name::num_labels` does
     /// (a leading `*` not counted), as the walk always has.
-    fn node_with_ancestors(&mut self, name: &Name, origin_labels: usize) -> usize {
+    fn node_with_ancestors(&mut self, name: &Name) -> usize {
         write_key(name, &mut self.key);
         let key = std::mem::take(&mut self.key);
         let (n, _) = self.node(&key, || name.is_wildcard().then(|| Box::new(name.clone())));
@@ -59,7 +83,7 @@ impl NodeTree {
             at += usize::from(key.get(at).copied().unwrap_or(0)) + 1;
             let suffix = key.get(at..).unwrap_or_default();
             let wildcard = suffix.starts_with(b"\x01*");
-            if labels.saturating_sub(usize::from(wildcard)) <= origin_labels {
+            if labels.saturating_sub(usize::from(wildcard)) <= self.origin_labels {
                 break;
             }
             let ancestor = || wildcard.then(|| Box::new(name.trim_to(labels)));
@@ -88,27 +112,8 @@ impl NodeTree {
         (n, new)
     }
 
-    /// The nodes, each given the RRsets of its name (`rrsets`: one entry
-    /// per owner name, in the record sets' order) and finished (node 0 is
-    /// the apex), and the index.
-    pub(super) fn finish(
-        mut self,
-        rrsets: impl Iterator<Item = Box<[Rrset]>>,
-    ) -> (Vec<Node>, NameIndex) {
-        for (&n, built) in self.of_name.iter().zip(rrsets) {
-            let Some(node) = self.nodes.get_mut(n as usize) else {
-                continue;
-            };
-            node.rrsets = if node.rrsets.is_empty() {
-                built
-            } else {
-                node.rrsets
-                    .iter_mut()
-                    .map(take_rrset)
-                    .chain(built)
-                    .collect()
-            };
-        }
+    /// The nodes, finished (node 0 is the apex), and the index.
+    pub(super) fn finish(mut self) -> (Vec<Node>, NameIndex) {
         for (n, node) in self.nodes.iter_mut().enumerate() {
             finish_node(node, n == 0);
         }
