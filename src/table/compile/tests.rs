@@ -22,8 +22,8 @@ fn generated(n: usize) -> String {
             "\n[[record]]\nname = \"{name}\"\ntype = \"{rtype}\"\n{body}\n"
         );
     };
-    record("@".into(), "NS".into(), "values = [\"ns1\"]".into());
-    record("ns1".into(), "A".into(), "values = [\"192.0.2.53\"]".into());
+    record("@".into(), "NS", "values = [\"ns1\"]".into());
+    record("ns1".into(), "A", "values = [\"192.0.2.53\"]".into());
     for i in 0..n {
         let v4 = |k: usize| format!("\"10.{}.{}.{}\"", k % 7, (i / 256) % 256, i % 256);
         let values = |v: Vec<String>| format!("values = [{}]", v.join(", "));
