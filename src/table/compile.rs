@@ -26,16 +26,29 @@ mod tree;
 
 use tree::NodeTree;
 
-/// Record sets from which a zone's answers are built on two threads.
-const TWO_THREADS_FROM: usize = 20_000;
+/// Record sets from which [`compile_beside`] uses its second thread.
+pub const TWO_THREADS_FROM: usize = 20_000;
+
+/// Runs its first argument on a second thread while the calling thread
+/// runs the second, and returns when both are done (re-raising a panic of
+/// either). Given by the caller: the table spawns no thread. Without a
+/// thread to spare it runs only the second, which then does all the work.
+pub type Beside<'a> = &'a dyn Fn(&(dyn Fn() + Sync), &mut dyn FnMut());
 
 /// Compiles a validated zone, with the serial it will serve.
 pub fn compile(zone: &Zone, serial: u32) -> CompiledZone {
-    compile_split(zone, serial, TWO_THREADS_FROM)
+    compile_split(zone, serial, None)
 }
 
-/// [`compile`], on two threads from `two_threads_from` record sets.
-fn compile_split(zone: &Zone, serial: u32, two_threads_from: usize) -> CompiledZone {
+/// [`compile`], building the answers of a zone of [`TWO_THREADS_FROM`]
+/// record sets or more on the second thread `beside` gives as well; the
+/// result is the same.
+pub fn compile_beside(zone: &Zone, serial: u32, beside: Beside<'_>) -> CompiledZone {
+    let large = zone.record_sets.len() >= TWO_THREADS_FROM;
+    compile_split(zone, serial, large.then_some(beside))
+}
+
+fn compile_split(zone: &Zone, serial: u32, beside: Option<Beside<'_>>) -> CompiledZone {
     let origin = zone.origin.clone();
     let (soa, negative_soa) = soa_records(zone, serial);
     let addresses = address_index(zone);
@@ -44,7 +57,7 @@ fn compile_split(zone: &Zone, serial: u32, two_threads_from: usize) -> CompiledZ
         tree: NodeTree::rooted_at(&origin, names),
         records: 0,
     };
-    split::run(&zone.record_sets, two_threads_from, &mut assembly, |sets| {
+    split::run(&zone.record_sets, beside, &mut assembly, |sets| {
         Part::build(sets, &addresses, &negative_soa)
     });
     let record_count = assembly.records;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::Loaded;
 use crate::diag::Source;
-use crate::table::compile::compile;
+use crate::table::compile::compile_beside;
 use crate::table::zone_table::{CompiledZone, ZoneId};
 use crate::zone::Zone;
 use crate::zone::model::SetData;
@@ -49,7 +49,7 @@ impl Loaded {
                 }
             }
         }
-        let mut zone = compile(&self.zone, self.serial);
+        let mut zone = compile_beside(&self.zone, self.serial, &two_threads);
         zone.id = id;
         let compiled = Arc::new(zone);
         self.compiled = Some(compiled.clone());
@@ -73,6 +73,22 @@ impl Loaded {
         zone.record_sets.shrink_to_fit();
         self.slim = true;
     }
+}
+
+/// The second thread a large zone's compile uses (`compile::Beside`):
+/// scoped to the compile; if it cannot start, this thread does the work.
+fn two_threads(beside: &(dyn Fn() + Sync), here: &mut dyn FnMut()) {
+    std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("zone-compile".into())
+            .spawn_scoped(scope, beside);
+        here();
+        if let Ok(helper) = helper
+            && let Err(panic) = helper.join()
+        {
+            std::panic::resume_unwind(panic);
+        }
+    });
 }
 
 /// The whole model of a slimmed zone, converted again from its file, if

@@ -1,5 +1,6 @@
 //! A large zone's answers built on two threads while the node tree is
-//! built in order. The record sets are cut into parts of whole owner
+//! built in order (the second thread is the caller's: the table spawns
+//! nothing). The record sets are cut into parts of whole owner
 //! names. The calling thread takes the parts in order: it adds the part's
 //! names to the tree, then takes the part's answers from the second thread
 //! (which works ahead, at most [`AHEAD`] parts, so little is held twice) or,
@@ -9,7 +10,9 @@
 //! on the calling thread only.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
+
+use super::Beside;
 
 use crate::zone::grouping::sorted_names;
 use crate::zone::model::RecordSet;
@@ -27,11 +30,11 @@ pub(super) trait Assemble<R> {
     fn answers(&mut self, answers: R);
 }
 
-/// Feeds every part of `sets` to `into`, its answers built by `build`, on a
-/// second thread as well when there are `two_threads_from` sets or more.
+/// Feeds every part of `sets` to `into`, its answers built by `build`, on
+/// the second thread `beside` gives as well (none: on this one only).
 pub(super) fn run<R: Send>(
     sets: &[RecordSet],
-    two_threads_from: usize,
+    beside: Option<Beside<'_>>,
     into: &mut impl Assemble<R>,
     build: impl Fn(&[RecordSet]) -> R + Sync,
 ) {
@@ -40,34 +43,35 @@ pub(super) fn run<R: Send>(
         let range = name_start(sets, i * PART)..name_start(sets, (i + 1) * PART);
         sets.get(range).unwrap_or_default()
     };
-    if sets.len() < two_threads_from {
+    let Some(beside) = beside else {
         for i in 0..parts {
             into.names(part(i));
             into.answers(build(part(i)));
         }
         return;
-    }
+    };
     // The next part nobody has started; either thread takes it.
     let next = AtomicUsize::new(0);
     let (send, receive) = mpsc::sync_channel(AHEAD);
-    std::thread::scope(|scope| {
-        let (next, part, build) = (&next, &part, &build);
-        // Owns the sender: if it stops early, the receiver learns of it.
-        let ahead = move || {
-            loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= parts || send.send(build(part(i))).is_err() {
-                    return;
-                }
-            }
+    let sender = Mutex::new(Some(send));
+    let ahead = || {
+        // Owned by the second thread: if it stops early, the receiver
+        // learns of it instead of waiting.
+        let Some(send) = sender.lock().ok().and_then(|mut s| s.take()) else {
+            return;
         };
-        let helper = std::thread::Builder::new()
-            .name("zone-compile".into())
-            .spawn_scoped(scope, ahead);
+        loop {
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            if i >= parts || send.send(build(part(i))).is_err() {
+                return;
+            }
+        }
+    };
+    let mut here = || {
         for i in 0..parts {
             into.names(part(i));
-            // Every part before `i` is taken in, so the helper's next
-            // answers (if it started `i`) are those of part `i`.
+            // Every part before `i` is taken in, so the second thread's
+            // next answers (if it started `i`) are those of part `i`.
             let mine = next
                 .compare_exchange(i, i + 1, Ordering::SeqCst, Ordering::SeqCst)
                 .is_ok();
@@ -77,12 +81,8 @@ pub(super) fn run<R: Send>(
             };
             into.answers(answers);
         }
-        if let Ok(helper) = helper
-            && let Err(panic) = helper.join()
-        {
-            std::panic::resume_unwind(panic);
-        }
-    });
+    };
+    beside(&ahead, &mut here);
 }
 
 /// The first set at or after `at` that starts an owner name (as
