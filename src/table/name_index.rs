@@ -9,6 +9,7 @@ use std::hash::BuildHasher;
 use foldhash::fast::RandomState;
 
 use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 
 #[derive(Debug, Default)]
 pub struct NameIndex {
@@ -71,16 +72,28 @@ impl NameIndex {
             table,
             hasher,
         } = self;
-        let hash = hasher.hash_one(key);
-        if let Some(&n) = table.find(hash, |&n| key_at(keys, starts, n) == key) {
-            return Some((n as usize, false));
+        if starts.is_empty() {
+            // A default index: the first key starts at 0.
+            starts.push(0);
         }
-        let n = u32::try_from(table.len()).ok()?;
-        let end = u32::try_from(keys.len() + key.len()).ok()?;
-        keys.extend_from_slice(key);
-        starts.push(end);
-        table.insert_unique(hash, n, |&m| hasher.hash_one(key_at(keys, starts, m)));
-        Some((n as usize, true))
+        let hash = hasher.hash_one(key);
+        // One probe: the slot to fill is found with the search.
+        let entry = table.entry(
+            hash,
+            |&n| key_at(keys, starts, n) == key,
+            |&m| hasher.hash_one(key_at(keys, starts, m)),
+        );
+        match entry {
+            Entry::Occupied(found) => Some((*found.get() as usize, false)),
+            Entry::Vacant(slot) => {
+                let n = u32::try_from(starts.len() - 1).ok()?;
+                let end = u32::try_from(keys.len() + key.len()).ok()?;
+                slot.insert(n);
+                keys.extend_from_slice(key);
+                starts.push(end);
+                Some((n as usize, true))
+            }
+        }
     }
 
     /// Gives back the room reserved but not used.
@@ -105,6 +118,9 @@ mod tests {
 
     #[test]
     fn names_get_their_numbers_and_the_index_keeps_its_own_copy() {
+        let mut default = NameIndex::default();
+        assert_eq!(default.insert(b"\x01a\x00"), Some((0, true)));
+        assert_eq!(default.get(b"\x01a\x00"), Some(0));
         let mut index = NameIndex::with_capacity(2);
         assert_eq!(index.insert(b"\x07example\x00"), Some((0, true)));
         assert_eq!(index.insert(b"\x03www\x07example\x00"), Some((1, true)));
