@@ -13,8 +13,8 @@ use crate::diag::{Diagnostic, Source};
 use crate::health::spec::{self, HealthCheckSpec, RawHealthCheck};
 use crate::zone::groups::Broken;
 use crate::zone::model::{Position, RecordSet};
+use crate::zone::parallel::Split;
 use crate::zone::raw::{RawIncludedFile, RawRecordSet};
-use crate::zone::scan;
 use crate::zone::stream::{self, Records, Unread};
 
 /// The record sets and health checks of a zone file and its included files.
@@ -33,6 +33,8 @@ pub(super) struct Context<'a> {
     pub(super) diags: Vec<Diagnostic>,
     /// Record sets that failed, so that group rules do not report them twice.
     pub(super) broken: Broken,
+    /// How a plain run of record tables is converted.
+    pub(super) split: Split,
 }
 
 impl<'a> Context<'a> {
@@ -42,6 +44,7 @@ impl<'a> Context<'a> {
             source,
             diags: Vec::new(),
             broken: Broken::default(),
+            split: Split::machine(),
         }
     }
 }
@@ -68,10 +71,8 @@ impl Context<'_> {
                 }
             }
             Records::Plain(text, run) => {
-                for record in scan::records(text, &run) {
-                    let record = record.ok_or(Unread::NotPlain)?;
-                    self.record_into(&record, origin, ttl, body);
-                }
+                let split = self.split;
+                self.plain_run(text, &run, origin, ttl, &mut body.record_sets, split)?;
             }
         }
         for (id, check) in checks {

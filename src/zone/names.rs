@@ -159,7 +159,7 @@ mod tests {
     fn plain_names_are_built_as_the_general_path_builds_them() {
         let origin = origin();
         let long = "a".repeat(63);
-        let too_long = vec![long.as_str(); 4].join(".");
+        let too_long = [long.as_str(); 4].join(".");
         for text in [
             "www",
             "WWW.Sub",

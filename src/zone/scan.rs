@@ -46,6 +46,46 @@ pub(super) fn run(text: &str) -> Option<Run> {
     })
 }
 
+/// The run cut into at most `n` runs of whole tables, in order. Each cut
+/// is at a `[[record]]` line: every line of a run that starts a table is
+/// one (see [`run`]), so each piece reads the tables a walk over the whole
+/// run reads. A piece's `count` is an estimate, for reserving.
+pub(super) fn pieces(text: &str, run: &Run, n: usize) -> Vec<Run> {
+    let Range { start, end } = run.span;
+    let len = end - start;
+    let n = n.clamp(1, run.count.max(1));
+    let mut cuts = vec![start];
+    for k in 1..n {
+        let from = (start + len / n * k).max(cuts.last().map_or(start, |c| c + 1));
+        if let Some(cut) = next_header(text, from, end) {
+            cuts.push(cut);
+        }
+    }
+    cuts.push(end);
+    cuts.windows(2)
+        .map(|w| Run {
+            span: w[0]..w[1],
+            count: run.count * (w[1] - w[0]) / len.max(1) + 1,
+        })
+        .collect()
+}
+
+/// The start of the first `[[record]]` line that starts after `from`
+/// and before `end`.
+fn next_header(text: &str, from: usize, end: usize) -> Option<usize> {
+    let bytes = text.as_bytes().get(..end)?;
+    let mut at = from + memchr::memchr(b'\n', bytes.get(from..)?)? + 1;
+    while at < end {
+        let line_end = memchr::memchr(b'\n', &bytes[at..]).map_or(end, |i| at + i);
+        let line = text.get(at..line_end)?;
+        if is_record_header(line.strip_suffix('\r').unwrap_or(line)) {
+            return Some(at);
+        }
+        at = line_end + 1;
+    }
+    None
+}
+
 /// The record sets of a run, each `None` when its table is not plain.
 pub(super) fn records(
     text: &str,
