@@ -116,7 +116,12 @@ pub(super) fn masked(text: &str, run: &Run) -> String {
     let len = run.span.len();
     if len > 0 {
         out.push('#');
-        out.extend(std::iter::repeat_n(' ', len.saturating_sub(2)));
+        let spaces = len.saturating_sub(2);
+        const BLANK: &str = "                                                                ";
+        for _ in 0..spaces / BLANK.len() {
+            out.push_str(BLANK);
+        }
+        out.push_str(&BLANK[..spaces % BLANK.len()]);
         if len > 1 {
             out.push('\n');
         }
