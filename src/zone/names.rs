@@ -118,6 +118,13 @@ fn plain_name(text: &str, origin: &Name) -> Option<Name> {
 
 /// Like [`parse_name`], and the result must be at or below `origin`.
 pub fn parse_owner(text: &str, origin: &Name) -> Result<Name, NameError> {
+    let trimmed = text.trim();
+    // A plain relative name is under the origin as built.
+    if !trimmed.ends_with('.')
+        && let Some(name) = plain_name(trimmed, origin)
+    {
+        return Ok(name);
+    }
     let name = parse_name(text, origin)?;
     if !origin.zone_of(&name) {
         return Err(NameError::OutsideZone {
