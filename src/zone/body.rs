@@ -2,6 +2,7 @@
 //! every file it includes, each converted with its own source so that every
 //! problem points at the file it is in.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -35,6 +36,8 @@ pub(super) struct Context<'a> {
     pub(super) broken: Broken,
     /// How a plain run of record tables is converted.
     pub(super) split: Split,
+    /// The line of the last position, to find the next one quickly.
+    pub(super) near: Cell<usize>,
 }
 
 impl<'a> Context<'a> {
@@ -45,6 +48,7 @@ impl<'a> Context<'a> {
             diags: Vec::new(),
             broken: Broken::default(),
             split: Split::machine(),
+            near: Cell::new(0),
         }
     }
 }
