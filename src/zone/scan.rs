@@ -130,14 +130,19 @@ pub(super) fn masked(text: &str, run: &Run) -> String {
     out
 }
 
-/// Every line's start offset and text (without its line break).
+/// The start offset and text (without its line break) of every line that
+/// may be a table header: one that starts with `[`, a space or a tab
+/// (found a word at a time, so a run of millions of lines is read fast).
 fn header_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut at = 0;
-    text.split_inclusive('\n').map(move |line| {
-        let start = at;
-        at += line.len();
-        (start, line.trim_end_matches('\n').trim_end_matches('\r'))
-    })
+    let bytes = text.as_bytes();
+    std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1))
+        .filter(move |&start| matches!(bytes.get(start), Some(b'[' | b' ' | b'\t')))
+        .map(move |start| {
+            let len = memchr::memchr(b'\n', &bytes[start..]).unwrap_or(bytes.len() - start);
+            let line = &text[start..start + len];
+            (start, line.trim_end_matches('\r'))
+        })
 }
 
 fn is_record_header(line: &str) -> bool {
@@ -169,7 +174,7 @@ impl<'a> Tables<'a> {
     /// The next line: its offset, its text, and the offset after it.
     fn line(&self) -> Option<(usize, &'a str, usize)> {
         let rest = self.text.get(self.at..).filter(|r| !r.is_empty())?;
-        let len = rest.find('\n').map_or(rest.len(), |i| i + 1);
+        let len = memchr::memchr(b'\n', rest.as_bytes()).map_or(rest.len(), |i| i + 1);
         let raw = &rest[..len];
         let line = raw.strip_suffix('\n').unwrap_or(raw);
         let line = line.strip_suffix('\r').unwrap_or(line);
