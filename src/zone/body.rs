@@ -14,7 +14,7 @@ use crate::diag::{Diagnostic, Source};
 use crate::health::spec::{self, HealthCheckSpec, RawHealthCheck};
 use crate::zone::groups::Broken;
 use crate::zone::model::{Position, RecordSet};
-use crate::zone::parallel::Split;
+use crate::zone::parallel::{Split, in_order, merge};
 use crate::zone::raw::{RawIncludedFile, RawRecordSet};
 use crate::zone::stream::{self, Records, Unread};
 
@@ -107,8 +107,10 @@ impl Context<'_> {
 }
 
 /// Converts every included file into `body`; the zone file's context `cx`
-/// collects their problems (each at its own file) and broken sets. A file
-/// that is not valid TOML adds nothing but its TOML error.
+/// collects their problems (each at its own file) and broken sets, in file
+/// order. Several large files are converted side by side, one per core,
+/// each on one thread; else one at a time, a long run on every core. A
+/// file that is not valid TOML adds nothing but its TOML error.
 pub(super) fn parts(
     cx: &mut Context<'_>,
     included: &[Source],
@@ -116,37 +118,79 @@ pub(super) fn parts(
     ttl: u32,
     body: &mut Body,
 ) {
-    for (i, file) in included.iter().enumerate() {
-        let mut part = Context::new(file, i + 1);
-        part.broken = std::mem::take(&mut cx.broken);
-        let mark = (body.record_sets.len(), body.health_checks.len());
-        let mut error = None;
-        // The plain run first; a table that is not plain reads the file
-        // again with `toml`.
-        for plain in [true, false] {
-            let result = match stream::parse::<RawIncludedFile>(file.text(), plain) {
-                Ok(s) => {
-                    part.body::<RawIncludedFile>(s.records, &s.rest.health_check, origin, ttl, body)
-                }
-                Err(e) => Err(Unread::Toml(e)),
-            };
-            let Err(unread) = result else {
-                break;
-            };
-            body.record_sets.truncate(mark.0);
-            body.health_checks.truncate(mark.1);
-            part.diags.clear();
-            if let Unread::Toml(e) = unread {
-                error = Some(e);
-                break;
-            }
+    let mut add = |(diags, broken): (Vec<Diagnostic>, Broken)| {
+        cx.diags.extend(diags);
+        merge(&mut cx.broken, broken);
+    };
+    let split = cx.split;
+    let sizes = included.iter().map(|f| f.text().len());
+    let (total, largest) = sizes.fold((0, 0), |(t, l), n| (t + n, l.max(n)));
+    if split.threads < 2 || total < split.files_from || largest > total / 2 {
+        for (i, file) in included.iter().enumerate() {
+            add(part(file, i + 1, origin, ttl, split, body));
         }
-        if let Some(e) = error {
-            part.diags.push(file.toml_error(&e));
-        }
-        cx.broken = part.broken;
-        cx.diags.append(&mut part.diags);
+        return;
     }
+    let one = Split {
+        threads: 1,
+        ..split
+    };
+    let convert = |i: usize| {
+        let mut own = Body::default();
+        let file = &included[i];
+        (part(file, i + 1, origin, ttl, one, &mut own), own)
+    };
+    in_order(
+        included.len(),
+        split.threads,
+        convert,
+        |(found, mut own)| {
+            body.record_sets.append(&mut own.record_sets);
+            body.health_checks.append(&mut own.health_checks);
+            add(found);
+            true
+        },
+    );
+}
+
+/// Converts the included file `file` (the zone's `source`th) into `body`:
+/// its problems and broken sets.
+fn part(
+    file: &Source,
+    source: usize,
+    origin: Option<&Name>,
+    ttl: u32,
+    split: Split,
+    body: &mut Body,
+) -> (Vec<Diagnostic>, Broken) {
+    let mut part = Context::new(file, source);
+    part.split = split;
+    let mark = (body.record_sets.len(), body.health_checks.len());
+    let mut error = None;
+    // The plain run first; a table that is not plain reads the file
+    // again with `toml`.
+    for plain in [true, false] {
+        let result = match stream::parse::<RawIncludedFile>(file.text(), plain) {
+            Ok(s) => {
+                part.body::<RawIncludedFile>(s.records, &s.rest.health_check, origin, ttl, body)
+            }
+            Err(e) => Err(Unread::Toml(e)),
+        };
+        let Err(unread) = result else {
+            break;
+        };
+        body.record_sets.truncate(mark.0);
+        body.health_checks.truncate(mark.1);
+        part.diags.clear();
+        if let Unread::Toml(e) = unread {
+            error = Some(e);
+            break;
+        }
+    }
+    if let Some(e) = error {
+        part.diags.push(file.toml_error(&e));
+    }
+    (part.diags, part.broken)
 }
 
 /// Orders problems: the zone file's first, then each included file's, each

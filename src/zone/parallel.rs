@@ -33,12 +33,16 @@ pub(super) struct Split {
     pub(super) from: usize,
     /// About how many tables make a piece.
     pub(super) piece: usize,
+    /// Included files of this many bytes in all, none more than half of
+    /// them, are converted side by side (`body::parts`).
+    pub(super) files_from: usize,
 }
 
 impl Split {
     /// The machine's cores, for runs of 20,000 tables or more, in pieces
     /// of about 4,096 tables (small enough that the pieces waiting for an
-    /// earlier one to finish stay a small part of the zone).
+    /// earlier one to finish stay a small part of the zone), and for
+    /// included files of 4 MiB or more.
     pub(super) fn machine() -> Self {
         static THREADS: OnceLock<usize> = OnceLock::new();
         Self {
@@ -46,6 +50,7 @@ impl Split {
                 .get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from)),
             from: 20_000,
             piece: 4_096,
+            files_from: 4 << 20,
         }
     }
 }
@@ -73,65 +78,28 @@ impl Context<'_> {
             return self.piece_into(text, run, origin, ttl, sets);
         }
         let pieces = scan::pieces(text, run, run.count / split.piece.max(1));
-        let next = AtomicUsize::new(0);
-        let stop = AtomicBool::new(false);
-        let (tx, rx) = mpsc::channel();
-        std::thread::scope(|scope| {
-            for _ in 0..split.threads.min(pieces.len()) {
-                let tx = tx.clone();
-                let (next, stop, pieces) = (&next, &stop, &pieces);
-                let src = self.src;
-                let source = self.source;
-                scope.spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(run) = pieces.get(i) else { break };
-                        let mut cx = Context::new(src, source);
-                        let mut sets = Vec::with_capacity(run.count);
-                        let piece =
-                            cx.piece_into(text, run, origin, ttl, &mut sets)
-                                .map(|()| Piece {
-                                    sets,
-                                    diags: cx.diags,
-                                    broken: cx.broken,
-                                });
-                        stop.fetch_or(piece.is_err(), Ordering::Relaxed);
-                        if tx.send((i, piece)).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-            drop(tx);
-            self.join(&rx, pieces.len(), sets)
-        })
-    }
-
-    /// Appends the pieces in order as they come in.
-    fn join(
-        &mut self,
-        rx: &mpsc::Receiver<(usize, Result<Piece, Unread>)>,
-        count: usize,
-        sets: &mut Vec<RecordSet>,
-    ) -> Result<(), Unread> {
-        let mut waiting = BTreeMap::new();
-        let mut next = 0;
-        while next < count {
-            let Ok((i, piece)) = rx.recv() else {
-                break;
+        let (src, source) = (self.src, self.source);
+        let convert = |i: usize| {
+            let mut cx = Context::new(src, source);
+            let run = pieces.get(i)?;
+            let mut sets = Vec::with_capacity(run.count);
+            cx.piece_into(text, run, origin, ttl, &mut sets).ok()?;
+            Some(Piece {
+                sets,
+                diags: cx.diags,
+                broken: cx.broken,
+            })
+        };
+        let all = in_order(pieces.len(), split.threads, convert, |piece| {
+            let Some(mut piece) = piece else {
+                return false;
             };
-            waiting.insert(i, piece?);
-            while let Some(mut piece) = waiting.remove(&next) {
-                sets.append(&mut piece.sets);
-                self.diags.append(&mut piece.diags);
-                self.broken.sets.extend(piece.broken.sets);
-                self.broken.unknown |= piece.broken.unknown;
-                next += 1;
-            }
-        }
-        // Every piece is in unless a worker panicked, which the scope
-        // raises again.
-        (next == count).then_some(()).ok_or(Unread::NotPlain)
+            sets.append(&mut piece.sets);
+            self.diags.append(&mut piece.diags);
+            merge(&mut self.broken, piece.broken);
+            true
+        });
+        all.then_some(()).ok_or(Unread::NotPlain)
     }
 
     /// Converts the tables of `run` one after the other.
@@ -153,6 +121,60 @@ impl Context<'_> {
         }
         Ok(())
     }
+}
+
+/// Adds `from`'s broken sets to `into`'s.
+pub(super) fn merge(into: &mut Broken, from: Broken) {
+    into.sets.extend(from.sets);
+    into.unknown |= from.unknown;
+}
+
+/// Runs `work` for each of `0..count` on up to `threads` threads, each
+/// taking the next index in turn, and hands the results to `take` on the
+/// calling thread in index order, each as soon as those before it are
+/// in. When `take` says no, the work not yet started is skipped; returns
+/// whether every result was taken.
+pub(super) fn in_order<T: Send>(
+    count: usize,
+    threads: usize,
+    work: impl Fn(usize) -> T + Sync,
+    mut take: impl FnMut(T) -> bool,
+) -> bool {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel();
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, count.max(1)) {
+            let tx = tx.clone();
+            let (next, stop, work) = (&next, &stop, &work);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count || tx.send((i, work(i))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting = BTreeMap::new();
+        let mut taken = 0;
+        // Every result comes unless a worker panicked, which the scope
+        // raises again.
+        while taken < count
+            && let Ok((i, result)) = rx.recv()
+        {
+            waiting.insert(i, result);
+            while let Some(result) = waiting.remove(&taken) {
+                if !take(result) {
+                    stop.store(true, Ordering::Relaxed);
+                    return false;
+                }
+                taken += 1;
+            }
+        }
+        taken == count
+    })
 }
 
 #[cfg(test)]

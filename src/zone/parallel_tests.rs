@@ -15,7 +15,15 @@ const HEADER: &str =
 /// then a health check.
 fn zone(n: usize) -> String {
     let mut text = HEADER.to_string();
-    for i in 0..n {
+    text.push_str(&tables(0..n));
+    text.push_str("\n[health_check.web]\ntype = \"tcp\"\naddress = \"192.0.2.1:80\"\n");
+    text
+}
+
+/// Plain tables `h{i}`, with a problem every few hundred.
+fn tables(range: std::ops::Range<usize>) -> String {
+    let mut text = String::new();
+    for i in range {
         let table = match i % 397 {
             13 => format!(
                 "[[record]]\nname = \"h{i}\"\ntype = \"A\"\nttl = -{i}\nvalues = [\"192.0.2.1\"]\n"
@@ -38,7 +46,6 @@ fn zone(n: usize) -> String {
         };
         text.push_str(&table);
     }
-    text.push_str("\n[health_check.web]\ntype = \"tcp\"\naddress = \"192.0.2.1:80\"\n");
     text
 }
 
@@ -68,7 +75,18 @@ const ONE: Split = Split {
     threads: 1,
     from: 0,
     piece: 1,
+    files_from: 0,
 };
+
+/// `threads` threads for anything, in pieces of `piece` tables.
+fn spread(threads: usize, piece: usize) -> Split {
+    Split {
+        threads,
+        from: 2,
+        piece,
+        files_from: 0,
+    }
+}
 
 #[test]
 fn threads_convert_a_run_as_one_thread_does() {
@@ -77,12 +95,7 @@ fn threads_convert_a_run_as_one_thread_does() {
     assert!((100..200).contains(&diags.len()), "{diags:#?}");
     assert!(broken.contains("h13.example.com."), "{broken}");
     for (threads, piece) in [(2, 4_096), (3, 97), (4, 1)] {
-        let split = Split {
-            threads,
-            from: 2,
-            piece,
-        };
-        let (m, d, b) = convert(&text, split).unwrap();
+        let (m, d, b) = convert(&text, spread(threads, piece)).unwrap();
         assert!(
             m == model,
             "{threads} threads, pieces of {piece}: other sets"
@@ -97,12 +110,10 @@ fn a_table_that_is_not_plain_stops_every_thread() {
     let mut text = zone(3_000);
     let at = text.find("name = \"h2500\"").unwrap();
     text.insert_str(at, "comment = 'not a plain key'\n");
-    let split = Split {
-        threads: 2,
-        from: 2,
-        piece: 50,
-    };
-    assert!(matches!(convert(&text, split), Err(Unread::NotPlain)));
+    assert!(matches!(
+        convert(&text, spread(2, 50)),
+        Err(Unread::NotPlain)
+    ));
     assert!(matches!(convert(&text, ONE), Err(Unread::NotPlain)));
 }
 
@@ -130,4 +141,52 @@ fn pieces_cut_the_run_at_tables() {
         tiny.iter()
             .all(|p| text[p.span.clone()].starts_with("[[record]]\n"))
     );
+}
+
+/// The included files converted into a zone file's context.
+fn parts(files: &[Source], split: Split) -> (String, Vec<Diagnostic>, String) {
+    let src = Source::new("z.toml", HEADER);
+    let origin = Name::from_ascii("example.com.").unwrap();
+    let mut cx = Context::new(&src, 0);
+    cx.split = split;
+    let mut body = Body::default();
+    crate::zone::body::parts(&mut cx, files, Some(&origin), 300, &mut body);
+    let mut broken: Vec<String> = cx.broken.sets.iter().map(|s| format!("{s:?}")).collect();
+    broken.sort();
+    let model = format!("{:?} {:?}", body.record_sets, body.health_checks);
+    (model, cx.diags, format!("{broken:?} {}", cx.broken.unknown))
+}
+
+#[test]
+fn included_files_side_by_side_convert_as_one_after_the_other() {
+    let check =
+        |k: usize| format!("\n[health_check.c{k}]\ntype = \"tcp\"\naddress = \"192.0.2.{k}:80\"\n");
+    let mut files: Vec<Source> = (0..5)
+        .map(|k| {
+            let text = tables(k * 1_000..k * 1_000 + 900) + &check(k);
+            Source::new(format!("part{k}.toml"), text)
+        })
+        .collect();
+    // One file that toml reads (not plain), one that is not TOML.
+    files[1] = Source::new(
+        "part1.toml",
+        format!(
+            "{}\n[[record]]\nname = \"q\"\ntype = \"TXT\"\nvalues = [\"\\u0041\"]\n",
+            files[1].text()
+        ),
+    );
+    files[3] = Source::new("part3.toml", format!("{}\n[[record]\n", files[3].text()));
+    let (model, diags, broken) = parts(&files, ONE);
+    let in_file = |name: &str| diags.iter().filter(|d| d.file.ends_with(name)).count();
+    assert!(
+        in_file("part1.toml") > 5 && in_file("part4.toml") > 5,
+        "{diags:#?}"
+    );
+    assert_eq!(in_file("part3.toml"), 1, "{diags:#?}");
+    for threads in [2, 3, 8] {
+        let (m, d, b) = parts(&files, spread(threads, 64));
+        assert!(m == model, "{threads} threads: other sets");
+        assert_eq!(d, diags, "{threads} threads");
+        assert_eq!(b, broken, "{threads} threads");
+    }
 }
