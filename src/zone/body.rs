@@ -16,6 +16,7 @@ use crate::zone::groups::Broken;
 use crate::zone::model::{Position, RecordSet};
 use crate::zone::parallel::{Split, in_order, merge};
 use crate::zone::raw::{RawIncludedFile, RawRecordSet};
+use crate::zone::scan::{self, Run};
 use crate::zone::stream::{self, Records, Unread};
 
 /// The record sets and health checks of a zone file and its included files.
@@ -103,6 +104,74 @@ impl Context<'_> {
         {
             body.record_sets.push(set);
         }
+    }
+}
+
+/// One piece converted: its sets, problems and broken sets.
+struct Piece {
+    sets: Vec<RecordSet>,
+    diags: Vec<Diagnostic>,
+    broken: Broken,
+}
+
+impl Context<'_> {
+    /// Converts the plain `run` of `text` into `sets` (when the origin is
+    /// known), split as `split` says; `NotPlain` when a table is not plain.
+    fn plain_run(
+        &mut self,
+        text: &str,
+        run: &Run,
+        origin: Option<&Name>,
+        ttl: u32,
+        sets: &mut Vec<RecordSet>,
+        split: Split,
+    ) -> Result<(), Unread> {
+        if split.threads < 2 || run.count < split.from.max(2) {
+            return self.piece_into(text, run, origin, ttl, sets);
+        }
+        let pieces = scan::pieces(text, run, run.count / split.piece.max(1));
+        let (src, source) = (self.src, self.source);
+        let convert = |i: usize| {
+            let mut cx = Context::new(src, source);
+            let run = pieces.get(i)?;
+            let mut sets = Vec::with_capacity(run.count);
+            cx.piece_into(text, run, origin, ttl, &mut sets).ok()?;
+            Some(Piece {
+                sets,
+                diags: cx.diags,
+                broken: cx.broken,
+            })
+        };
+        let all = in_order(pieces.len(), split.threads, convert, |piece| {
+            let Some(mut piece) = piece else {
+                return false;
+            };
+            sets.append(&mut piece.sets);
+            self.diags.append(&mut piece.diags);
+            merge(&mut self.broken, piece.broken);
+            true
+        });
+        all.then_some(()).ok_or(Unread::NotPlain)
+    }
+
+    /// Converts the tables of `run` one after the other.
+    fn piece_into(
+        &mut self,
+        text: &str,
+        run: &Run,
+        origin: Option<&Name>,
+        ttl: u32,
+        sets: &mut Vec<RecordSet>,
+    ) -> Result<(), Unread> {
+        for record in scan::records(text, run) {
+            let record = record.ok_or(Unread::NotPlain)?;
+            if let Some(origin) = origin
+                && let Some(set) = self.record_set(&record, origin, ttl)
+            {
+                sets.push(set);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -201,3 +270,7 @@ pub(super) fn sort(diags: &mut [Diagnostic], zone_file: &Path) {
         key(a).cmp(&key(b))
     });
 }
+
+#[cfg(test)]
+#[path = "body_tests.rs"]
+mod tests;

@@ -1,11 +1,12 @@
-//! A long plain run of `[[record]]` tables converted on every core: the
-//! run is cut into pieces of whole tables (`scan::pieces`), worker threads
-//! take the pieces in turn, each with its own [`Context`] on the same
-//! source, and the calling thread appends each piece's record sets,
-//! problems and broken sets in file order as soon as the pieces before it
-//! are in. So the result is exactly the sequential one (the same sets in
-//! the same order, the same problems in the same order), and only the
-//! few pieces that finished early are held beside the zone's sets.
+//! Work on every core with its results in order, for `body.rs`: a long
+//! plain run of `[[record]]` tables is cut into pieces of whole tables
+//! (`scan::pieces`), worker threads take the pieces (or included files)
+//! in turn, each with its own `Context` on the same source, and the
+//! calling thread appends each one's record sets, problems and broken
+//! sets in file order as soon as those before it are in. So the result
+//! is exactly the sequential one (the same sets in the same order, the
+//! same problems in the same order), and only the few pieces that
+//! finished early are held beside the zone's sets.
 //!
 //! Invariant: converting a table depends on nothing but the table, the
 //! source, the origin and the zone TTL (`Context::record_set` keeps no
@@ -15,14 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{OnceLock, mpsc};
 
-use hickory_proto::rr::Name;
-
-use crate::diag::Diagnostic;
-use crate::zone::body::Context;
 use crate::zone::groups::Broken;
-use crate::zone::model::RecordSet;
-use crate::zone::scan::{self, Run};
-use crate::zone::stream::Unread;
 
 /// How a run is converted.
 #[derive(Clone, Copy, Debug)]
@@ -52,74 +46,6 @@ impl Split {
             piece: 4_096,
             files_from: 4 << 20,
         }
-    }
-}
-
-/// One piece converted: its sets, problems and broken sets.
-struct Piece {
-    sets: Vec<RecordSet>,
-    diags: Vec<Diagnostic>,
-    broken: Broken,
-}
-
-impl Context<'_> {
-    /// Converts the plain `run` of `text` into `sets` (when the origin is
-    /// known), split as `split` says; `NotPlain` when a table is not plain.
-    pub(super) fn plain_run(
-        &mut self,
-        text: &str,
-        run: &Run,
-        origin: Option<&Name>,
-        ttl: u32,
-        sets: &mut Vec<RecordSet>,
-        split: Split,
-    ) -> Result<(), Unread> {
-        if split.threads < 2 || run.count < split.from.max(2) {
-            return self.piece_into(text, run, origin, ttl, sets);
-        }
-        let pieces = scan::pieces(text, run, run.count / split.piece.max(1));
-        let (src, source) = (self.src, self.source);
-        let convert = |i: usize| {
-            let mut cx = Context::new(src, source);
-            let run = pieces.get(i)?;
-            let mut sets = Vec::with_capacity(run.count);
-            cx.piece_into(text, run, origin, ttl, &mut sets).ok()?;
-            Some(Piece {
-                sets,
-                diags: cx.diags,
-                broken: cx.broken,
-            })
-        };
-        let all = in_order(pieces.len(), split.threads, convert, |piece| {
-            let Some(mut piece) = piece else {
-                return false;
-            };
-            sets.append(&mut piece.sets);
-            self.diags.append(&mut piece.diags);
-            merge(&mut self.broken, piece.broken);
-            true
-        });
-        all.then_some(()).ok_or(Unread::NotPlain)
-    }
-
-    /// Converts the tables of `run` one after the other.
-    fn piece_into(
-        &mut self,
-        text: &str,
-        run: &Run,
-        origin: Option<&Name>,
-        ttl: u32,
-        sets: &mut Vec<RecordSet>,
-    ) -> Result<(), Unread> {
-        for record in scan::records(text, run) {
-            let record = record.ok_or(Unread::NotPlain)?;
-            if let Some(origin) = origin
-                && let Some(set) = self.record_set(&record, origin, ttl)
-            {
-                sets.push(set);
-            }
-        }
-        Ok(())
     }
 }
 
@@ -176,7 +102,3 @@ pub(super) fn in_order<T: Send>(
         taken == count
     })
 }
-
-#[cfg(test)]
-#[path = "parallel_tests.rs"]
-mod tests;

@@ -1,12 +1,9 @@
-//! A large plain run converted on several threads against the same run
-//! converted on one: the same sets, problems and broken sets, in the same
-//! order.
+//! A large plain run, and several included files, converted on several
+//! threads against the same converted on one: the same sets, problems and
+//! broken sets, in the same order.
 
 use super::*;
-use crate::diag::Source;
-use crate::zone::body::Body;
 use crate::zone::raw::RawZoneFile;
-use crate::zone::stream;
 
 const HEADER: &str =
     "[zone]\norigin = \"example.com.\"\nsoa = { mname = \"ns1\", rname = \"hostmaster\" }\n\n";
@@ -144,13 +141,13 @@ fn pieces_cut_the_run_at_tables() {
 }
 
 /// The included files converted into a zone file's context.
-fn parts(files: &[Source], split: Split) -> (String, Vec<Diagnostic>, String) {
+fn included(files: &[Source], split: Split) -> (String, Vec<Diagnostic>, String) {
     let src = Source::new("z.toml", HEADER);
     let origin = Name::from_ascii("example.com.").unwrap();
     let mut cx = Context::new(&src, 0);
     cx.split = split;
     let mut body = Body::default();
-    crate::zone::body::parts(&mut cx, files, Some(&origin), 300, &mut body);
+    super::parts(&mut cx, files, Some(&origin), 300, &mut body);
     let mut broken: Vec<String> = cx.broken.sets.iter().map(|s| format!("{s:?}")).collect();
     broken.sort();
     let model = format!("{:?} {:?}", body.record_sets, body.health_checks);
@@ -176,7 +173,7 @@ fn included_files_side_by_side_convert_as_one_after_the_other() {
         ),
     );
     files[3] = Source::new("part3.toml", format!("{}\n[[record]\n", files[3].text()));
-    let (model, diags, broken) = parts(&files, ONE);
+    let (model, diags, broken) = included(&files, ONE);
     let in_file = |name: &str| diags.iter().filter(|d| d.file.ends_with(name)).count();
     assert!(
         in_file("part1.toml") > 5 && in_file("part4.toml") > 5,
@@ -184,7 +181,7 @@ fn included_files_side_by_side_convert_as_one_after_the_other() {
     );
     assert_eq!(in_file("part3.toml"), 1, "{diags:#?}");
     for threads in [2, 3, 8] {
-        let (m, d, b) = parts(&files, spread(threads, 64));
+        let (m, d, b) = included(&files, spread(threads, 64));
         assert!(m == model, "{threads} threads: other sets");
         assert_eq!(d, diags, "{threads} threads");
         assert_eq!(b, broken, "{threads} threads");
