@@ -371,7 +371,8 @@ impl Value<'_> {
             return None;
         }
         self.advance(1);
-        let mut items = Vec::new();
+        // Most sets hold one value.
+        let mut items = Vec::with_capacity(1);
         loop {
             self.skip_blank();
             if self.text.starts_with(']') {
