@@ -65,9 +65,12 @@ pub struct Source {
 impl Source {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        // Counted first: a large file's index is then built in place,
+        // not copied each time it grows.
+        let breaks = memchr::memchr_iter(b'\n', text.as_bytes());
+        let mut line_starts = Vec::with_capacity(breaks.count() + 1);
+        line_starts.push(0);
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         Self {
             path: path.into(),
             text,
@@ -98,8 +101,21 @@ impl Source {
 
     /// 1-based line and character column of a byte offset.
     pub fn locate(&self, offset: usize) -> (usize, usize) {
+        self.locate_near(offset, &mut 0)
+    }
+
+    /// Like [`locate`](Self::locate), quicker for offsets that grow by a
+    /// few lines at a time (a file's tables, one after the other): `near`
+    /// is the line found last (1-based, 0 for none), and becomes this one.
+    pub fn locate_near(&self, offset: usize, near: &mut usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let starts = &self.line_starts;
+        let ahead = starts.get(near.saturating_sub(1)..).unwrap_or_default();
+        let line = match ahead.iter().take(16).position(|&s| s > offset) {
+            Some(n) if n > 0 && *near > 0 => *near - 1 + n,
+            _ => starts.partition_point(|&s| s <= offset),
+        };
+        *near = line;
         let start = self.line_starts[line - 1];
         let col = self
             .text
@@ -140,5 +156,22 @@ mod tests {
         // 'é' is two bytes but one column
         assert_eq!(src.locate(10), (2, 4));
         assert_eq!(src.error(&(6..7), "bad").to_string(), "z.toml:2:1: bad");
+    }
+
+    #[test]
+    fn locating_near_the_last_line_finds_what_locate_finds() {
+        let text: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        let src = Source::new("z.toml", text.as_str());
+        let mut near = 0;
+        for offset in (0..=text.len() + 3).chain([500, 3, 0, 200, 201, 9999]) {
+            assert_eq!(
+                src.locate_near(offset, &mut near),
+                src.locate(offset),
+                "{offset}"
+            );
+            assert_eq!(near, src.locate(offset).0);
+        }
+        let mut near = 70;
+        assert_eq!(src.locate_near(5, &mut near), (1, 6));
     }
 }

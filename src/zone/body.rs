@@ -2,6 +2,7 @@
 //! every file it includes, each converted with its own source so that every
 //! problem points at the file it is in.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -13,8 +14,9 @@ use crate::diag::{Diagnostic, Source};
 use crate::health::spec::{self, HealthCheckSpec, RawHealthCheck};
 use crate::zone::groups::Broken;
 use crate::zone::model::{Position, RecordSet};
+use crate::zone::parallel::{Split, in_order, merge};
 use crate::zone::raw::{RawIncludedFile, RawRecordSet};
-use crate::zone::scan;
+use crate::zone::scan::{self, Run};
 use crate::zone::stream::{self, Records, Unread};
 
 /// The record sets and health checks of a zone file and its included files.
@@ -33,6 +35,10 @@ pub(super) struct Context<'a> {
     pub(super) diags: Vec<Diagnostic>,
     /// Record sets that failed, so that group rules do not report them twice.
     pub(super) broken: Broken,
+    /// How a plain run of record tables is converted.
+    pub(super) split: Split,
+    /// The line of the last position, to find the next one quickly.
+    pub(super) near: Cell<usize>,
 }
 
 impl<'a> Context<'a> {
@@ -42,6 +48,8 @@ impl<'a> Context<'a> {
             source,
             diags: Vec::new(),
             broken: Broken::default(),
+            split: Split::machine(),
+            near: Cell::new(0),
         }
     }
 }
@@ -68,10 +76,8 @@ impl Context<'_> {
                 }
             }
             Records::Plain(text, run) => {
-                for record in scan::records(text, &run) {
-                    let record = record.ok_or(Unread::NotPlain)?;
-                    self.record_into(&record, origin, ttl, body);
-                }
+                let split = self.split;
+                self.plain_run(text, &run, origin, ttl, &mut body.record_sets, split)?;
             }
         }
         for (id, check) in checks {
@@ -101,9 +107,79 @@ impl Context<'_> {
     }
 }
 
+/// One piece converted: its sets, problems and broken sets.
+struct Piece {
+    sets: Vec<RecordSet>,
+    diags: Vec<Diagnostic>,
+    broken: Broken,
+}
+
+impl Context<'_> {
+    /// Converts the plain `run` of `text` into `sets` (when the origin is
+    /// known), split as `split` says; `NotPlain` when a table is not plain.
+    fn plain_run(
+        &mut self,
+        text: &str,
+        run: &Run,
+        origin: Option<&Name>,
+        ttl: u32,
+        sets: &mut Vec<RecordSet>,
+        split: Split,
+    ) -> Result<(), Unread> {
+        if split.threads < 2 || run.count < split.from.max(2) {
+            return self.piece_into(text, run, origin, ttl, sets);
+        }
+        let pieces = scan::pieces(text, run, run.count / split.piece.max(1));
+        let (src, source) = (self.src, self.source);
+        let convert = |i: usize| {
+            let mut cx = Context::new(src, source);
+            let run = pieces.get(i)?;
+            let mut sets = Vec::with_capacity(run.count);
+            cx.piece_into(text, run, origin, ttl, &mut sets).ok()?;
+            Some(Piece {
+                sets,
+                diags: cx.diags,
+                broken: cx.broken,
+            })
+        };
+        let all = in_order(pieces.len(), split.threads, convert, |piece| {
+            let Some(mut piece) = piece else {
+                return false;
+            };
+            sets.append(&mut piece.sets);
+            self.diags.append(&mut piece.diags);
+            merge(&mut self.broken, piece.broken);
+            true
+        });
+        all.then_some(()).ok_or(Unread::NotPlain)
+    }
+
+    /// Converts the tables of `run` one after the other.
+    fn piece_into(
+        &mut self,
+        text: &str,
+        run: &Run,
+        origin: Option<&Name>,
+        ttl: u32,
+        sets: &mut Vec<RecordSet>,
+    ) -> Result<(), Unread> {
+        for record in scan::records(text, run) {
+            let record = record.ok_or(Unread::NotPlain)?;
+            if let Some(origin) = origin
+                && let Some(set) = self.record_set(&record, origin, ttl)
+            {
+                sets.push(set);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Converts every included file into `body`; the zone file's context `cx`
-/// collects their problems (each at its own file) and broken sets. A file
-/// that is not valid TOML adds nothing but its TOML error.
+/// collects their problems (each at its own file) and broken sets, in file
+/// order. Several large files are converted side by side, one per core,
+/// each on one thread; else one at a time, a long run on every core. A
+/// file that is not valid TOML adds nothing but its TOML error.
 pub(super) fn parts(
     cx: &mut Context<'_>,
     included: &[Source],
@@ -111,37 +187,79 @@ pub(super) fn parts(
     ttl: u32,
     body: &mut Body,
 ) {
-    for (i, file) in included.iter().enumerate() {
-        let mut part = Context::new(file, i + 1);
-        part.broken = std::mem::take(&mut cx.broken);
-        let mark = (body.record_sets.len(), body.health_checks.len());
-        let mut error = None;
-        // The plain run first; a table that is not plain reads the file
-        // again with `toml`.
-        for plain in [true, false] {
-            let result = match stream::parse::<RawIncludedFile>(file.text(), plain) {
-                Ok(s) => {
-                    part.body::<RawIncludedFile>(s.records, &s.rest.health_check, origin, ttl, body)
-                }
-                Err(e) => Err(Unread::Toml(e)),
-            };
-            let Err(unread) = result else {
-                break;
-            };
-            body.record_sets.truncate(mark.0);
-            body.health_checks.truncate(mark.1);
-            part.diags.clear();
-            if let Unread::Toml(e) = unread {
-                error = Some(e);
-                break;
-            }
+    let mut add = |(diags, broken): (Vec<Diagnostic>, Broken)| {
+        cx.diags.extend(diags);
+        merge(&mut cx.broken, broken);
+    };
+    let split = cx.split;
+    let sizes = included.iter().map(|f| f.text().len());
+    let (total, largest) = sizes.fold((0, 0), |(t, l), n| (t + n, l.max(n)));
+    if split.threads < 2 || total < split.files_from || largest > total / 2 {
+        for (i, file) in included.iter().enumerate() {
+            add(part(file, i + 1, origin, ttl, split, body));
         }
-        if let Some(e) = error {
-            part.diags.push(file.toml_error(&e));
-        }
-        cx.broken = part.broken;
-        cx.diags.append(&mut part.diags);
+        return;
     }
+    let one = Split {
+        threads: 1,
+        ..split
+    };
+    let convert = |i: usize| {
+        let mut own = Body::default();
+        let file = &included[i];
+        (part(file, i + 1, origin, ttl, one, &mut own), own)
+    };
+    in_order(
+        included.len(),
+        split.threads,
+        convert,
+        |(found, mut own)| {
+            body.record_sets.append(&mut own.record_sets);
+            body.health_checks.append(&mut own.health_checks);
+            add(found);
+            true
+        },
+    );
+}
+
+/// Converts the included file `file` (the zone's `source`th) into `body`:
+/// its problems and broken sets.
+fn part(
+    file: &Source,
+    source: usize,
+    origin: Option<&Name>,
+    ttl: u32,
+    split: Split,
+    body: &mut Body,
+) -> (Vec<Diagnostic>, Broken) {
+    let mut part = Context::new(file, source);
+    part.split = split;
+    let mark = (body.record_sets.len(), body.health_checks.len());
+    let mut error = None;
+    // The plain run first; a table that is not plain reads the file
+    // again with `toml`.
+    for plain in [true, false] {
+        let result = match stream::parse::<RawIncludedFile>(file.text(), plain) {
+            Ok(s) => {
+                part.body::<RawIncludedFile>(s.records, &s.rest.health_check, origin, ttl, body)
+            }
+            Err(e) => Err(Unread::Toml(e)),
+        };
+        let Err(unread) = result else {
+            break;
+        };
+        body.record_sets.truncate(mark.0);
+        body.health_checks.truncate(mark.1);
+        part.diags.clear();
+        if let Unread::Toml(e) = unread {
+            error = Some(e);
+            break;
+        }
+    }
+    if let Some(e) = error {
+        part.diags.push(file.toml_error(&e));
+    }
+    (part.diags, part.broken)
 }
 
 /// Orders problems: the zone file's first, then each included file's, each
@@ -152,3 +270,7 @@ pub(super) fn sort(diags: &mut [Diagnostic], zone_file: &Path) {
         key(a).cmp(&key(b))
     });
 }
+
+#[cfg(test)]
+#[path = "body_tests.rs"]
+mod tests;

@@ -112,7 +112,9 @@ impl Context<'_> {
     }
 
     pub(super) fn position(&self, span: &Span) -> Position {
-        let (line, col) = self.src.locate(span.start);
+        let mut near = self.near.get();
+        let (line, col) = self.src.locate_near(span.start, &mut near);
+        self.near.set(near);
         Position::new(line, col, self.source)
     }
 

@@ -11,6 +11,7 @@ pub mod groups;
 pub mod include;
 pub mod model;
 pub mod names;
+mod parallel;
 pub mod raw;
 pub mod rdata;
 pub mod routing;

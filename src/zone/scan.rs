@@ -46,6 +46,46 @@ pub(super) fn run(text: &str) -> Option<Run> {
     })
 }
 
+/// The run cut into at most `n` runs of whole tables, in order. Each cut
+/// is at a `[[record]]` line: every line of a run that starts a table is
+/// one (see [`run`]), so each piece reads the tables a walk over the whole
+/// run reads. A piece's `count` is an estimate, for reserving.
+pub(super) fn pieces(text: &str, run: &Run, n: usize) -> Vec<Run> {
+    let Range { start, end } = run.span;
+    let len = end - start;
+    let n = n.clamp(1, run.count.max(1));
+    let mut cuts = vec![start];
+    for k in 1..n {
+        let from = (start + len / n * k).max(cuts.last().map_or(start, |c| c + 1));
+        if let Some(cut) = next_header(text, from, end) {
+            cuts.push(cut);
+        }
+    }
+    cuts.push(end);
+    cuts.windows(2)
+        .map(|w| Run {
+            span: w[0]..w[1],
+            count: run.count * (w[1] - w[0]) / len.max(1) + 1,
+        })
+        .collect()
+}
+
+/// The start of the first `[[record]]` line that starts after `from`
+/// and before `end`.
+fn next_header(text: &str, from: usize, end: usize) -> Option<usize> {
+    let bytes = text.as_bytes().get(..end)?;
+    let mut at = from + memchr::memchr(b'\n', bytes.get(from..)?)? + 1;
+    while at < end {
+        let line_end = memchr::memchr(b'\n', &bytes[at..]).map_or(end, |i| at + i);
+        let line = text.get(at..line_end)?;
+        if is_record_header(line.strip_suffix('\r').unwrap_or(line)) {
+            return Some(at);
+        }
+        at = line_end + 1;
+    }
+    None
+}
+
 /// The record sets of a run, each `None` when its table is not plain.
 pub(super) fn records(
     text: &str,
@@ -76,7 +116,12 @@ pub(super) fn masked(text: &str, run: &Run) -> String {
     let len = run.span.len();
     if len > 0 {
         out.push('#');
-        out.extend(std::iter::repeat_n(' ', len.saturating_sub(2)));
+        let spaces = len.saturating_sub(2);
+        const BLANK: &str = "                                                                ";
+        for _ in 0..spaces / BLANK.len() {
+            out.push_str(BLANK);
+        }
+        out.push_str(&BLANK[..spaces % BLANK.len()]);
         if len > 1 {
             out.push('\n');
         }
@@ -85,14 +130,19 @@ pub(super) fn masked(text: &str, run: &Run) -> String {
     out
 }
 
-/// Every line's start offset and text (without its line break).
+/// The start offset and text (without its line break) of every line that
+/// may be a table header: one that starts with `[`, a space or a tab
+/// (found a word at a time, so a run of millions of lines is read fast).
 fn header_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut at = 0;
-    text.split_inclusive('\n').map(move |line| {
-        let start = at;
-        at += line.len();
-        (start, line.trim_end_matches('\n').trim_end_matches('\r'))
-    })
+    let bytes = text.as_bytes();
+    std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1))
+        .filter(move |&start| matches!(bytes.get(start), Some(b'[' | b' ' | b'\t')))
+        .map(move |start| {
+            let len = memchr::memchr(b'\n', &bytes[start..]).unwrap_or(bytes.len() - start);
+            let line = &text[start..start + len];
+            (start, line.trim_end_matches('\r'))
+        })
 }
 
 fn is_record_header(line: &str) -> bool {
@@ -124,7 +174,7 @@ impl<'a> Tables<'a> {
     /// The next line: its offset, its text, and the offset after it.
     fn line(&self) -> Option<(usize, &'a str, usize)> {
         let rest = self.text.get(self.at..).filter(|r| !r.is_empty())?;
-        let len = rest.find('\n').map_or(rest.len(), |i| i + 1);
+        let len = memchr::memchr(b'\n', rest.as_bytes()).map_or(rest.len(), |i| i + 1);
         let raw = &rest[..len];
         let line = raw.strip_suffix('\n').unwrap_or(raw);
         let line = line.strip_suffix('\r').unwrap_or(line);
@@ -321,7 +371,8 @@ impl Value<'_> {
             return None;
         }
         self.advance(1);
-        let mut items = Vec::new();
+        // Most sets hold one value.
+        let mut items = Vec::with_capacity(1);
         loop {
             self.skip_blank();
             if self.text.starts_with(']') {
