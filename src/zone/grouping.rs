@@ -3,12 +3,13 @@
 //! the same input (`groups` checks them, `table::compile` compiles them).
 //!
 //! The sort compares each name as one byte key (labels from the root,
-//! lowercase, each followed by a zero byte). Every key of a zone starts
-//! with the origin's, so that common part is skipped and the next 16 bytes
-//! are held beside each set's index as a fixed-size prefix: most
+//! lowercase, each followed by a zero byte). Every name of a zone ends
+//! with the origin's labels, so those are skipped and the next 16 key
+//! bytes are held beside each set's index as a fixed-size prefix: most
 //! comparisons are two integer comparisons, and only equal prefixes (the
-//! sets of one name, or names longer than the prefix) compare whole keys.
-//! Large zones sort in two halves on two threads, then merge. Once sorted,
+//! sets of one name, or names longer than the prefix) build whole keys, on
+//! the stack. Large zones build their entries and sort them in two halves
+//! on two threads, then merge. Once sorted,
 //! a group is a run of adjacent sets: no second sort, no list of its own.
 
 use std::cmp::Ordering;
@@ -112,10 +113,10 @@ impl<'z> Grouped<'z> {
 /// Sets above this many sort on two threads.
 const PARALLEL_SORT_FROM: usize = 50_000;
 
-/// Each set's sort key: its name key's bytes past the prefix every name of
+/// Each set's sort key: its name key's bytes past the labels every name of
 /// the zone shares, the first 16 of them big-endian (zero-padded), then its
 /// type and index. 24 bytes, so the sort moves little.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct SortEntry {
     /// The 16 bytes as two words (not a `u128`: its 16-byte alignment
     /// would make the entry 32 bytes).
@@ -124,98 +125,137 @@ struct SortEntry {
     index: u32,
 }
 
-/// The name keys of `all` in one buffer (set `i`'s from `starts[i]` to
-/// `starts[i + 1]`) and how many leading bytes they all share.
-struct Keys {
-    bytes: Vec<u8>,
-    starts: Vec<u32>,
-    shared: usize,
+/// A name's whole key, on the stack (a name's key is one byte shorter than
+/// its wire form, so at most 254 bytes).
+struct StackKey {
+    bytes: [u8; 256],
+    len: usize,
 }
 
-impl Keys {
-    fn of(all: &[RecordSet]) -> Self {
-        let mut bytes: Vec<u8> = Vec::with_capacity(all.len() * 24);
-        let mut starts: Vec<u32> = Vec::with_capacity(all.len() + 1);
-        let mut shared = usize::MAX;
-        let mut first: Option<(usize, usize)> = None;
-        for set in all {
-            let start = bytes.len();
-            starts.push(offset(start));
-            push_key(&mut bytes, &set.name);
-            let (f0, f1) = *first.get_or_insert((start, bytes.len()));
-            let common = bytes[f0..f1]
-                .iter()
-                .zip(&bytes[start..])
-                .take(shared)
-                .take_while(|(a, b)| a == b)
-                .count();
-            shared = shared.min(common);
-        }
-        starts.push(offset(bytes.len()));
-        Keys {
-            bytes,
-            starts,
-            shared: if shared == usize::MAX { 0 } else { shared },
-        }
-    }
-
-    /// Set `i`'s whole key (empty past the saturation of [`offset`]).
-    fn key(&self, i: u32) -> &[u8] {
-        let i = i as usize;
-        let range = |k: &[u32]| Some(*k.get(i)? as usize..*k.get(i + 1)? as usize);
-        range(&self.starts)
-            .and_then(|r| self.bytes.get(r))
-            .unwrap_or_default()
-    }
-
-    fn entry(&self, i: usize, rtype: RecordType) -> SortEntry {
-        let index = offset(i);
-        let tail = self.key(index).get(self.shared..).unwrap_or_default();
-        let word = |from: usize| {
-            let mut bytes = [0u8; 8];
-            let part = tail.get(from..).unwrap_or_default();
-            let n = part.len().min(8);
-            bytes[..n].copy_from_slice(&part[..n]);
-            u64::from_be_bytes(bytes)
+impl StackKey {
+    fn of(name: &Name) -> Self {
+        let mut key = StackKey {
+            bytes: [0; 256],
+            len: 0,
         };
-        SortEntry {
-            prefix: (word(0), word(8)),
-            rtype: u16::from(rtype),
-            index,
+        for label in name.iter().rev() {
+            for &b in label.iter().chain(&[0]) {
+                if let Some(slot) = key.bytes.get_mut(key.len) {
+                    *slot = b.to_ascii_lowercase();
+                    key.len += 1;
+                }
+            }
         }
+        key
     }
 
-    /// Canonical order of (owner, type), file order within.
-    fn cmp(&self, a: &SortEntry, b: &SortEntry) -> Ordering {
-        a.prefix
-            .cmp(&b.prefix)
-            .then_with(|| self.key(a.index).cmp(self.key(b.index)))
-            .then(a.rtype.cmp(&b.rtype))
-            .then(a.index.cmp(&b.index))
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
     }
+}
+
+/// How many labels, from the root, every name of `all` shares.
+fn shared_labels(all: &[RecordSet]) -> usize {
+    let Some(first) = all.first() else {
+        return 0;
+    };
+    let shared_with_first = |sets: &[RecordSet], mut shared: usize| {
+        for set in sets {
+            shared = first
+                .name
+                .iter()
+                .rev()
+                .zip(set.name.iter().rev())
+                .take(shared)
+                .take_while(|(a, b)| a.eq_ignore_ascii_case(b))
+                .count();
+        }
+        shared
+    };
+    let all_labels = usize::from(first.name.num_labels());
+    if all.len() < PARALLEL_SORT_FROM {
+        return shared_with_first(all, all_labels);
+    }
+    let (left, right) = all.split_at(all.len() / 2);
+    std::thread::scope(|s| {
+        let left = s.spawn(|| shared_with_first(left, all_labels));
+        let right = shared_with_first(right, all_labels);
+        left.join().map_or(0, |left| left.min(right))
+    })
+}
+
+/// Set `index`'s entry: the first 16 key bytes of its name past `skip`
+/// labels.
+fn entry(set: &RecordSet, index: u32, skip: usize) -> SortEntry {
+    let mut prefix = [0u8; 16];
+    let mut at = 0;
+    'labels: for label in set.name.iter().rev().skip(skip) {
+        for &b in label.iter().chain(&[0]) {
+            let Some(slot) = prefix.get_mut(at) else {
+                break 'labels;
+            };
+            *slot = b.to_ascii_lowercase();
+            at += 1;
+        }
+    }
+    let word = |from: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(prefix.get(from..from + 8).unwrap_or(&[0; 8]));
+        u64::from_be_bytes(bytes)
+    };
+    SortEntry {
+        prefix: (word(0), word(8)),
+        rtype: u16::from(set.rtype),
+        index,
+    }
+}
+
+/// Canonical order of (owner, type), file order within: the prefixes
+/// decide, and only equal prefixes compare whole keys. Every name shares
+/// the skipped labels, so this is the order of whole keys.
+fn cmp(all: &[RecordSet], a: &SortEntry, b: &SortEntry) -> Ordering {
+    a.prefix
+        .cmp(&b.prefix)
+        .then_with(|| {
+            let name = |e: &SortEntry| all.get(e.index as usize).map(|s| StackKey::of(&s.name));
+            match (name(a), name(b)) {
+                (Some(a), Some(b)) => a.as_slice().cmp(b.as_slice()),
+                _ => Ordering::Equal,
+            }
+        })
+        .then(a.rtype.cmp(&b.rtype))
+        .then(a.index.cmp(&b.index))
 }
 
 /// The sets' indices in canonical order of (owner, type), file order
-/// within.
+/// within. A large zone builds its entries and sorts them in two halves,
+/// on two threads, then merges the halves.
 fn canonical_order(all: &[RecordSet]) -> Vec<u32> {
-    let keys = Keys::of(all);
-    let mut entries: Vec<SortEntry> = all
-        .iter()
-        .enumerate()
-        .map(|(i, set)| keys.entry(i, set.rtype))
-        .collect();
+    let skip = shared_labels(all);
+    let mut entries = vec![SortEntry::default(); all.len()];
+    let fill = |entries: &mut [SortEntry], from: usize| {
+        for (i, (slot, set)) in entries.iter_mut().zip(&all[from..]).enumerate() {
+            *slot = entry(set, offset(from + i), skip);
+        }
+    };
+    let by = |a: &SortEntry, b: &SortEntry| cmp(all, a, b);
     // On input already in order this is one pass.
     if entries.len() < PARALLEL_SORT_FROM {
-        entries.sort_unstable_by(|a, b| keys.cmp(a, b));
+        fill(&mut entries, 0);
+        entries.sort_unstable_by(by);
         return entries.iter().map(|e| e.index).collect();
     }
     let mid = entries.len() / 2;
     let (left, right) = entries.split_at_mut(mid);
     std::thread::scope(|s| {
-        s.spawn(|| left.sort_unstable_by(|a, b| keys.cmp(a, b)));
-        right.sort_unstable_by(|a, b| keys.cmp(a, b));
+        s.spawn(|| {
+            fill(left, 0);
+            left.sort_unstable_by(by);
+        });
+        fill(right, mid);
+        right.sort_unstable_by(by);
     });
-    merge(&entries, mid, |a, b| keys.cmp(a, b))
+    merge(&entries, mid, by)
 }
 
 /// The indices of the two sorted runs `all[..mid]` and `all[mid..]` as one
