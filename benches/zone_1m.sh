@@ -126,9 +126,17 @@ def poll_until(port, want, alive, limit=600):
                 got = a_records(sock.recv(4096), qid)
                 if got is not None:
                     break
-        except (socket.timeout, ConnectionRefusedError):
+        except socket.timeout:
             if not alive():
                 return None
+            continue
+        except ConnectionRefusedError:
+            # Not listening yet: the refusal comes back at once, so asking
+            # again without a pause would keep a core busy while the
+            # server loads (and slow a server that loads on both cores).
+            if not alive():
+                return None
+            time.sleep(POLL)
             continue
         if want in got:
             return time.perf_counter()
