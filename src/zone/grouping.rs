@@ -31,6 +31,8 @@ pub struct Grouped<'z> {
     /// The end of each group in `sets` (a group starts where the previous
     /// one ends), in order.
     ends: Vec<u32>,
+    /// The end of each owner name's sets in `sets`, the same way.
+    name_ends: Vec<u32>,
 }
 
 /// `n` as a 32-bit offset: past 4 billion sets (a zone that cannot be held
@@ -44,15 +46,24 @@ impl<'z> Grouped<'z> {
     /// [`Zone::record_sets`]).
     pub fn new(sorted: &'z [RecordSet]) -> Self {
         let mut ends = Vec::new();
+        let mut name_ends = Vec::new();
         for (at, pair) in sorted.windows(2).enumerate() {
-            if pair[0].rtype != pair[1].rtype || !same_owner(&pair[0].name, &pair[1].name) {
+            if !same_owner(&pair[0].name, &pair[1].name) {
+                name_ends.push(offset(at + 1));
+                ends.push(offset(at + 1));
+            } else if pair[0].rtype != pair[1].rtype {
                 ends.push(offset(at + 1));
             }
         }
         if !sorted.is_empty() {
             ends.push(offset(sorted.len()));
+            name_ends.push(offset(sorted.len()));
         }
-        Self { sets: sorted, ends }
+        Self {
+            sets: sorted,
+            ends,
+            name_ends,
+        }
     }
 
     /// Where group `i`'s sets are in `sets`.
@@ -78,8 +89,12 @@ impl<'z> Grouped<'z> {
 
     /// The sets of each owner name, in canonical order; within one name by
     /// type, then file order (`chunk_by` on the type gives its groups).
-    pub fn names(&self) -> impl Iterator<Item = &'z [RecordSet]> {
-        sorted_names(self.sets)
+    pub fn names(&self) -> impl Iterator<Item = &'z [RecordSet]> + '_ {
+        let sets = self.sets;
+        let starts = std::iter::once(0).chain(self.name_ends.iter().map(|&e| e as usize));
+        starts
+            .zip(self.name_ends.iter().map(|&e| e as usize))
+            .filter_map(move |(start, end)| sets.get(start..end))
     }
 
     /// The group of `name` (lowercase) and `rtype`, if the zone has one.

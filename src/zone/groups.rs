@@ -55,19 +55,24 @@ pub fn check_groups(
             message,
         })
     };
+    // One pass over the names (the sets of one name are adjacent): each
+    // group's rules, the name's, then its aliases' targets. A set belongs
+    // to one name, so the problems of one set come in the order of these
+    // checks, as `body::sort` keeps them.
     let grouped = Grouped::new(sets);
-    for ((name, rtype), group) in grouped.groups() {
-        check_group(name, rtype, group, broken, &mut report);
-    }
-    // The sets of one name are adjacent.
+    let mut aliases = AliasEdges::new();
     for at_name in grouped.names() {
         let Some(first) = at_name.first() else {
             continue;
         };
+        for group in at_name.chunk_by(|a, b| a.rtype == b.rtype) {
+            check_group(&first.name, group[0].rtype, group, broken, &mut report);
+        }
         check_cname(&first.name, origin, at_name, &mut report);
         check_ds(&first.name, origin, at_name, &mut report);
+        alias_edges(&grouped, at_name, broken, &mut aliases, &mut report);
     }
-    check_aliases(&grouped, broken, &mut report);
+    alias_loops(&aliases, &mut report);
 }
 
 /// A CNAME stands alone, and never at the apex.
@@ -225,31 +230,43 @@ fn check_members(
     }
 }
 
-/// Alias targets must exist with the same type, and aliases must not loop.
-fn check_aliases(grouped: &Grouped<'_>, broken: &Broken, report: &mut dyn FnMut(Position, String)) {
-    let mut edges: BTreeMap<(&Name, RecordType), Vec<(&Name, Position)>> = BTreeMap::new();
-    for ((name, rtype), group) in grouped.groups() {
-        for set in group {
-            if let SetData::Alias { target, .. } = &set.data {
-                let target: &Name = target;
-                let exists = grouped.get(target, rtype).is_some();
-                if broken.affects(target, rtype) && !exists {
-                    continue;
-                }
-                if !exists {
-                    report(
-                        set.position,
-                        format!("alias target {target} has no {rtype} record set in this zone"),
-                    );
-                } else {
-                    edges
-                        .entry((name, rtype))
-                        .or_default()
-                        .push((target, set.position));
-                }
-            }
+/// Every alias whose target exists, as (owner, type) → (target, position).
+type AliasEdges<'z> = BTreeMap<(&'z Name, RecordType), Vec<(&'z Name, Position)>>;
+
+/// Alias targets must exist with the same type: the aliases of one name's
+/// sets are checked, and those whose target exists kept as edges.
+fn alias_edges<'z>(
+    grouped: &Grouped<'z>,
+    at_name: &'z [RecordSet],
+    broken: &Broken,
+    edges: &mut AliasEdges<'z>,
+    report: &mut dyn FnMut(Position, String),
+) {
+    for set in at_name {
+        let SetData::Alias { target, .. } = &set.data else {
+            continue;
+        };
+        let (target, rtype): (&Name, _) = (target, set.rtype);
+        let exists = grouped.get(target, rtype).is_some();
+        if broken.affects(target, rtype) && !exists {
+            continue;
+        }
+        if !exists {
+            report(
+                set.position,
+                format!("alias target {target} has no {rtype} record set in this zone"),
+            );
+        } else {
+            edges
+                .entry((&set.name, rtype))
+                .or_default()
+                .push((target, set.position));
         }
     }
+}
+
+/// Aliases must not loop.
+fn alias_loops(edges: &AliasEdges<'_>, report: &mut dyn FnMut(Position, String)) {
     // Depth-first search for a cycle from every aliasing name.
     let mut done: HashSet<(&Name, RecordType)> = HashSet::new();
     for start in edges.keys() {

@@ -283,6 +283,7 @@ impl Updater {
             sync.publish_zones(self.zones.published());
         }
         self.publish(Arc::new(ZoneTable::new(compiled, reports)));
+        self.zones.slim_compiled();
     }
 
     /// Every health check: the server config's and every loaded zone's.

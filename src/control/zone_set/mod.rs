@@ -333,6 +333,15 @@ impl ZoneSet {
         (compiled, reports)
     }
 
+    /// Drops the record sets of every compiled zone's model (see
+    /// `slim.rs`); the updater calls it once the table that holds them is
+    /// published.
+    pub fn slim_compiled(&mut self) {
+        for loaded in self.loaded.values_mut() {
+            loaded.slim_model();
+        }
+    }
+
     /// Every health check declared in a loaded zone.
     pub fn health_checks(&self) -> impl Iterator<Item = &HealthCheckSpec> {
         self.loaded

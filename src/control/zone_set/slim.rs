@@ -53,13 +53,17 @@ impl Loaded {
         zone.id = id;
         let compiled = Arc::new(zone);
         self.compiled = Some(compiled.clone());
-        self.slim_model();
         (compiled, true)
     }
 
     /// Drops the record sets the compiled zone now holds, keeping those
     /// that name a health check (without data) for the cross-file rules.
-    fn slim_model(&mut self) {
+    /// Called once the compiled zone is published: dropping a million
+    /// record sets need not delay the new answers.
+    pub(super) fn slim_model(&mut self) {
+        if self.compiled.is_none() {
+            return;
+        }
         if self.slim || self.zone.dnssec.is_some() {
             return;
         }
@@ -112,6 +116,7 @@ mod tests {
 
     fn records(set: &mut ZoneSet, id: u32) -> usize {
         let (zones, _) = set.compile(|origins| vec![ZoneId(id); origins.len()]);
+        set.slim_compiled();
         zones[0].record_count
     }
 
@@ -148,6 +153,7 @@ mod tests {
 
         // An unchanged reload shares the compiled zone and the slim model.
         let (before, _) = set.compile(|o| vec![ZoneId(3); o.len()]);
+        set.slim_compiled();
         set.reload_files(std::slice::from_ref(&file), &[], None);
         let (after, _) = set.compile(|o| vec![ZoneId(3); o.len()]);
         assert!(std::sync::Arc::ptr_eq(&before[0], &after[0]));
