@@ -5,6 +5,7 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use hickory_proto::rr::Name;
 use serde::de::DeserializeOwned;
@@ -131,10 +132,19 @@ impl Context<'_> {
         }
         let pieces = scan::pieces(text, run, run.count / split.piece.max(1));
         let (src, source) = (self.src, self.source);
+        // A piece's list, once appended, is handed back for another piece:
+        // the allocator gives freed memory back at once (`main.rs`), so a
+        // new list for every piece would fault its pages in again.
+        let spare: Mutex<Vec<Vec<RecordSet>>> = Mutex::new(Vec::new());
         let convert = |i: usize| {
             let mut cx = Context::new(src, source);
             let run = pieces.get(i)?;
-            let mut sets = Vec::with_capacity(run.count);
+            let mut sets = spare
+                .lock()
+                .ok()
+                .and_then(|mut s| s.pop())
+                .unwrap_or_default();
+            sets.reserve(run.count);
             cx.piece_into(text, run, origin, ttl, &mut sets).ok()?;
             Some(Piece {
                 sets,
@@ -147,6 +157,9 @@ impl Context<'_> {
                 return false;
             };
             sets.append(&mut piece.sets);
+            if let Ok(mut spare) = spare.lock() {
+                spare.push(piece.sets);
+            }
             self.diags.append(&mut piece.diags);
             merge(&mut self.broken, piece.broken);
             true
