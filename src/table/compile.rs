@@ -17,7 +17,7 @@ use crate::table::wire_name::key_of;
 use crate::table::zone_table::{
     Answer, CompiledSet, CompiledZone, RoutedGroup, Rrset, RrsetContent, SetTarget, ZoneId,
 };
-use crate::zone::grouping::{additional_targets, sorted_names};
+use crate::zone::grouping::{additional_targets, sets_of, sorted_names};
 use crate::zone::model::{RecordSet, SetData, WhenAllDown, Zone};
 use crate::zone::values::Values;
 
@@ -294,14 +294,26 @@ fn address_index(zone: &Zone) -> Addresses {
     if targets.is_empty() {
         return index;
     }
-    let groups =
-        sorted_names(&zone.record_sets).flat_map(|at| at.chunk_by(|a, b| a.rtype == b.rtype));
+    let all = &zone.record_sets;
+    // A few targets in a large zone (its NS, a few MX): found by binary
+    // search, not by hashing every name of the zone.
+    let groups: Box<dyn Iterator<Item = &[RecordSet]>> = if targets.len() < all.len() / 64 {
+        Box::new(targets.iter().flat_map(|target| {
+            [RecordType::A, RecordType::AAAA].map(|rtype| sets_of(all, target, rtype))
+        }))
+    } else {
+        Box::new(
+            sorted_names(all)
+                .flat_map(|at| at.chunk_by(|a, b| a.rtype == b.rtype))
+                .filter(|sets| sets.first().is_some_and(|s| targets.contains(&s.name))),
+        )
+    };
     for sets in groups {
         let Some(first) = sets.first() else {
             continue;
         };
         let (name, rtype) = (&first.name, first.rtype);
-        if !matches!(rtype, RecordType::A | RecordType::AAAA) || !targets.contains(name) {
+        if !matches!(rtype, RecordType::A | RecordType::AAAA) {
             continue;
         }
         if let [set] = sets

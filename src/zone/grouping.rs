@@ -319,6 +319,25 @@ pub fn sort_canonically(sets: &mut [RecordSet]) {
     }
 }
 
+/// The sets of `name` (lowercase) and `rtype` in `sorted` (canonical
+/// order, [`sort_canonically`]), found by binary search: for a few names
+/// of a large zone, where a pass over every set would cost more.
+pub fn sets_of<'z>(sorted: &'z [RecordSet], name: &Name, rtype: RecordType) -> &'z [RecordSet] {
+    let wanted = StackKey::of(name);
+    let wanted = (wanted.as_slice(), u16::from(rtype));
+    let order = |set: &RecordSet| {
+        let key = StackKey::of(&set.name);
+        (key.as_slice(), u16::from(set.rtype)).cmp(&wanted)
+    };
+    let start = sorted.partition_point(|set| order(set) == Ordering::Less);
+    let end = start
+        + sorted
+            .get(start..)
+            .unwrap_or_default()
+            .partition_point(|set| order(set) == Ordering::Equal);
+    sorted.get(start..end).unwrap_or_default()
+}
+
 /// The groups of sets in canonical order ([`sort_canonically`]): each
 /// owner's sets, then (`chunk_by` on the type) each group.
 pub fn sorted_names(sets: &[RecordSet]) -> impl Iterator<Item = &[RecordSet]> {
@@ -490,5 +509,10 @@ mod tests {
         }
         let missing = Name::from_ascii("host9001.big.test.").unwrap();
         assert!(grouped.get(&missing, RecordType::A).is_none());
+        assert!(sets_of(&sets, &missing, RecordType::A).is_empty());
+        for ((name, rtype), group) in groups.iter().step_by(97) {
+            let found = sets_of(&sets, name, *rtype);
+            assert_eq!((found.as_ptr(), found.len()), (group.as_ptr(), group.len()));
+        }
     }
 }

@@ -138,3 +138,61 @@ fn two_threads_compile_the_same_zone_as_one() {
     assert!(node("d5.example.com.").unwrap().dname_target.is_some());
     assert_eq!(two.index.len(), two.nodes.len());
 }
+
+/// In a large zone the few MX and NS targets are found by binary search
+/// (not a pass hashing every name): their static A and AAAA still come
+/// as additional records, A before AAAA, and a routed target's are left
+/// to the query.
+#[test]
+fn targets_of_a_large_zone_get_their_addresses_as_additionals() {
+    let mut text = String::from(
+        "[zone]\norigin = \"example.com.\"\nsoa = { mname = \"ns1\", rname = \"hostmaster\" }\n\n[health_check.p]\ntype = \"tcp\"\naddress = \"127.0.0.1:9\"\n",
+    );
+    let mut record = |name: &str, rtype: &str, body: &str| {
+        let _ = write!(
+            text,
+            "\n[[record]]\nname = \"{name}\"\ntype = \"{rtype}\"\n{body}\n"
+        );
+    };
+    record("@", "NS", "values = [\"ns1\"]");
+    record("@", "MX", "values = [\"10 mail\", \"20 backup\"]");
+    record("ns1", "A", "values = [\"192.0.2.53\"]");
+    record("mail", "AAAA", "values = [\"2001:db8::25\"]");
+    record("mail", "A", "values = [\"192.0.2.25\"]");
+    for (set, role) in [("a", "primary"), ("b", "secondary")] {
+        let body = format!(
+            "set = \"{set}\"\nfailover = \"{role}\"\nhealth_check = \"p\"\nvalues = [\"192.0.2.9\"]"
+        );
+        record("backup", "A", &body);
+    }
+    for i in 0..1_000 {
+        record(&format!("h{i}"), "A", "values = [\"10.0.0.1\"]");
+    }
+    let zone = crate::zone::convert::convert(&Source::new("big.toml", text))
+        .unwrap_or_else(|d| panic!("{}", crate::diag::Diagnostics(d)));
+    let compiled = compile(&zone, 1);
+    let apex = compiled.nodes.first().unwrap();
+    let answer = |rtype: RecordType| match &apex.rrset(rtype).unwrap().content {
+        RrsetContent::Static(answer) => answer,
+        RrsetContent::Routed(_) => panic!("static"),
+    };
+    let additionals = |rtype: RecordType| {
+        answer(rtype)
+            .additionals()
+            .iter()
+            .map(|r| format!("{} {}", r.name, r.data))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(additionals(RecordType::NS), ["ns1.example.com. 192.0.2.53"]);
+    assert!(answer(RecordType::NS).wire.is_some());
+    assert_eq!(
+        additionals(RecordType::MX),
+        [
+            "mail.example.com. 192.0.2.25",
+            "mail.example.com. 2001:db8::25"
+        ]
+    );
+    // `backup` is routed: the MX answer has no wire form, so the general
+    // path adds the address its policy chooses per query.
+    assert!(answer(RecordType::MX).wire.is_none());
+}
