@@ -196,3 +196,53 @@ fn targets_of_a_large_zone_get_their_addresses_as_additionals() {
     // path adds the address its policy chooses per query.
     assert!(answer(RecordType::MX).wire.is_none());
 }
+
+/// A small zone keeps its records decoded beside the wire form; a large
+/// one keeps the wire form alone and decodes it when asked. Both give the
+/// same records and additional records for every answer.
+#[test]
+fn wire_only_answers_decode_to_the_records_a_small_zone_keeps() {
+    let zone = crate::zone::convert::convert(&Source::new("z.toml", generated(40)))
+        .unwrap_or_else(|d| panic!("{}", crate::diag::Diagnostics(d)));
+    let kept = compile_split(&zone, 1, None, true);
+    let wire_only = compile_split(&zone, 1, None, false);
+    assert_eq!(kept.nodes.len(), wire_only.nodes.len());
+    let answers = |zone: &CompiledZone| {
+        let mut all = Vec::new();
+        for node in &zone.nodes {
+            for rrset in node.rrsets.iter() {
+                let answers: Vec<&Answer> = match &rrset.content {
+                    RrsetContent::Static(answer) => vec![answer],
+                    RrsetContent::Routed(group) => group
+                        .sets
+                        .iter()
+                        .filter_map(|set| match &set.target {
+                            SetTarget::Values(answer) => Some(answer),
+                            SetTarget::Alias { .. } => None,
+                        })
+                        .collect(),
+                };
+                for answer in answers {
+                    all.push((
+                        answer.kept_records().len(),
+                        answer.records().into_owned(),
+                        answer.additionals().into_owned(),
+                        answer.is_empty(),
+                        answer.has_additionals(),
+                        answer.wire.clone(),
+                    ));
+                }
+            }
+        }
+        all
+    };
+    let (kept, wire_only) = (answers(&kept), answers(&wire_only));
+    assert_eq!(kept.len(), wire_only.len());
+    let mut decoded = 0;
+    for (k, w) in kept.iter().zip(&wire_only) {
+        assert_eq!((&k.1, &k.2, k.3, k.4, &k.5), (&w.1, &w.2, w.3, w.4, &w.5));
+        assert!(k.0 > 0 || k.1.is_empty());
+        decoded += usize::from(w.0 == 0 && !w.1.is_empty());
+    }
+    assert!(decoded > 100, "only {decoded} wire-only answers");
+}

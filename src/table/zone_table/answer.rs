@@ -1,7 +1,8 @@
 //! How an [`Answer`] holds its records: decoded (`hickory` records, about
-//! 300 bytes each) only when its wire form (`table::wire`) cannot stand in
-//! for them; otherwise the wire form alone, decoded when the general path
-//! asks (the UDP fast path reads the wire form and never decodes).
+//! 300 bytes each) in a small zone, or when its wire form (`table::wire`)
+//! cannot stand in for them; otherwise the wire form alone, decoded when
+//! the general path asks (the UDP fast path reads the wire form and never
+//! decodes).
 
 use std::borrow::Cow;
 use std::sync::{Arc, LazyLock};
@@ -18,12 +19,15 @@ static NO_RECORDS: LazyLock<Arc<[Record]>> = LazyLock::new(|| Arc::from(Vec::new
 impl Answer {
     /// The one constructor: `records` (all of one owner) with their
     /// additional records, the upper bound of their encoded size, and their
-    /// wire form if the fast path can write them.
+    /// wire form if the fast path can write them. With `keep`, the records
+    /// stay decoded even where the wire form could stand in for them (a
+    /// small zone: `table::compile::KEEP_DECODED_BELOW`).
     pub fn new(
         records: Vec<Record>,
         additionals: Vec<Record>,
         wire_size: usize,
         wire: Option<Box<[u8]>>,
+        keep: bool,
     ) -> Self {
         let shared = |v: Vec<Record>| {
             if v.is_empty() {
@@ -32,7 +36,7 @@ impl Answer {
                 Arc::from(v)
             }
         };
-        if wire.is_some() && records.iter().all(|r| decodes_alike(&r.data)) {
+        if !keep && wire.is_some() && records.iter().all(|r| decodes_alike(&r.data)) {
             return Answer {
                 records: NO_RECORDS.clone(),
                 additionals: NO_RECORDS.clone(),
