@@ -478,25 +478,22 @@ mod tests {
             let rtype = [RecordType::A, RecordType::AAAA, RecordType::TXT][next() % 3];
             sets.push(set(&name, rtype, line));
         }
-        let mut expected: Vec<(Vec<u8>, u16, u32)> = sets
-            .iter()
-            .map(|s| {
-                let mut key = Vec::new();
-                push_key(&mut key, &s.name);
-                (key, u16::from(s.rtype), s.position.line)
-            })
-            .collect();
+        let keyed = |sets: &[RecordSet]| -> Vec<(Vec<u8>, u16, u32)> {
+            sets.iter()
+                .map(|s| {
+                    let mut key = Vec::new();
+                    push_key(&mut key, &s.name);
+                    (key, u16::from(s.rtype), s.position.line)
+                })
+                .collect()
+        };
+        let mut expected = keyed(&sets);
         expected.sort();
         sort_canonically(&mut sets);
-        let got: Vec<(Vec<u8>, u16, u32)> = sets
-            .iter()
-            .map(|s| {
-                let mut key = Vec::new();
-                push_key(&mut key, &s.name);
-                (key, u16::from(s.rtype), s.position.line)
-            })
-            .collect();
-        assert!(got == expected, "the sort differs from whole-key order");
+        assert!(
+            keyed(&sets) == expected,
+            "the sort differs from whole-key order"
+        );
         let grouped = Grouped::new(&sets);
         let groups: Vec<_> = grouped.groups().collect();
         for ((name, rtype), group) in &groups {
