@@ -8,6 +8,8 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+mod large;
+
 /// A byte range inside a source file.
 pub type Span = Range<usize>;
 
@@ -65,12 +67,7 @@ pub struct Source {
 impl Source {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
         let text = text.into();
-        // Counted first: a large file's index is then built in place,
-        // not copied each time it grows.
-        let breaks = memchr::memchr_iter(b'\n', text.as_bytes());
-        let mut line_starts = Vec::with_capacity(breaks.count() + 1);
-        line_starts.push(0);
-        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        let line_starts = large::line_starts(text.as_bytes());
         Self {
             path: path.into(),
             text,
@@ -78,16 +75,32 @@ impl Source {
         }
     }
 
-    /// Reads a file; an I/O failure becomes a diagnostic at 1:1.
+    /// Reads a file (a large one on two threads); an I/O failure becomes a
+    /// diagnostic at 1:1, text that is not UTF-8 one at its first bad byte.
     pub fn read(path: &Path) -> Result<Self, Diagnostic> {
-        match std::fs::read_to_string(path) {
+        let at = |line, col, message: String| Diagnostic {
+            file: path.to_path_buf(),
+            line,
+            col,
+            message,
+        };
+        let bytes =
+            large::read_bytes(path).map_err(|e| at(1, 1, format!("cannot read file: {e}")))?;
+        match String::from_utf8(bytes) {
             Ok(text) => Ok(Self::new(path, text)),
-            Err(e) => Err(Diagnostic {
-                file: path.to_path_buf(),
-                line: 1,
-                col: 1,
-                message: format!("cannot read file: {e}"),
-            }),
+            Err(e) => {
+                let valid = e.utf8_error().valid_up_to();
+                let good = std::str::from_utf8(e.as_bytes().get(..valid).unwrap_or_default())
+                    .unwrap_or_default();
+                let line_start = good.rfind('\n').map_or(0, |i| i + 1);
+                let line = 1 + good.bytes().filter(|&b| b == b'\n').count();
+                let col = 1 + good.get(line_start..).map_or(0, |l| l.chars().count());
+                Err(at(
+                    line,
+                    col,
+                    "cannot read file: it is not valid UTF-8".into(),
+                ))
+            }
         }
     }
 

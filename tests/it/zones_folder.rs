@@ -82,7 +82,7 @@ fn check_reports_every_entry_it_cannot_read() {
             "{z}/fifo.toml:1:1: cannot read file: it is not a regular file (a FIFO, socket or device)"
         ),
         format!("{z}/folder.toml:1:1: cannot read file: it is a folder"),
-        format!("{z}/latin1.toml:1:1: cannot read file: stream did not contain valid UTF-8"),
+        format!("{z}/latin1.toml:2:14: cannot read file: it is not valid UTF-8"),
     ] {
         assert!(
             stderr.lines().any(|l| l == expected),
@@ -131,7 +131,7 @@ async fn a_file_that_becomes_unreadable_is_reported_and_keeps_serving() {
             "example.com.toml:Some(1):Some(1)",
             "fifo.toml:Some(1):Some(1)",
             "folder.toml:Some(1):Some(1)",
-            "latin1.toml:Some(1):Some(1)",
+            "latin1.toml:Some(2):Some(14)",
         ],
         "{outcome:?}"
     );
