@@ -6,10 +6,15 @@
 #
 #   first answer    process start → first UDP answer from the zone
 #   RSS after load  VmRSS then, and VmHWM (the peak while loading)
-#   edit → answer   one A record changed and saved (alwayson: a temporary file renamed over it, its file
-#                   watch, debounce 100 ms; Knot: `knotc zone-reload` right
-#                   after the save) → first answer carrying the new value;
-#                   $RELOADS times (default 3), each printed, then the median
+#   edit → answer   one A record changed and saved (alwayson: a temporary
+#                   file renamed over it; Knot: the file written, then
+#                   `knotc zone-reload`) → first answer carrying the new
+#                   value; $RELOADS times (default 3), each printed, then the
+#                   median. alwayson runs twice: "alwayson" sees the rename
+#                   through its file watch (debounce 100 ms); "alwayson,
+#                   reload API" has the watch off and is told with
+#                   POST /api/v1/reload right after the save, as Knot is
+#                   told with knotc.
 #   RSS after N     VmRSS and VmHWM after those reloads
 #
 # Needs: a release build (cargo build --release), knot (knotd, knotc) and
@@ -18,8 +23,9 @@
 # compare two alwayson builds), PARTS (default 1: with N > 1 the alwayson
 # zone is split with include = ["hosts-*.toml"] over N files, and the edit
 # lands in one of them), POLL (default 0.001: seconds between the queries
-# that wait for an answer; 0 asks back to back, as before). The 1M run needs about 4 GB of memory and a few
-# minutes.
+# that wait for an answer; 0 asks back to back, as before), TRIGGERS
+# (default "watch,api": which alwayson runs). The 1M run needs about 4 GB
+# of memory and a few minutes.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,12 +50,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ALWAYSON, RECORDS, RELOADS, SKIP_KNOT, PARTS = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", int(sys.argv[5])
 ORIGIN = "bench.test."
 TARGET_INDEX = RECORDS // 2
 TARGET = f"host{TARGET_INDEX}.{ORIGIN}"
 POLL = float(os.environ.get("POLL", "0.001"))
+TRIGGERS = [t for t in os.environ.get("TRIGGERS", "watch,api").split(",") if t in ("watch", "api")]
 
 
 def sbin(tool):
@@ -163,17 +171,25 @@ def toml_records(lines, indices):
 
 
 class Alwayson:
-    name = "alwayson"
-
-    def __init__(self, work):
-        self.zones = os.path.join(work, "zones")
+    def __init__(self, work, trigger):
+        """trigger "watch": the file watch sees the rename (debounce 100 ms);
+        "api": the save is followed by POST /api/v1/reload, as Knot's by
+        `knotc zone-reload`."""
+        self.trigger = trigger
+        self.name = "alwayson" if trigger == "watch" else "alwayson, reload API"
+        base = os.path.join(work, f"alwayson-{trigger}")
+        os.mkdir(base)
+        self.zones = os.path.join(base, "zones")
         os.mkdir(self.zones)
         self.port = free_port()
-        self.config = os.path.join(work, "alwayson.toml")
+        self.admin = free_port()
+        admin = f'"127.0.0.1:{self.admin}"' if trigger == "api" else '"off"'
+        watch = "true" if trigger == "watch" else "false"
+        self.config = os.path.join(base, "alwayson.toml")
         with open(self.config, "w") as f:
             f.write(
                 f'[dns]\nlisten = ["127.0.0.1:{self.port}"]\nzones_dir = "{self.zones}"\n\n'
-                '[admin]\nlisten = "off"\n\n[reload]\nwatch = true\ndebounce = "100ms"\n'
+                f'[admin]\nlisten = {admin}\n\n[reload]\nwatch = {watch}\ndebounce = "100ms"\n'
             )
         self.write_zone(address(TARGET_INDEX))
 
@@ -227,7 +243,15 @@ class Alwayson:
         texts = self.files(value)
         changed = {n: t for n, t in texts.items() if self.written.get(n) != t}
         self.written = texts
-        return lambda: self.save(changed)
+
+        def save():
+            self.save(changed)
+            if self.trigger == "api":
+                request = urllib.request.Request(f"http://127.0.0.1:{self.admin}/api/v1/reload", method="POST")
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    response.read()
+
+        return save
 
 
 class Knot:
@@ -304,7 +328,7 @@ def measure(server, work):
 def main():
     work = tempfile.mkdtemp(prefix="alwayson-1m-")
     try:
-        servers = [Alwayson(os.path.join(work))]
+        servers = [Alwayson(work, trigger) for trigger in TRIGGERS]
         if not SKIP_KNOT:
             servers.append(Knot(work))
         split = f", alwayson zone split over {PARTS} files" if PARTS > 1 else ""

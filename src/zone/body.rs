@@ -176,13 +176,15 @@ impl Context<'_> {
         ttl: u32,
         sets: &mut Vec<RecordSet>,
     ) -> Result<(), Unread> {
-        for record in scan::records(text, run) {
+        let mut records = scan::records(text, run);
+        while let Some(record) = records.next() {
             let record = record.ok_or(Unread::NotPlain)?;
             if let Some(origin) = origin
                 && let Some(set) = self.record_set(&record, origin, ttl)
             {
                 sets.push(set);
             }
+            records.recycle(record);
         }
         Ok(())
     }

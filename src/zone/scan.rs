@@ -87,25 +87,92 @@ fn next_header(text: &str, from: usize, end: usize) -> Option<usize> {
 }
 
 /// The record sets of a run, each `None` when its table is not plain.
-pub(super) fn records(
-    text: &str,
-    run: &Run,
-) -> impl Iterator<Item = Option<Spanned<RawRecordSet>>> {
-    let mut tables = Tables::new(&text[..run.span.end], run.span.start);
-    let mut done = false;
-    std::iter::from_fn(move || {
-        if done {
+pub(super) fn records<'a>(text: &'a str, run: &Run) -> Records<'a> {
+    Records {
+        tables: Tables::new(&text[..run.span.end], run.span.start),
+        done: false,
+        spare: Spare::default(),
+    }
+}
+
+/// The tables of a run as record sets; a set handed back with
+/// [`recycle`](Records::recycle) lends its strings to the next ones, so a
+/// long run allocates no string per table.
+pub(super) struct Records<'a> {
+    tables: Tables<'a>,
+    done: bool,
+    spare: Spare,
+}
+
+impl Records<'_> {
+    /// Takes back the strings of a set that has been converted.
+    pub(super) fn recycle(&mut self, set: Spanned<RawRecordSet>) {
+        let set = set.into_inner();
+        let strings = [set.name, set.rtype]
+            .into_iter()
+            .chain(set.set)
+            .chain(set.failover)
+            .chain(set.geo)
+            .chain(set.alias)
+            .chain(set.health_check)
+            .chain(set.when_all_down);
+        for string in strings {
+            self.spare.give(string.into_inner());
+        }
+        if let Some(values) = set.values {
+            let mut values = values.into_inner();
+            for value in values.drain(..) {
+                self.spare.give(value.into_inner());
+            }
+            if self.spare.lists.len() < Spare::KEEP {
+                self.spare.lists.push(values);
+            }
+        }
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = Option<Spanned<RawRecordSet>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
             return None;
         }
-        match tables.next() {
+        match self.tables.next(&mut self.spare) {
             Some(Some(record)) => Some(Some(record)),
             Some(None) => None,
             None => {
-                done = true;
+                self.done = true;
                 Some(None)
             }
         }
-    })
+    }
+}
+
+/// Strings and lists of converted sets, emptied, to be filled again.
+#[derive(Default)]
+struct Spare {
+    strings: Vec<String>,
+    lists: Vec<Vec<Spanned<String>>>,
+}
+
+impl Spare {
+    /// More than one table holds: the rest are dropped.
+    const KEEP: usize = 32;
+
+    fn give(&mut self, mut string: String) {
+        if self.strings.len() < Self::KEEP {
+            string.clear();
+            self.strings.push(string);
+        }
+    }
+
+    /// `text` in a spare string (a new one when none is left).
+    fn string(&mut self, text: &str) -> String {
+        let mut string = self.strings.pop().unwrap_or_default();
+        string.push_str(text);
+        string
+    }
 }
 
 /// `text` with the run replaced by one comment line of the same length,
@@ -183,7 +250,7 @@ impl<'a> Tables<'a> {
 
     /// The next table (`Some(None)`: the run ended), or `None` when a
     /// line is not plain.
-    fn next(&mut self) -> Option<Option<Spanned<RawRecordSet>>> {
+    fn next(&mut self, spare: &mut Spare) -> Option<Option<Spanned<RawRecordSet>>> {
         let Some((start, line, after)) = self.line() else {
             return Some(None);
         };
@@ -201,7 +268,7 @@ impl<'a> Tables<'a> {
             }
             if !(body.is_empty() || comment_or_blank(body)) {
                 let key_at = start + (line.len() - body.len());
-                fields.key_value(body, key_at)?;
+                fields.key_value(body, key_at, spare)?;
             }
             self.at = after;
         }
@@ -229,7 +296,7 @@ struct Fields {
 
 impl Fields {
     /// One `key = value` line (`line` starts at the key, at offset `at`).
-    fn key_value(&mut self, line: &str, at: usize) -> Option<()> {
+    fn key_value(&mut self, line: &str, at: usize, spare: &mut Spare) -> Option<()> {
         let key_len = line
             .bytes()
             .position(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))?;
@@ -242,7 +309,8 @@ impl Fields {
             text: value_text,
             at: value_at,
         };
-        let string = |v: &mut Value<'_>, slot: &mut Option<Spanned<String>>| put(slot, v.string()?);
+        let mut string =
+            |v: &mut Value<'_>, slot: &mut Option<Spanned<String>>| put(slot, v.string(spare)?);
         match key {
             "name" => string(&mut value, &mut self.name)?,
             "type" => string(&mut value, &mut self.rtype)?,
@@ -256,7 +324,7 @@ impl Fields {
             "weight" => put(&mut self.weight, value.integer()?)?,
             "multivalue" => put(&mut self.multivalue, value.boolean()?)?,
             "evaluate_target_health" => put(&mut self.evaluate_target_health, value.boolean()?)?,
-            "values" => put(&mut self.values, value.strings()?)?,
+            "values" => put(&mut self.values, value.strings(spare)?)?,
             _ => return None,
         }
         comment_or_blank(value.text).then_some(())
@@ -313,7 +381,7 @@ impl Value<'_> {
     }
 
     /// A basic or literal string without escapes or control characters.
-    fn string(&mut self) -> Option<Spanned<String>> {
+    fn string(&mut self, spare: &mut Spare) -> Option<Spanned<String>> {
         let quote = self
             .text
             .chars()
@@ -325,7 +393,7 @@ impl Value<'_> {
         if content.contains('\\') || content.chars().any(|c| c != '\t' && c.is_control()) {
             return None;
         }
-        let content = content.to_owned();
+        let content = spare.string(content);
         Some(Spanned::new(self.advance(end + 2), content))
     }
 
@@ -365,20 +433,20 @@ impl Value<'_> {
     }
 
     /// A one-line array of strings (a trailing comma allowed).
-    fn strings(&mut self) -> Option<Spanned<Vec<Spanned<String>>>> {
+    fn strings(&mut self, spare: &mut Spare) -> Option<Spanned<Vec<Spanned<String>>>> {
         let open = self.at;
         if !self.text.starts_with('[') {
             return None;
         }
         self.advance(1);
         // Most sets hold one value.
-        let mut items = Vec::with_capacity(1);
+        let mut items = spare.lists.pop().unwrap_or_else(|| Vec::with_capacity(1));
         loop {
             self.skip_blank();
             if self.text.starts_with(']') {
                 break;
             }
-            items.push(self.string()?);
+            items.push(self.string(spare)?);
             self.skip_blank();
             if self.text.starts_with(',') {
                 self.advance(1);
