@@ -388,9 +388,12 @@ impl Value<'_> {
             .next()
             .filter(|c| matches!(c, '"' | '\''))?;
         let body = &self.text[1..];
-        let end = body.find(quote)?;
+        let end = memchr::memchr(quote as u8, body.as_bytes())?;
         let content = &body[..end];
-        if content.contains('\\') || content.chars().any(|c| c != '\t' && c.is_control()) {
+        let plain = |b: &u8| *b == b'\t' || ((b' '..=b'~').contains(b) && *b != b'\\');
+        if !content.as_bytes().iter().all(plain)
+            && (content.contains('\\') || content.chars().any(|c| c != '\t' && c.is_control()))
+        {
             return None;
         }
         let content = spare.string(content);

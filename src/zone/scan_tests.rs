@@ -92,6 +92,9 @@ fn anything_not_plain_is_left_to_toml() {
         "values = [\"a\" \"b\"]",
         "values = [\"a\"] x",
         "set = \"a\u{7}\"",
+        "set = \"a\u{7f}\"",
+        "set = \"a\u{85}\"",
+        "set = 'a\\b'",
     ] {
         let text = format!("{head}{line}\n");
         assert!(via_scan(&text).is_none(), "{line:?} read as plain");
