@@ -187,15 +187,15 @@ impl Part {
 
 fn content(sets: &[RecordSet], addresses: &Addresses, negative_soa: &Record) -> RrsetContent {
     if let [set] = sets
-        && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
+        && let (Routing::Simple, SetData::Values(values)) = (set.routing(), &set.data)
     {
         return RrsetContent::Static(answer(set, values, addresses));
     }
     let compiled: Vec<CompiledSet> = sets
         .iter()
         .map(|set| CompiledSet {
-            id: set.set_id.clone().unwrap_or_else(|| Arc::from("")),
-            health_check: set.health_check.clone(),
+            id: set.set_id().cloned().unwrap_or_else(|| Arc::from("")),
+            health_check: set.health_check().cloned(),
             target: match &set.data {
                 SetData::Values(values) => SetTarget::Values(answer(set, values, addresses)),
                 SetData::Alias {
@@ -215,9 +215,11 @@ fn content(sets: &[RecordSet], addresses: &Addresses, negative_soa: &Record) -> 
         rules: GroupRules {
             policy: sets
                 .first()
-                .map_or(PolicyKind::Simple, |s| s.routing.kind()),
-            fail_closed: sets.iter().any(|s| s.when_all_down == WhenAllDown::NoData),
-            routing: sets.iter().map(|s| s.routing.clone()).collect(),
+                .map_or(PolicyKind::Simple, |s| s.routing().kind()),
+            fail_closed: sets
+                .iter()
+                .any(|s| s.when_all_down() == WhenAllDown::NoData),
+            routing: sets.iter().map(|s| s.routing().clone()).collect(),
         },
         sets: compiled.into_boxed_slice(),
         nodata_soa: nodata_soa(negative_soa, sets),
@@ -349,7 +351,7 @@ fn address_index(zone: &Zone, keep_decoded: bool) -> Addresses {
             continue;
         }
         if let [set] = sets
-            && let (Routing::Simple, SetData::Values(values)) = (&set.routing, &set.data)
+            && let (Routing::Simple, SetData::Values(values)) = (set.routing(), &set.data)
         {
             let entry = index.fixed.entry(name.clone()).or_default();
             entry.extend(

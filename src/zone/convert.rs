@@ -14,7 +14,7 @@ use crate::zone::body::{self, Body, Context};
 use crate::zone::grouping::sort_canonically;
 use crate::zone::groups::check_groups;
 use crate::zone::include;
-use crate::zone::model::{Position, RecordSet, SetData, Soa, WhenAllDown, Zone};
+use crate::zone::model::{Position, RecordSet, SetData, SetPolicy, Soa, WhenAllDown, Zone};
 use crate::zone::names::{parse_name, parse_owner};
 use crate::zone::raw::{RawRecordSet, RawSoa, RawZoneFile};
 use crate::zone::rdata::{SUPPORTED_TYPES, parse_rdata, parse_type};
@@ -263,12 +263,15 @@ impl Context<'_> {
             name: name?,
             rtype: rtype?,
             ttl: ttl?,
-            set_id,
-            routing: routing?,
-            health_check,
             data: data?,
-            when_all_down,
             position: self.position(&raw.span()),
+            policy: SetPolicy {
+                set_id,
+                routing: routing?,
+                health_check,
+                when_all_down,
+            }
+            .boxed(),
         })
     }
 

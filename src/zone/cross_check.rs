@@ -171,11 +171,11 @@ fn unknown_record_checks(
         let mut sets: Vec<_> = zone
             .record_sets
             .iter()
-            .filter(|s| s.health_check.is_some())
+            .filter(|s| s.health_check().is_some())
             .collect();
         sets.sort_by_key(|s| (s.position.source, s.position.line, s.position.col));
         for set in sets {
-            if let Some(id) = &set.health_check
+            if let Some(id) = set.health_check()
                 && !known.contains(&**id)
             {
                 let message = format!(

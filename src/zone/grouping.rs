@@ -439,12 +439,9 @@ mod tests {
             name: Name::from_ascii(name).unwrap(),
             rtype,
             ttl: 300,
-            set_id: None,
-            routing: crate::policy::Routing::Simple,
-            health_check: None,
             data: SetData::Values(Values::default()),
-            when_all_down: Default::default(),
             position: crate::zone::model::Position::new(line as usize, 1, 0),
+            policy: None,
         }
     }
 

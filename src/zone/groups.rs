@@ -144,9 +144,9 @@ fn check_group(
     let Some(first) = group.first() else {
         return;
     };
-    let kind = first.routing.kind();
+    let kind = first.routing().kind();
     if group.len() == 1 && kind == PolicyKind::Simple {
-        if first.set_id.is_some() {
+        if first.set_id().is_some() {
             report(first.position, "set is only used together with a routing policy (failover, geo, geoproximity, weight, multivalue or cidr)".into());
         }
         return;
@@ -169,7 +169,7 @@ fn check_group(
     let rules: Vec<SetRule<'_>> = group
         .iter()
         .map(|s| SetRule {
-            routing: &s.routing,
+            routing: s.routing(),
             alias: matches!(s.data, SetData::Alias { .. }),
         })
         .collect();
@@ -189,9 +189,11 @@ fn check_members(
     report: &mut dyn FnMut(Position, String),
 ) {
     let mut ids: HashSet<&str> = HashSet::new();
-    let all_simple = group.iter().all(|s| s.routing.kind() == PolicyKind::Simple);
+    let all_simple = group
+        .iter()
+        .all(|s| s.routing().kind() == PolicyKind::Simple);
     for (i, set) in group.iter().enumerate() {
-        let set_kind = set.routing.kind();
+        let set_kind = set.routing().kind();
         if set_kind == PolicyKind::Simple {
             if !(all_simple && i == 0) {
                 report(
@@ -213,7 +215,7 @@ fn check_members(
                 ),
             );
         }
-        match &set.set_id {
+        match &set.set_id() {
             None => report(
                 set.position,
                 format!(
