@@ -112,7 +112,7 @@ pub fn resolve<'a>(
             Lookup::Dname(node, skip) => follow_dname(&mut res, node, &name, skip, qtype),
             Lookup::Found(node) => answer_at(&mut res, &q, node, &name, qtype, all_any),
             Lookup::Wildcard(node) => {
-                res.wildcard = res.wildcard.or(node.wildcard.as_deref());
+                res.wildcard = res.wildcard.or(node.wildcard());
                 answer_at(&mut res, &q, node, &name, qtype, all_any)
             }
         };
@@ -133,7 +133,7 @@ pub fn resolve<'a>(
 /// A delegation: its NS records and glue; authoritative only for the
 /// CNAMEs already answered above the cut.
 fn add_referral<'a>(res: &mut Resolution<'a>, node: &'a Node) {
-    if let Some(ns) = &node.referral {
+    if let Some(ns) = node.referral() {
         res.authoritative = !res.answers.is_empty();
         res.referral = true;
         extend_section(&mut res.authority, ns.records());
@@ -161,7 +161,7 @@ fn follow_dname<'a>(
     if !res.answers.iter().any(|r| std::ptr::eq(r.as_ref(), record)) {
         push(res, Cow::Borrowed(record));
     }
-    let target = node.dname_target.as_ref()?;
+    let target = node.dname_target()?;
     let Ok(new_name) =
         Name::from_labels(name.iter().take(skip)).and_then(|prefix| prefix.append_domain(target))
     else {
@@ -264,7 +264,7 @@ pub(crate) fn lookup<'z>(zone: &'z CompiledZone, wire: &WireName, qtype: RecordT
             };
         };
         let at_qname = skip == 0;
-        if node.referral.is_some() && !(at_qname && qtype == RecordType::DS) {
+        if node.referral().is_some() && !(at_qname && qtype == RecordType::DS) {
             return Lookup::Referral(node, skip);
         }
         if !at_qname && node.rrset(RecordType::DNAME).is_some() {

@@ -277,7 +277,7 @@ pub(crate) fn below_cut(zone: &CompiledZone, name: &Name) -> bool {
     let below = wire.labels().saturating_sub(zone.origin_labels);
     (0..below).any(|skip| {
         zone.node(wire.suffix(skip))
-            .is_some_and(|n| n.referral.is_some())
+            .is_some_and(|n| n.referral().is_some())
     })
 }
 

@@ -144,18 +144,26 @@ impl ZoneId {
 /// One owner name of the zone. It holds no copy of its name: the index key
 /// spells it, the apex is node 0 ([`CompiledZone::is_apex`]), and a
 /// wildcard keeps its name for rate limiting.
-#[derive(Debug)]
+///
+/// 24 bytes: what few nodes have is boxed apart ([`NodeExtras`]), since a
+/// zone of a million names holds a million nodes.
+#[derive(Debug, Default)]
 pub struct Node {
     /// Sorted by type.
     pub rrsets: Box<[Rrset]>,
-    /// NS here and not at the apex: a delegation point (boxed: few nodes
-    /// have one, and every node would carry its size).
-    pub referral: Option<Box<Answer>>,
-    /// The name of a wildcard node (`*.…`); None for every other node.
-    pub wildcard: Option<Box<Name>>,
-    /// The target of the DNAME here, decoded at compile time (boxed: few
-    /// nodes have one, and every node would carry its size).
-    pub dname_target: Option<Box<Name>>,
+    /// A referral, a wildcard name or a DNAME target; None for most nodes.
+    pub extras: Option<Box<NodeExtras>>,
+}
+
+/// What only some nodes have.
+#[derive(Debug, Default)]
+pub struct NodeExtras {
+    /// NS here and not at the apex: a delegation point.
+    pub referral: Option<Answer>,
+    /// The name of a wildcard node (`*.…`).
+    pub wildcard: Option<Name>,
+    /// The target of the DNAME here, decoded at compile time.
+    pub dname_target: Option<Name>,
 }
 
 #[derive(Debug)]
@@ -366,6 +374,26 @@ impl Node {
     }
 
     pub fn is_wildcard(&self) -> bool {
-        self.wildcard.is_some()
+        self.wildcard().is_some()
+    }
+
+    /// The NS answer of a delegation point (NS here, not at the apex).
+    pub fn referral(&self) -> Option<&Answer> {
+        self.extras.as_deref().and_then(|e| e.referral.as_ref())
+    }
+
+    /// The name of a wildcard node (`*.…`).
+    pub fn wildcard(&self) -> Option<&Name> {
+        self.extras.as_deref().and_then(|e| e.wildcard.as_ref())
+    }
+
+    /// The target of the static DNAME here.
+    pub fn dname_target(&self) -> Option<&Name> {
+        self.extras.as_deref().and_then(|e| e.dname_target.as_ref())
+    }
+
+    /// The extras, made when the node has none yet.
+    pub fn extras_mut(&mut self) -> &mut NodeExtras {
+        self.extras.get_or_insert_with(Box::default)
     }
 }

@@ -53,7 +53,7 @@ pub(super) fn follow<'a>(
             signs: Signs::Answer(answer),
         })?;
     }
-    node.dname_target.as_ref()?;
+    node.dname_target()?;
     let body = wire.records();
     let rdlen = usize::from(u16::from_be_bytes([*body.get(8)?, *body.get(9)?]));
     let target = body.get(10..10 + rdlen)?;

@@ -150,7 +150,7 @@ fn existing<'z>(zone: &'z CompiledZone, name: &WireName) -> Option<&'z Node> {
 /// The NSEC type bitmap (RFC 4034 §4.1.2) of the types at `node` but the
 /// asked one, with RRSIG and NSEC, into `out`; its length.
 fn types_bitmap(sx: &SignCtx<'_>, node: &Node, out: &mut [u8; 256]) -> Option<usize> {
-    if node.referral.is_some() {
+    if node.referral().is_some() {
         return None;
     }
     let mut types = [0u16; 64];

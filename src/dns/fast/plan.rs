@@ -66,7 +66,7 @@ pub(super) fn plan<'a>(
             Lookup::Dname(node, skip) => Err((node, skip)),
             Lookup::Found(node) => Ok(node),
             Lookup::Wildcard(node) => {
-                plan.wildcard = plan.wildcard.or(node.wildcard.as_deref());
+                plan.wildcard = plan.wildcard.or(node.wildcard());
                 Ok(node)
             }
         };
@@ -102,7 +102,7 @@ pub(super) fn plan<'a>(
 /// A delegation: its NS RRset (owned by `owner`) and glue; authoritative
 /// only for the CNAMEs already answered above the cut.
 fn referral<'a>(plan: &mut Plan<'a>, node: &'a Node, owner: &'a [u8]) -> Option<()> {
-    let Some(ns) = &node.referral else {
+    let Some(ns) = node.referral() else {
         return Some(());
     };
     plan.authoritative = plan.records > 0;

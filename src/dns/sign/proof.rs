@@ -74,7 +74,7 @@ fn existence(zone: &CompiledZone, keys: &ZoneKeys, name: &Name) -> Existence {
 /// The types an NSEC at `node` lists (RRSIG and NSEC are added later).
 fn types_at(zone: &CompiledZone, keys: &ZoneKeys, node: &Node) -> Vec<RecordType> {
     let mut types: Vec<RecordType> = node.rrsets.iter().map(|r| r.rtype).collect();
-    if node.referral.is_some() {
+    if node.referral().is_some() {
         types.retain(|t| matches!(t, RecordType::NS | RecordType::DS));
     }
     if zone.is_apex(node) {

@@ -131,12 +131,15 @@ fn two_threads_compile_the_same_zone_as_one() {
     assert!(ent.rrsets.is_empty());
     let wild = node("*.w7.example.com.").expect("wildcard");
     assert_eq!(
-        wild.wildcard.as_deref().map(Name::to_ascii).as_deref(),
+        wild.wildcard().map(Name::to_ascii).as_deref(),
         Some("*.w7.example.com.")
     );
-    assert!(node("sub7.example.com.").unwrap().referral.is_some());
-    assert!(node("d5.example.com.").unwrap().dname_target.is_some());
+    assert!(node("sub7.example.com.").unwrap().referral().is_some());
+    assert!(node("d5.example.com.").unwrap().dname_target().is_some());
     assert_eq!(two.index.len(), two.nodes.len());
+    // A plain name's node has no extras, and a node is 24 bytes.
+    assert!(node("h7.example.com.").unwrap().extras.is_none());
+    assert_eq!(std::mem::size_of::<crate::table::zone_table::Node>(), 24);
 }
 
 /// In a large zone the few MX and NS targets are found by binary search

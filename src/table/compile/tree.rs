@@ -6,7 +6,7 @@
 use hickory_proto::rr::{Name, RecordType};
 
 use crate::table::name_index::NameIndex;
-use crate::table::zone_table::{Answer, Node, Rrset, RrsetContent};
+use crate::table::zone_table::{Answer, Node, NodeExtras, Rrset, RrsetContent};
 use crate::zone::grouping::sorted_names;
 use crate::zone::model::RecordSet;
 use crate::zone::rdata::dname_target;
@@ -77,7 +77,7 @@ impl NodeTree {
     fn node_with_ancestors(&mut self, name: &Name) -> usize {
         write_key(name, &mut self.key);
         let key = std::mem::take(&mut self.key);
-        let (n, _) = self.node(&key, || name.is_wildcard().then(|| Box::new(name.clone())));
+        let (n, _) = self.node(&key, || name.is_wildcard().then(|| name.clone()));
         let mut at = 0;
         for labels in (0..name.iter().len()).rev() {
             at += usize::from(key.get(at).copied().unwrap_or(0)) + 1;
@@ -86,7 +86,7 @@ impl NodeTree {
             if labels.saturating_sub(usize::from(wildcard)) <= self.origin_labels {
                 break;
             }
-            let ancestor = || wildcard.then(|| Box::new(name.trim_to(labels)));
+            let ancestor = || wildcard.then(|| name.trim_to(labels));
             if !self.node(suffix, ancestor).1 {
                 break;
             }
@@ -97,16 +97,19 @@ impl NodeTree {
 
     /// The node of `key`, created empty if it is new (then `true`), with
     /// the name `wildcard` gives if it is a wildcard.
-    fn node(&mut self, key: &[u8], wildcard: impl FnOnce() -> Option<Box<Name>>) -> (usize, bool) {
+    fn node(&mut self, key: &[u8], wildcard: impl FnOnce() -> Option<Name>) -> (usize, bool) {
         // Past 4 GiB of names (u32 offsets) every further name would share
         // the apex; a zone file cannot get there in memory anyway.
         let (n, new) = self.index.insert(key).unwrap_or((0, false));
         if new {
             self.nodes.push(Node {
                 rrsets: Box::default(),
-                referral: None,
-                wildcard: wildcard(),
-                dname_target: None,
+                extras: wildcard().map(|name| {
+                    Box::new(NodeExtras {
+                        wildcard: Some(name),
+                        ..NodeExtras::default()
+                    })
+                }),
             });
         }
         (n, new)
@@ -149,25 +152,26 @@ fn take_rrset(rrset: &mut Rrset) -> Rrset {
 /// DNAME's target, and makes a static NS below the apex a referral.
 fn finish_node(node: &mut Node, apex: bool) {
     node.rrsets.sort_by_key(|r| u16::from(r.rtype));
-    node.dname_target = static_dname_target(node);
+    if let Some(target) = static_dname_target(node) {
+        node.extras_mut().dname_target = Some(target);
+    }
     if !apex
         && let Some(Rrset {
             content: RrsetContent::Static(ns),
             ..
         }) = node.rrsets.iter().find(|r| r.rtype == RecordType::NS)
     {
-        node.referral = Some(Box::new(ns.clone()));
+        let referral = Some(ns.clone());
+        node.extras_mut().referral = referral;
     }
 }
 
 /// The target of a node's static DNAME, so a query substitutes without
 /// decoding RDATA.
-fn static_dname_target(node: &Node) -> Option<Box<Name>> {
+fn static_dname_target(node: &Node) -> Option<Name> {
     let rrset = node.rrset(RecordType::DNAME)?;
     match &rrset.content {
-        RrsetContent::Static(answer) => {
-            dname_target(&answer.kept_records().first()?.data).map(Box::new)
-        }
+        RrsetContent::Static(answer) => dname_target(&answer.kept_records().first()?.data),
         RrsetContent::Routed(_) => None,
     }
 }
