@@ -123,13 +123,7 @@ impl Records<'_> {
             self.spare.give(string.into_inner());
         }
         if let Some(values) = set.values {
-            let mut values = values.into_inner();
-            for value in values.drain(..) {
-                self.spare.give(value.into_inner());
-            }
-            if self.spare.lists.len() < Spare::KEEP {
-                self.spare.lists.push(values);
-            }
+            self.spare.give_list(values.into_inner());
         }
     }
 }

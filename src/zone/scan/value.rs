@@ -10,18 +10,33 @@ use toml::Spanned;
 #[derive(Default)]
 pub(super) struct Spare {
     strings: Vec<String>,
-    pub(super) lists: Vec<Vec<Spanned<String>>>,
+    lists: Vec<Vec<Spanned<String>>>,
 }
 
 impl Spare {
     /// More than one table holds: the rest are dropped.
-    pub(super) const KEEP: usize = 32;
+    const KEEP: usize = 32;
 
     pub(super) fn give(&mut self, mut string: String) {
         if self.strings.len() < Self::KEEP {
             string.clear();
             self.strings.push(string);
         }
+    }
+
+    /// Takes back a list of values, and each value's string.
+    pub(super) fn give_list(&mut self, mut values: Vec<Spanned<String>>) {
+        for value in values.drain(..) {
+            self.give(value.into_inner());
+        }
+        if self.lists.len() < Self::KEEP {
+            self.lists.push(values);
+        }
+    }
+
+    /// An emptied list for values (a new one when none is left).
+    fn list(&mut self) -> Vec<Spanned<String>> {
+        self.lists.pop().unwrap_or_else(|| Vec::with_capacity(1))
     }
 
     /// `text` in a spare string (a new one when none is left).
@@ -114,7 +129,7 @@ impl Value<'_> {
         }
         self.advance(1);
         // Most sets hold one value.
-        let mut items = spare.lists.pop().unwrap_or_else(|| Vec::with_capacity(1));
+        let mut items = spare.list();
         loop {
             self.skip_blank();
             if self.text.starts_with(']') {
