@@ -2,7 +2,10 @@
 //! every key in one byte arena and a hash table of `u32` node numbers, so
 //! a zone of a million names holds no heap object per name (about 37
 //! bytes a name, against 80 for a map of boxed keys). Lookups hash the
-//! key slice and compare it with the arena: no allocation.
+//! key slice and compare it with the arena: no allocation. Keys known to
+//! be new can be appended first and indexed later, all at once, in the
+//! order of their slots in the table: one pass over its memory instead of
+//! one cache miss a key.
 
 use std::hash::BuildHasher;
 
@@ -10,6 +13,10 @@ use foldhash::fast::RandomState;
 
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
+
+/// Keys hashed and sorted at a time by [`NameIndex::index_appended`]: 2 MB
+/// of hashes, a small part of a large zone's table.
+const BATCH: usize = 1 << 17;
 
 #[derive(Debug, Default)]
 pub struct NameIndex {
@@ -66,6 +73,7 @@ impl NameIndex {
     /// The node number of `key`, given the next number (then `true`) if it
     /// is new. None when the arena would outgrow `u32` offsets.
     pub fn insert(&mut self, key: &[u8]) -> Option<(usize, bool)> {
+        self.index_appended();
         let NameIndex {
             keys,
             starts,
@@ -92,6 +100,61 @@ impl NameIndex {
                 keys.extend_from_slice(key);
                 starts.push(end);
                 Some((n as usize, true))
+            }
+        }
+    }
+
+    /// Gives `key` the next number without looking it up: the caller knows
+    /// it is new. It is found once [`NameIndex::index_appended`] has run
+    /// (`insert` runs it first). None when the arena would outgrow `u32`
+    /// offsets.
+    pub fn append(&mut self, key: &[u8]) -> Option<usize> {
+        if self.starts.is_empty() {
+            self.starts.push(0);
+        }
+        let n = u32::try_from(self.starts.len() - 1).ok()?;
+        let end = u32::try_from(self.keys.len() + key.len()).ok()?;
+        self.keys.extend_from_slice(key);
+        self.starts.push(end);
+        Some(n as usize)
+    }
+
+    /// Indexes the keys appended since the last time. They are hashed a
+    /// batch at a time, and each batch is inserted in the order of its
+    /// keys' home slots, so the inserts sweep the table's memory instead of
+    /// missing the cache once a key.
+    pub fn index_appended(&mut self) {
+        let NameIndex {
+            keys,
+            starts,
+            table,
+            hasher,
+        } = self;
+        let count = starts.len().saturating_sub(1);
+        let Ok(first) = u32::try_from(table.len()) else {
+            return;
+        };
+        if count <= first as usize {
+            return;
+        }
+        let rehash = |&m: &u32| hasher.hash_one(key_at(keys, starts, m));
+        table.reserve(count - first as usize, rehash);
+        // The table's slot count, as hashbrown sizes it: a power of two
+        // with 1/8 left empty. A wrong guess only interleaves the sweep.
+        let slots = (table.capacity() * 8 / 7).next_power_of_two().max(1) as u64;
+        let mut batch: Vec<(u64, u32)> = Vec::with_capacity(BATCH.min(count));
+        let mut pending = (first..).take(count - first as usize).peekable();
+        while pending.peek().is_some() {
+            batch.clear();
+            batch.extend(
+                pending
+                    .by_ref()
+                    .take(BATCH)
+                    .map(|n| (hasher.hash_one(key_at(keys, starts, n)), n)),
+            );
+            batch.sort_unstable_by_key(|&(hash, _)| hash & (slots - 1));
+            for &(hash, n) in &batch {
+                table.insert_unique(hash, n, rehash);
             }
         }
     }
@@ -141,5 +204,36 @@ mod tests {
         assert_eq!(stored, index.key(52));
         assert_eq!(index.key(1), b"\x03www\x07example\x00");
         assert_eq!(index.key(500), b"");
+    }
+
+    #[test]
+    fn appended_keys_are_found_once_indexed() {
+        let mut index = NameIndex::with_capacity(4);
+        assert_eq!(index.insert(b"\x01a\x00"), Some((0, true)));
+        let keys: Vec<Vec<u8>> = (0..5000u32)
+            .map(|i| {
+                let label = i.to_string();
+                let mut key = vec![label.len() as u8];
+                key.extend(label.bytes());
+                key.extend(b"\x01a\x00");
+                key
+            })
+            .collect();
+        for (i, key) in keys.iter().enumerate() {
+            assert_eq!(index.append(key), Some(i + 1));
+        }
+        // Not indexed yet: not found, and no slot taken.
+        assert_eq!(index.get(&keys[0]), None);
+        assert_eq!(index.len(), 1);
+        index.index_appended();
+        assert_eq!(index.len(), 5001);
+        for (i, key) in keys.iter().enumerate() {
+            assert_eq!(index.get(key), Some(i + 1));
+        }
+        // `insert` indexes what is pending before it looks.
+        assert_eq!(index.append(b"\x01b\x00"), Some(5001));
+        assert_eq!(index.insert(b"\x01b\x00"), Some((5001, false)));
+        assert_eq!(index.insert(b"\x01c\x00"), Some((5002, true)));
+        assert_eq!(index.get(b"\x01a\x00"), Some(0));
     }
 }
