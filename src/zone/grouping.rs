@@ -9,7 +9,8 @@
 //! comparisons are two integer comparisons, and only equal prefixes (the
 //! sets of one name, or names longer than the prefix) build whole keys, on
 //! the stack. Large zones build their entries and sort them in two halves
-//! on two threads, then merge. Once sorted,
+//! on two threads, then merge; the sets are then moved into that order in
+//! place, a large zone's on two threads too (`permute.rs`). Once sorted,
 //! a group is a run of adjacent sets: no second sort, no list of its own.
 
 use std::cmp::Ordering;
@@ -20,6 +21,8 @@ use hickory_proto::rr::{Name, RData, RecordType};
 
 use crate::zone::model::{RecordSet, SetData, Zone};
 use crate::zone::values::Values;
+
+mod permute;
 
 /// One group: (owner, type) and its sets, in file order.
 pub type Group<'z> = ((&'z Name, RecordType), &'z [RecordSet]);
@@ -303,20 +306,8 @@ pub fn sort_canonically(sets: &mut [RecordSet]) {
     if u32::try_from(sets.len()).is_err() {
         return;
     }
-    let mut order = canonical_order(sets);
-    // Follow each cycle of the permutation: position `j` takes the set at
-    // `order[j]`; a done position is marked `u32::MAX`.
-    for i in 0..order.len() {
-        let mut j = i;
-        while order[j] != u32::MAX {
-            let k = std::mem::replace(&mut order[j], u32::MAX) as usize;
-            if k == i {
-                break;
-            }
-            sets.swap(j, k);
-            j = k;
-        }
-    }
+    let order = canonical_order(sets);
+    permute::permute(sets, &order, sets.len() >= PARALLEL_SORT_FROM);
 }
 
 /// The sets of `name` (lowercase) and `rtype` in `sorted` (canonical
