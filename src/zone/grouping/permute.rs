@@ -41,7 +41,7 @@ pub(super) fn permute<T: Send>(items: &mut [T], order: &[u32], two_threads: bool
     let (items_left, items_right) = items.split_at_mut(mid);
     let (dest_left, dest_right) = dest.split_at_mut(mid);
     for d in dest_right.iter_mut() {
-        *d -= bound;
+        *d = d.saturating_sub(bound);
     }
     std::thread::scope(|s| {
         s.spawn(|| scatter(items_left, dest_left));
