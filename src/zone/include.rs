@@ -11,6 +11,7 @@
 //! file's path and text, so editing, adding or removing an included file
 //! changes the zone (and only that zone is converted and compiled again).
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
@@ -110,6 +111,10 @@ pub fn expand(
 /// large zone about 20 times as fast as std's SipHash did (a 68 MB file in
 /// a few milliseconds, computed twice per reload).
 pub fn content_hash(src: &Source, included: &[Source]) -> u64 {
+    content_hash_of(src, &included.iter().collect::<Vec<_>>())
+}
+
+fn content_hash_of(src: &Source, included: &[&Source]) -> u64 {
     if included.is_empty() {
         return xxh3_64(src.text().as_bytes());
     }
@@ -126,19 +131,48 @@ pub fn content_hash(src: &Source, included: &[Source]) -> u64 {
     hasher.digest()
 }
 
-/// The hash the zone in `src` would have now with its previous `patterns`
-/// (which are the current ones whenever the text is unchanged), reading
-/// the included files again; `None` when one cannot be read.
-pub fn current_hash(src: &Source, patterns: &[String]) -> Option<u64> {
-    let mut included: Vec<Source> = Vec::new();
-    for pattern in patterns {
-        for file in read_included(src.path(), pattern).ok()? {
+/// The files each of a zone's `include` patterns names, read once at a
+/// reload: hashed to see whether the zone changed ([`ReadIncludes::hash`]),
+/// then handed to the conversion when it did, so no part is read twice.
+#[derive(Default)]
+pub struct ReadIncludes(VecDeque<(String, Vec<Source>)>);
+
+impl ReadIncludes {
+    /// The files `patterns` (the zone's previous ones, which are the
+    /// current ones whenever its text is unchanged) name now; `None` when
+    /// one names no readable file.
+    pub fn read(src: &Source, patterns: &[String]) -> Option<Self> {
+        let mut read = VecDeque::new();
+        for pattern in patterns {
+            read.push_back((pattern.clone(), read_included(src.path(), pattern).ok()?));
+        }
+        Some(ReadIncludes(read))
+    }
+
+    /// The hash the zone in `src` would have with these files
+    /// ([`content_hash`]; a file named twice counts once).
+    pub fn hash(&self, src: &Source) -> u64 {
+        let mut included: Vec<&Source> = Vec::new();
+        for file in self.0.iter().flat_map(|(_, files)| files) {
             if included.iter().all(|f| f.path() != file.path()) {
                 included.push(file);
             }
         }
+        content_hash_of(src, &included)
     }
-    Some(content_hash(src, &included))
+
+    /// A [`Loader`] that gives these files for the same patterns asked in
+    /// the same order, and reads any other pattern from disk.
+    pub fn loader(mut self) -> impl FnMut(&Path, &str) -> Result<Vec<Source>, IncludeError> {
+        move |zone_file, pattern| match self.0.front() {
+            Some((read, _)) if read == pattern => Ok(self
+                .0
+                .pop_front()
+                .map(|(_, files)| files)
+                .unwrap_or_default()),
+            _ => read_included(zone_file, pattern),
+        }
+    }
 }
 
 /// Whether a `*.toml` text in the zones folder looks like an included file
@@ -188,5 +222,42 @@ mod tests {
         // Bytes moved from a path to a text change the hash.
         assert_ne!(with, content_hash(&src, &[part("p.tom", "lmore")]));
         assert_eq!(with, content_hash(&src, &[part("p.toml", "more")]));
+    }
+
+    #[test]
+    fn included_files_read_for_the_hash_are_the_ones_converted() {
+        let dir = tempfile::tempdir().unwrap();
+        let zone_file = dir.path().join("z.toml");
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("z.toml", "[zone]\n");
+        write("a-1.toml", "one");
+        write("a-2.toml", "two");
+        write("b.toml", "three");
+        let src = Source::new(&zone_file, "[zone]\n");
+        let patterns = ["a-*.toml".to_string(), "a-1.toml".to_string()];
+        let read = ReadIncludes::read(&src, &patterns).unwrap();
+        // A file named by two patterns is hashed once, as the conversion
+        // (`expand`) keeps it once.
+        let once = [
+            Source::new(dir.path().join("a-1.toml"), "one"),
+            Source::new(dir.path().join("a-2.toml"), "two"),
+        ];
+        assert_eq!(read.hash(&src), content_hash(&src, &once));
+        // Changed on disk after the read: the loader gives what was read
+        // (and hashed) for the same patterns, and reads any other.
+        write("a-1.toml", "changed");
+        write("b.toml", "changed too");
+        let mut load = read.loader();
+        let texts = |files: Vec<Source>| {
+            files
+                .iter()
+                .map(|f| f.text().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(texts(load(&zone_file, "a-*.toml").unwrap()), ["one", "two"]);
+        assert_eq!(texts(load(&zone_file, "b.toml").unwrap()), ["changed too"]);
+        assert_eq!(texts(load(&zone_file, "a-1.toml").unwrap()), ["one"]);
+        assert_eq!(texts(load(&zone_file, "a-1.toml").unwrap()), ["changed"]);
+        assert!(ReadIncludes::read(&src, &["none-*.toml".to_string()]).is_none());
     }
 }

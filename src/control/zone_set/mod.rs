@@ -203,20 +203,24 @@ impl ZoneSet {
     /// text nor its included files changed.
     fn parse_one(&self, src: Source, candidates: &mut Candidates, failed: &mut Failed) {
         let file = src.path().to_path_buf();
-        let zone = match self.loaded.get(&file) {
-            Some(previous)
-                if include::current_hash(&src, &previous.zone.include_patterns)
-                    == Some(previous.zone.content_hash) =>
-            {
+        let previous = self.loaded.get(&file);
+        let includes =
+            previous.and_then(|p| include::ReadIncludes::read(&src, &p.zone.include_patterns));
+        let zone = match (previous, includes) {
+            (Some(previous), Some(read)) if read.hash(&src) == previous.zone.content_hash => {
                 previous.zone.clone()
             }
-            _ => match crate::zone::convert::convert(&src) {
-                Ok(zone) => Arc::new(zone),
-                Err(diags) => {
-                    failed.insert(file, diags);
-                    return;
+            // The included files just hashed are converted, not read again.
+            (_, read) => {
+                let mut load = read.unwrap_or_default().loader();
+                match crate::zone::convert::convert_with(&src, &mut load) {
+                    Ok(zone) => Arc::new(zone),
+                    Err(diags) => {
+                        failed.insert(file, diags);
+                        return;
+                    }
                 }
-            },
+            }
         };
         if zone.dnssec.is_none() && zone.keys.is_none() {
             candidates.insert(file, zone);
