@@ -80,10 +80,6 @@ impl NameIndex {
             table,
             hasher,
         } = self;
-        if starts.is_empty() {
-            // A default index: the first key starts at 0.
-            starts.push(0);
-        }
         let hash = hasher.hash_one(key);
         // One probe: the slot to fill is found with the search.
         let entry = table.entry(
@@ -94,11 +90,8 @@ impl NameIndex {
         match entry {
             Entry::Occupied(found) => Some((*found.get() as usize, false)),
             Entry::Vacant(slot) => {
-                let n = u32::try_from(starts.len() - 1).ok()?;
-                let end = u32::try_from(keys.len() + key.len()).ok()?;
+                let n = push_key(keys, starts, key)?;
                 slot.insert(n);
-                keys.extend_from_slice(key);
-                starts.push(end);
                 Some((n as usize, true))
             }
         }
@@ -109,14 +102,7 @@ impl NameIndex {
     /// (`insert` runs it first). None when the arena would outgrow `u32`
     /// offsets.
     pub fn append(&mut self, key: &[u8]) -> Option<usize> {
-        if self.starts.is_empty() {
-            self.starts.push(0);
-        }
-        let n = u32::try_from(self.starts.len() - 1).ok()?;
-        let end = u32::try_from(self.keys.len() + key.len()).ok()?;
-        self.keys.extend_from_slice(key);
-        self.starts.push(end);
-        Some(n as usize)
+        push_key(&mut self.keys, &mut self.starts, key).map(|n| n as usize)
     }
 
     /// Indexes the keys appended since the last time. They are hashed a
@@ -164,6 +150,20 @@ impl NameIndex {
         self.keys.shrink_to_fit();
         self.starts.shrink_to_fit();
     }
+}
+
+/// Adds `key` to the arena as the next node's; its number, or None when
+/// the arena would outgrow `u32` offsets.
+fn push_key(keys: &mut Vec<u8>, starts: &mut Vec<u32>, key: &[u8]) -> Option<u32> {
+    if starts.is_empty() {
+        // A default index: the first key starts at 0.
+        starts.push(0);
+    }
+    let n = u32::try_from(starts.len() - 1).ok()?;
+    let end = u32::try_from(keys.len() + key.len()).ok()?;
+    keys.extend_from_slice(key);
+    starts.push(end);
+    Some(n)
 }
 
 /// The key of node `n` in the arena.
