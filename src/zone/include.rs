@@ -11,7 +11,7 @@
 //! file's path and text, so editing, adding or removing an included file
 //! changes the zone (and only that zone is converted and compiled again).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
@@ -47,9 +47,23 @@ pub enum IncludeError {
     NoMatch(PathBuf),
 }
 
+/// Files a reload has already read, by path (the zones folder's scan reads
+/// every `*.toml` in it, parts too): an include takes its file from here
+/// rather than reading it again.
+pub type ReadAhead = HashMap<PathBuf, Source>;
+
 /// Expands `pattern` (relative to `zone_file`'s folder) and reads every
 /// match; the zone file itself is never one of its own includes.
 pub fn read_included(zone_file: &Path, pattern: &str) -> Result<Vec<Source>, IncludeError> {
+    read_included_from(zone_file, pattern, &mut ReadAhead::new())
+}
+
+/// [`read_included`], taking each match that `ahead` holds from there.
+fn read_included_from(
+    zone_file: &Path,
+    pattern: &str,
+    ahead: &mut ReadAhead,
+) -> Result<Vec<Source>, IncludeError> {
     let folder = zone_file.parent().unwrap_or(Path::new(""));
     let full = folder.join(pattern);
     let text = full.to_str().ok_or(IncludeError::NotUtf8)?;
@@ -65,7 +79,11 @@ pub fn read_included(zone_file: &Path, pattern: &str) -> Result<Vec<Source>, Inc
         if !path.is_file() {
             return Err(IncludeError::NotAFile(path));
         }
-        sources.push(Source::read(&path).map_err(|d| IncludeError::Read(d.message))?);
+        let source = match ahead.remove(&path) {
+            Some(source) => source,
+            None => Source::read(&path).map_err(|d| IncludeError::Read(d.message))?,
+        };
+        sources.push(source);
     }
     if sources.is_empty() {
         return Err(IncludeError::NoMatch(full));
@@ -139,12 +157,13 @@ pub struct ReadIncludes(VecDeque<(String, Vec<Source>)>);
 
 impl ReadIncludes {
     /// The files `patterns` (the zone's previous ones, which are the
-    /// current ones whenever its text is unchanged) name now; `None` when
-    /// one names no readable file.
-    pub fn read(src: &Source, patterns: &[String]) -> Option<Self> {
+    /// current ones whenever its text is unchanged) name now, taken from
+    /// `ahead` where it holds them; `None` when one names no readable file.
+    pub fn read(src: &Source, patterns: &[String], ahead: &mut ReadAhead) -> Option<Self> {
         let mut read = VecDeque::new();
         for pattern in patterns {
-            read.push_back((pattern.clone(), read_included(src.path(), pattern).ok()?));
+            let files = read_included_from(src.path(), pattern, ahead).ok()?;
+            read.push_back((pattern.clone(), files));
         }
         Some(ReadIncludes(read))
     }
@@ -162,15 +181,19 @@ impl ReadIncludes {
     }
 
     /// A [`Loader`] that gives these files for the same patterns asked in
-    /// the same order, and reads any other pattern from disk.
-    pub fn loader(mut self) -> impl FnMut(&Path, &str) -> Result<Vec<Source>, IncludeError> {
+    /// the same order, and reads any other pattern (taking what `ahead`
+    /// holds, the rest from disk).
+    pub fn loader(
+        mut self,
+        ahead: &mut ReadAhead,
+    ) -> impl FnMut(&Path, &str) -> Result<Vec<Source>, IncludeError> + '_ {
         move |zone_file, pattern| match self.0.front() {
             Some((read, _)) if read == pattern => Ok(self
                 .0
                 .pop_front()
                 .map(|(_, files)| files)
                 .unwrap_or_default()),
-            _ => read_included(zone_file, pattern),
+            _ => read_included_from(zone_file, pattern, ahead),
         }
     }
 }
@@ -235,7 +258,7 @@ mod tests {
         write("b.toml", "three");
         let src = Source::new(&zone_file, "[zone]\n");
         let patterns = ["a-*.toml".to_string(), "a-1.toml".to_string()];
-        let read = ReadIncludes::read(&src, &patterns).unwrap();
+        let read = ReadIncludes::read(&src, &patterns, &mut ReadAhead::new()).unwrap();
         // A file named by two patterns is hashed once, as the conversion
         // (`expand`) keeps it once.
         let once = [
@@ -247,7 +270,8 @@ mod tests {
         // (and hashed) for the same patterns, and reads any other.
         write("a-1.toml", "changed");
         write("b.toml", "changed too");
-        let mut load = read.loader();
+        let mut ahead = ReadAhead::new();
+        let mut load = read.loader(&mut ahead);
         let texts = |files: Vec<Source>| {
             files
                 .iter()
@@ -258,6 +282,32 @@ mod tests {
         assert_eq!(texts(load(&zone_file, "b.toml").unwrap()), ["changed too"]);
         assert_eq!(texts(load(&zone_file, "a-1.toml").unwrap()), ["one"]);
         assert_eq!(texts(load(&zone_file, "a-1.toml").unwrap()), ["changed"]);
-        assert!(ReadIncludes::read(&src, &["none-*.toml".to_string()]).is_none());
+        let none = ["none-*.toml".to_string()];
+        assert!(ReadIncludes::read(&src, &none, &mut ReadAhead::new()).is_none());
+    }
+
+    #[test]
+    fn included_files_the_scan_read_are_taken_not_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let zone_file = dir.path().join("z.toml");
+        let part = dir.path().join("p-1.toml");
+        std::fs::write(&part, "on disk").unwrap();
+        std::fs::write(dir.path().join("p-2.toml"), "only on disk").unwrap();
+        let mut ahead = ReadAhead::new();
+        ahead.insert(part.clone(), Source::new(&part, "read ahead"));
+        let src = Source::new(&zone_file, "[zone]\n");
+        let read = ReadIncludes::read(&src, &["p-*.toml".to_string()], &mut ahead).unwrap();
+        assert!(ahead.is_empty(), "the part was taken");
+        let parts = [
+            Source::new(&part, "read ahead"),
+            Source::new(dir.path().join("p-2.toml"), "only on disk"),
+        ];
+        assert_eq!(read.hash(&src), content_hash(&src, &parts));
+        // The loader takes from the read-ahead files too.
+        ahead.insert(part.clone(), Source::new(&part, "again"));
+        let mut load = ReadIncludes::default().loader(&mut ahead);
+        let files = load(&zone_file, "p-1.toml").unwrap();
+        assert_eq!(files[0].text(), "again");
+        assert_eq!(load(&zone_file, "p-1.toml").unwrap()[0].text(), "on disk");
     }
 }

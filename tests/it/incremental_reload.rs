@@ -160,6 +160,53 @@ async fn a_zone_split_with_include_serves_every_part_and_reloads_when_one_change
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_named_before_their_zone_file_are_parts_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let zones = dir.path();
+    // The folder's scan reads a-1 and a-2 before the zone file that
+    // includes them, and a-3 (matched by no pattern) is a zone file
+    // without a zone table.
+    std::fs::write(
+        zones.join("big.toml"),
+        split_zone("big.test.", "a-[12].toml"),
+    )
+    .unwrap();
+    std::fs::write(zones.join("a-1.toml"), host("host1", "192.0.2.1")).unwrap();
+    std::fs::write(zones.join("a-2.toml"), host("host2", "192.0.2.2")).unwrap();
+    let server = serve(zones).await;
+    assert!(
+        server.initial_load.errors.is_empty(),
+        "{:?}",
+        server.initial_load
+    );
+    assert_eq!(a(server.dns_addr(), "host1.big.test.").await, ["192.0.2.1"]);
+    assert_eq!(a(server.dns_addr(), "host2.big.test.").await, ["192.0.2.2"]);
+
+    std::fs::write(zones.join("a-1.toml"), host("host1", "192.0.2.11")).unwrap();
+    std::fs::write(zones.join("a-3.toml"), host("host3", "192.0.2.3")).unwrap();
+    let outcome = reload(&server).await;
+    assert_eq!(outcome.changed.len(), 1, "the including zone: {outcome:?}");
+    let found = problems(&outcome);
+    assert_eq!(found.len(), 1, "only the unmatched file: {found:?}");
+    assert!(found[0].starts_with("a-3.toml:"), "{found:?}");
+    assert_eq!(
+        a(server.dns_addr(), "host1.big.test.").await,
+        ["192.0.2.11"]
+    );
+    assert_eq!(a(server.dns_addr(), "host2.big.test.").await, ["192.0.2.2"]);
+
+    // A part that breaks the zone: the zone keeps its previous version,
+    // and with it its parts, which are not reported as zone files.
+    std::fs::remove_file(zones.join("a-3.toml")).unwrap();
+    std::fs::write(zones.join("a-2.toml"), host("host2", "300.0.0.1")).unwrap();
+    let found = problems(&reload(&server).await);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("a-2.toml:"), "{found:?}");
+    assert_eq!(a(server.dns_addr(), "host2.big.test.").await, ["192.0.2.2"]);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_include_is_reported_at_its_position_and_the_old_zone_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let zones = dir.path();

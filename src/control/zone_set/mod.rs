@@ -167,14 +167,31 @@ impl ZoneSet {
     /// Reads every file and converts those whose text (or included files)
     /// changed; an unchanged file reuses its loaded zone. Also returns the
     /// files of the list that a zone includes (parts, not zone files).
+    /// Each file is read once: a part the scan reads before its zone file
+    /// waits for that zone's include to take it, and a part listed after
+    /// its zone file is not read again once the zone has it.
     fn parse(&self, files: &[PathBuf]) -> (Candidates, Failed, BTreeSet<PathBuf>) {
         let mut candidates = Candidates::new();
         let mut failed = Failed::new();
         let mut maybe_parts = Vec::new();
+        let mut ahead = include::ReadAhead::new();
+        let mut taken: BTreeSet<PathBuf> = BTreeSet::new();
         for file in files {
+            if taken.contains(file) {
+                maybe_parts.push(file.clone());
+                continue;
+            }
             match read_zone_file(file) {
-                Ok(src) if include::looks_included(src.text()) => maybe_parts.push(src),
-                Ok(src) => self.parse_one(src, &mut candidates, &mut failed),
+                Ok(src) if include::looks_included(src.text()) => {
+                    maybe_parts.push(file.clone());
+                    ahead.insert(file.clone(), src);
+                }
+                Ok(src) => {
+                    self.parse_one(src, &mut ahead, &mut candidates, &mut failed);
+                    if let Some(zone) = candidates.get(file) {
+                        taken.extend(zone.includes.iter().cloned());
+                    }
+                }
                 Err(d) => _ = failed.insert(file.clone(), vec![d]),
             }
         }
@@ -189,30 +206,45 @@ impl ZoneSet {
             .flat_map(|z| z.includes.iter().cloned())
             .collect();
         let mut parts = BTreeSet::new();
-        for src in maybe_parts {
-            if included.contains(src.path()) {
-                parts.insert(src.path().to_path_buf());
-            } else {
-                self.parse_one(src, &mut candidates, &mut failed);
+        for file in maybe_parts {
+            if included.contains(&file) {
+                parts.insert(file);
+                continue;
+            }
+            // A zone file after all (its missing `[zone]` table is then
+            // reported), read again if a zone that failed took it.
+            match ahead
+                .remove(&file)
+                .map_or_else(|| read_zone_file(&file), Ok)
+            {
+                Ok(src) => self.parse_one(src, &mut ahead, &mut candidates, &mut failed),
+                Err(d) => _ = failed.insert(file, vec![d]),
             }
         }
         (candidates, failed, parts)
     }
 
     /// Converts one zone file, or reuses its loaded zone when neither its
-    /// text nor its included files changed.
-    fn parse_one(&self, src: Source, candidates: &mut Candidates, failed: &mut Failed) {
+    /// text nor its included files changed; its included files are taken
+    /// from `ahead` where the scan already read them.
+    fn parse_one(
+        &self,
+        src: Source,
+        ahead: &mut include::ReadAhead,
+        candidates: &mut Candidates,
+        failed: &mut Failed,
+    ) {
         let file = src.path().to_path_buf();
         let previous = self.loaded.get(&file);
-        let includes =
-            previous.and_then(|p| include::ReadIncludes::read(&src, &p.zone.include_patterns));
+        let includes = previous
+            .and_then(|p| include::ReadIncludes::read(&src, &p.zone.include_patterns, ahead));
         let zone = match (previous, includes) {
             (Some(previous), Some(read)) if read.hash(&src) == previous.zone.content_hash => {
                 previous.zone.clone()
             }
             // The included files just hashed are converted, not read again.
             (_, read) => {
-                let mut load = read.unwrap_or_default().loader();
+                let mut load = read.unwrap_or_default().loader(ahead);
                 match crate::zone::convert::convert_with(&src, &mut load) {
                     Ok(zone) => Arc::new(zone),
                     Err(diags) => {
