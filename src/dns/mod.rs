@@ -17,6 +17,7 @@ mod identity;
 mod keepalive;
 pub mod live;
 mod live_builders;
+mod path_mtu;
 mod question;
 pub mod resolve;
 pub mod rrl;

@@ -235,7 +235,7 @@ fn bind_address(
     Err(last_error.unwrap_or_else(|| io::Error::other("no free port")))
 }
 
-fn udp_socket(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::UdpSocket> {
+pub(super) fn udp_socket(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::UdpSocket> {
     let socket = Socket::new(
         Domain::for_address(addr),
         Type::DGRAM,
@@ -246,6 +246,10 @@ fn udp_socket(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::UdpSoc
     }
     if reuse_port {
         socket.set_reuse_port(true)?;
+    }
+    // Not fatal: answers then follow the kernel's default.
+    if let Err(e) = super::path_mtu::omit_discovery(&socket, addr.is_ipv6()) {
+        tracing::warn!(%addr, error = %e, "cannot turn path MTU discovery off");
     }
     // A larger buffer rides out bursts; the kernel may cap it, which is fine.
     let _ = socket.set_recv_buffer_size(4 << 20);
