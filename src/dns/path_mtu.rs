@@ -1,5 +1,5 @@
 //! Path MTU discovery off on the DNS UDP sockets (Linux:
-//! `IP_PMTUDISC_OMIT` and `IPV6_PMTUDISC_OMIT`, as BIND and Knot set).
+//! `IP_PMTUDISC_OMIT`, as BIND and Knot set, and `IPV6_PMTUDISC_OMIT`).
 //! With the kernel's default an ICMP "fragmentation needed" message lowers
 //! the path MTU the kernel keeps for that destination, and answers to it
 //! are then sent in fragments. Anyone can forge that ICMP message for a
