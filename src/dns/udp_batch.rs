@@ -34,7 +34,7 @@ pub fn serve(socket: UdpSocket, handler: &DnsHandler, stop: &AtomicBool) {
         return;
     }
     let fd = socket.as_raw_fd();
-    let mut buffers = vec![[0u8; RECEIVE_BUFFER]; BATCH];
+    let mut buffers: Box<Buffers> = Box::new([[0u8; RECEIVE_BUFFER]; BATCH]);
     let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, None);
     let mut received = Vec::with_capacity(BATCH);
     let outbox = Outbox::default();
@@ -54,16 +54,19 @@ pub fn serve(socket: UdpSocket, handler: &DnsHandler, stop: &AtomicBool) {
     }
 }
 
+/// One receive buffer per datagram of a batch.
+type Buffers = [[u8; RECEIVE_BUFFER]; BATCH];
+
 /// One `recvmmsg` into `buffers`: pushes (buffer index, length, source) of
-/// every datagram with an IP source and returns how many arrived.
+/// every datagram with an IP source and returns how many arrived. The
+/// buffers' slices are an array on the stack: a batch allocates nothing.
 fn receive(
     fd: RawFd,
-    buffers: &mut [[u8; RECEIVE_BUFFER]],
+    buffers: &mut Buffers,
     headers: &mut MultiHeaders<SockaddrStorage>,
     received: &mut Vec<(usize, usize, SocketAddr)>,
 ) -> nix::Result<usize> {
-    let mut slices: Vec<[IoSliceMut<'_>; 1]> =
-        buffers.iter_mut().map(|b| [IoSliceMut::new(b)]).collect();
+    let mut slices: [[IoSliceMut<'_>; 1]; BATCH] = buffers.each_mut().map(|b| [IoSliceMut::new(b)]);
     let results = recvmmsg(
         fd,
         headers,
@@ -184,7 +187,7 @@ mod tests {
                 .unwrap();
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
-        let mut buffers = vec![[0u8; RECEIVE_BUFFER]; BATCH];
+        let mut buffers: Box<Buffers> = Box::new([[0u8; RECEIVE_BUFFER]; BATCH]);
         let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, None);
         let mut received = Vec::new();
         let count = receive(
