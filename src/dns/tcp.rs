@@ -22,13 +22,14 @@ use hickory_server::net::runtime::TokioTime;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponse;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, timeout, timeout_at};
 
 use crate::dns::emit::{QuestionName, emit};
+use crate::dns::fast::Outcome;
 use crate::dns::handler::DnsHandler;
 use crate::metrics::tcp::TcpClose;
 
@@ -36,6 +37,12 @@ use crate::metrics::tcp::TcpClose;
 const HEADER_LEN: usize = 12;
 /// The first allocation for a frame's bytes; it doubles as they arrive.
 const FIRST_READ: usize = 512;
+/// The read buffer of a connection, made with its first query: pipelined
+/// queries (a few dozen bytes each) arrive several to one read instead of
+/// two reads a query.
+const READ_BUFFER: usize = 512;
+/// Answers queued together are written at once up to about this size.
+const WRITE_BATCH: usize = 16 * 1024;
 /// How long accepting pauses after an error (out of file descriptors).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -185,49 +192,80 @@ async fn connection(stream: TcpStream, peer: SocketAddr, handler: &DnsHandler, l
 /// within a frame, or sends something that is not a query; says why when
 /// the server is the one that ends it.
 async fn read_frames(
-    mut rd: OwnedReadHalf,
+    rd: OwnedReadHalf,
     peer: SocketAddr,
     handler: &DnsHandler,
     limits: &TcpLimits,
     tx: mpsc::Sender<Vec<u8>>,
 ) -> Option<TcpClose> {
+    // The fast path's answer, before its length prefix.
+    let mut scratch = Vec::with_capacity(512);
+    // No read buffer until the first query, so an idle connection holds
+    // none; that frame is read unbuffered, so nothing is left behind.
+    let mut unbuffered = rd;
+    let mut frame = match read_frame(&mut unbuffered, limits).await {
+        Ok(frame) => frame,
+        Err(why) => return why,
+    };
+    let mut rd = BufReader::with_capacity(READ_BUFFER, unbuffered);
     loop {
-        let frame = match read_frame(&mut rd, limits).await {
-            Ok(frame) => frame,
-            Err(why) => return why,
-        };
         // Runts and responses end the connection (UDP drops them).
         if frame.len() < HEADER_LEN || frame[2] & 0x80 != 0 {
             return Some(TcpClose::NotQuery);
         }
-        let head = [frame[0], frame[1], frame[2]];
-        let question = QuestionName::of_message(&frame);
-        let parsed = if crate::dns::udp::counts_fit(&frame) {
-            Request::from_bytes(frame, peer, Protocol::Tcp).ok()
-        } else {
-            None
-        };
-        match parsed {
-            Some(request) => {
-                let responder = TcpResponder {
-                    tx: tx.clone(),
-                    question,
-                };
-                handler
-                    .handle_request::<_, TokioTime>(&request, responder)
-                    .await;
-            }
-            None => {
-                let mut query = [0u8; HEADER_LEN];
-                query[..3].copy_from_slice(&head);
-                let reply = crate::dns::udp::format_error(&query);
-                if tx.send(framed(&reply)).await.is_err() {
-                    return None;
-                }
-            }
+        if !answer_frame(frame, peer, handler, &tx, &mut scratch).await {
+            return None;
         }
         if tx.is_closed() {
             return None;
+        }
+        frame = match read_frame(&mut rd, limits).await {
+            Ok(frame) => frame,
+            Err(why) => return why,
+        };
+    }
+}
+
+/// Answers one query `frame` (a header with QR clear) from `peer` into
+/// `tx`: through the fast path when it covers the query, else through
+/// hickory; a body that does not parse gets FORMERR. False when the
+/// writer is gone.
+pub(crate) async fn answer_frame(
+    frame: Vec<u8>,
+    peer: SocketAddr,
+    handler: &DnsHandler,
+    tx: &mpsc::Sender<Vec<u8>>,
+    scratch: &mut Vec<u8>,
+) -> bool {
+    scratch.clear();
+    match crate::dns::fast::answer_tcp(handler, &frame, peer, scratch) {
+        Outcome::Reply => return tx.send(framed(scratch)).await.is_ok(),
+        Outcome::Dropped => return true,
+        Outcome::Fallback => {}
+    }
+    let head = [frame[0], frame[1], frame[2]];
+    let question = QuestionName::of_message(&frame);
+    let parsed = if crate::dns::udp::counts_fit(&frame) {
+        Request::from_bytes(frame, peer, Protocol::Tcp).ok()
+    } else {
+        None
+    };
+    match parsed {
+        Some(request) => {
+            let responder = TcpResponder {
+                tx: tx.clone(),
+                question,
+            };
+            handler
+                .handle_request::<_, TokioTime>(&request, responder)
+                .await;
+            true
+        }
+        None => {
+            let mut query = [0u8; HEADER_LEN];
+            query[..3].copy_from_slice(&head);
+            let reply = crate::dns::udp::format_error(&query);
+            tx.send(framed(&reply)).await.is_ok()
         }
     }
 }
@@ -236,8 +274,8 @@ async fn read_frames(
 /// socket failed; Err(Some(why)) when it stayed idle for `idle_timeout` or
 /// took longer than `frame_timeout` from the frame's first byte to its
 /// last.
-async fn read_frame(
-    rd: &mut OwnedReadHalf,
+async fn read_frame<R: AsyncRead + Unpin>(
+    rd: &mut R,
     limits: &TcpLimits,
 ) -> Result<Vec<u8>, Option<TcpClose>> {
     const STALLED: Option<TcpClose> = Some(TcpClose::FrameTimeout);
@@ -276,17 +314,37 @@ async fn read_frame(
 }
 
 /// Writes queued answers, each within `limit`; a FIN once the queue
-/// closes. Says so when an answer could not be written in time.
+/// closes. Says so when an answer could not be written in time. Answers
+/// queued together leave in one write (up to [`WRITE_BATCH`] bytes).
 async fn write_frames(
     mut wr: OwnedWriteHalf,
     mut rx: mpsc::Receiver<Vec<u8>>,
     limit: Duration,
 ) -> Option<TcpClose> {
-    while let Some(frame) = rx.recv().await {
+    let mut batch = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let frame = match rx.try_recv() {
+            Err(_) => first,
+            Ok(second) => {
+                batch.clear();
+                batch.extend_from_slice(&first);
+                batch.extend_from_slice(&second);
+                while batch.len() < WRITE_BATCH
+                    && let Ok(next) = rx.try_recv()
+                {
+                    batch.extend_from_slice(&next);
+                }
+                std::mem::take(&mut batch)
+            }
+        };
         match timeout(limit, wr.write_all(&frame)).await {
             Ok(Ok(())) => {}
             Ok(Err(_)) => return None,
             Err(_) => return Some(TcpClose::WriteTimeout),
+        }
+        // The batch's buffer is kept for the next one.
+        if frame.capacity() > batch.capacity() && frame.capacity() <= 2 * WRITE_BATCH {
+            batch = frame;
         }
     }
     let _ = timeout(limit, wr.shutdown()).await;

@@ -65,8 +65,32 @@ pub enum Outcome {
     Dropped,
 }
 
-/// Answers `packet` from `src` into `out` if the fast path covers it.
+/// Answers the datagram `packet` from `src` into `out` if the fast path
+/// covers it.
 pub(crate) fn answer(
+    handler: &DnsHandler,
+    packet: &[u8],
+    src: SocketAddr,
+    out: &mut Vec<u8>,
+) -> Outcome {
+    answer_over(Transport::Udp, handler, packet, src, out)
+}
+
+/// Answers the TCP frame `packet` from `src` into `out` (the message, not
+/// its length prefix) if the fast path covers it. Over TCP nothing is
+/// truncated or rate limited, and a query that asks for the keepalive
+/// option takes the general path, which adds it (RFC 7828).
+pub(crate) fn answer_tcp(
+    handler: &DnsHandler,
+    packet: &[u8],
+    src: SocketAddr,
+    out: &mut Vec<u8>,
+) -> Outcome {
+    answer_over(Transport::Tcp, handler, packet, src, out)
+}
+
+fn answer_over(
+    transport: Transport,
     handler: &DnsHandler,
     packet: &[u8],
     src: SocketAddr,
@@ -75,7 +99,10 @@ pub(crate) fn answer(
     if !handler.fast {
         return Outcome::Fallback;
     }
-    let Some(query) = request::parse(packet).filter(|q| answerable(q.qtype)) else {
+    let keepalive = |q: &FastQuery<'_>| q.edns.is_some_and(|e| e.keepalive);
+    let covered =
+        |q: &FastQuery<'_>| answerable(q.qtype) && !(transport == Transport::Tcp && keepalive(q));
+    let Some(query) = request::parse(packet).filter(covered) else {
         return Outcome::Fallback;
     };
     // Rate limiting, cookies and identity as they are now (one load).
@@ -92,7 +119,8 @@ pub(crate) fn answer(
         return Outcome::Fallback;
     };
     let Some((zone, below)) = snapshot.zones.find(&qname) else {
-        return refuse((handler, &live), &query, (src.ip(), cookie), out, started);
+        let client = (src.ip(), cookie);
+        return refuse((handler, &live), (&query, transport), client, out, started);
     };
     if zone.dnssec.is_some() && is_key_set(query.qtype) {
         return Outcome::Fallback;
@@ -130,10 +158,9 @@ pub(crate) fn answer(
     let flags = sigs.as_ref().map_or(0, |_| dnssec_flags(&query));
     let ecs = (ecs, plan.ecs_scope);
     let opt = response_opt((handler, &live), &query, cookie.data, ecs, flags);
-    let limit = opt.map_or(MIN_UDP_PAYLOAD, |o| o.payload);
     let answer = (&plan, sigs.as_ref());
     let written = writer::answer(out, &query, qname.key(), answer, opt.as_ref());
-    if written.is_none() || out.len() >= usize::from(limit) {
+    if written.is_none() || out.len() >= limit(transport, opt.as_ref()) {
         out.clear();
         return Outcome::Fallback;
     }
@@ -149,9 +176,19 @@ pub(crate) fn answer(
     cookie.count(&handler.metrics);
     let client = (src.ip(), cookie.exempt);
     let at = (handler, &**live);
-    let (outcome, header) = send(at, &query, header, kind, client, opt.as_ref(), out);
-    count(handler, Some(zone.id), qtype, header, started);
+    let asked = (&query, transport);
+    let (outcome, header) = send(at, asked, header, kind, client, opt.as_ref(), out);
+    count(handler, (Some(zone.id), transport), qtype, header, started);
     outcome
+}
+
+/// The size an answer must stay under: the payload both sides agreed on
+/// over UDP (512 without EDNS), a frame's 64 KiB over TCP.
+fn limit(transport: Transport, opt: Option<&ResponseOpt<'_>>) -> usize {
+    match transport {
+        Transport::Udp => usize::from(opt.map_or(MIN_UDP_PAYLOAD, |o| o.payload)),
+        Transport::Tcp => usize::from(u16::MAX),
+    }
 }
 
 /// The signatures of `plan` when it answers DO=1 in a signed zone
@@ -183,7 +220,7 @@ fn signatures<'s>(
 /// general path answers before it resolves), AA clear.
 fn refuse(
     (handler, live): (&DnsHandler, &Live),
-    query: &FastQuery<'_>,
+    (query, transport): (&FastQuery<'_>, Transport),
     (src, cookie): (IpAddr, CookieStep),
     out: &mut Vec<u8>,
     started: Instant,
@@ -194,9 +231,8 @@ fn refuse(
         authoritative: false,
         truncated: false,
     };
-    let limit = opt.map_or(MIN_UDP_PAYLOAD, |o| o.payload);
     let written = writer::empty(out, query, header, opt.as_ref());
-    if written.is_none() || out.len() >= usize::from(limit) {
+    if written.is_none() || out.len() >= limit(transport, opt.as_ref()) {
         out.clear();
         return Outcome::Fallback;
     }
@@ -204,21 +240,17 @@ fn refuse(
     cookie.count(&handler.metrics);
     let client = (src, cookie.exempt);
     let at = (handler, live);
-    let (outcome, header) = send(at, query, header, kind, client, opt.as_ref(), out);
-    count(
-        handler,
-        None,
-        RecordType::from(query.qtype),
-        header,
-        started,
-    );
+    let asked = (query, transport);
+    let (outcome, header) = send(at, asked, header, kind, client, opt.as_ref(), out);
+    let qtype = RecordType::from(query.qtype);
+    count(handler, (None, transport), qtype, header, started);
     outcome
 }
 
 /// Counts the query as the general path does.
 fn count(
     handler: &DnsHandler,
-    zone: Option<ZoneId>,
+    (zone, transport): (Option<ZoneId>, Transport),
     qtype: RecordType,
     header: Header,
     started: Instant,
@@ -226,7 +258,7 @@ fn count(
     let (rcode, truncated) = (header.rcode, header.truncated);
     let elapsed = started.elapsed();
     let metrics = &handler.metrics;
-    metrics.record_query(zone, Transport::Udp, qtype, rcode, truncated, elapsed);
+    metrics.record_query(zone, transport, qtype, rcode, truncated, elapsed);
 }
 
 /// Whether the fast path answers `qtype`: data types, not OPT, the zone
@@ -276,15 +308,19 @@ fn response_opt<'h>(
 
 /// The rate limiter's verdict on the written answer: sent as written,
 /// slipped (TC=1, no records) or dropped; and the header that went out.
+/// It sees UDP alone: a TCP answer is always sent.
 fn send(
     (handler, live): (&DnsHandler, &Live),
-    query: &FastQuery<'_>,
+    (query, transport): (&FastQuery<'_>, Transport),
     mut header: Header,
     kind: ResponseKind<'_>,
     (src, exempt): (IpAddr, bool),
     opt: Option<&ResponseOpt<'_>>,
     out: &mut Vec<u8>,
 ) -> (Outcome, Header) {
+    if transport == Transport::Tcp {
+        return (Outcome::Reply, header);
+    }
     let metrics = &handler.metrics;
     let verdict = live.guard.verdict_udp(src, kind, exempt, metrics);
     let outcome = match verdict {
@@ -334,5 +370,7 @@ fn kind_of<'a>(plan: &Plan<'a>, qname: &'a [u8], qtype: u16, zone: u32) -> Respo
 mod guard_tests;
 #[cfg(test)]
 mod signed_tests;
+#[cfg(test)]
+mod tcp_tests;
 #[cfg(test)]
 mod tests;

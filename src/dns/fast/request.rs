@@ -43,6 +43,8 @@ pub(super) struct Opt<'p> {
     pub compact_ok: bool,
     /// The COOKIE option's data, as received.
     pub cookie: Option<&'p [u8]>,
+    /// The client asked for the TCP keepalive (RFC 7828).
+    pub keepalive: bool,
 }
 
 /// Reads `packet` (a query: QR is already known to be 0).
@@ -108,9 +110,9 @@ fn opt(record: &[u8]) -> Option<Opt<'_>> {
         dnssec_ok: fixed[7] & 0x80 != 0,
         compact_ok: fixed[7] & 0x40 != 0,
         cookie: None,
+        keepalive: false,
     };
     let mut rest = rdata;
-    let mut keepalive = false;
     let mut padding = false;
     while !rest.is_empty() {
         let head = rest.get(..4)?;
@@ -122,7 +124,7 @@ fn opt(record: &[u8]) -> Option<Opt<'_>> {
             3 if len == 0 => std::mem::replace(&mut opt.nsid, true),
             8 => opt.ecs.replace(subnet(data)?).is_some(),
             10 => opt.cookie.replace(data).is_some(),
-            11 => std::mem::replace(&mut keepalive, true),
+            11 => std::mem::replace(&mut opt.keepalive, true),
             12 => std::mem::replace(&mut padding, true),
             _ => return None,
         };

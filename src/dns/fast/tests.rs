@@ -119,6 +119,8 @@ pub(super) enum Opt {
     DoCo,
     /// A COOKIE option with this data.
     Cookie(&'static [u8]),
+    /// An empty TCP keepalive option (RFC 7828).
+    Keepalive,
 }
 
 pub(super) fn query(name: &str, rtype: RecordType, opt: Opt, id: u16) -> Vec<u8> {
@@ -153,13 +155,16 @@ pub(super) fn query(name: &str, rtype: RecordType, opt: Opt, id: u16) -> Vec<u8>
             edns.options_mut()
                 .insert(EdnsOption::Unknown(code, data.to_vec()));
         }
+        Opt::Keepalive => edns
+            .options_mut()
+            .insert(EdnsOption::Unknown(11, Vec::new())),
     }
     message.set_edns(edns);
     message.to_vec().unwrap()
 }
 
 /// `name` with every other letter upper-case (0x20 randomisation).
-fn mixed(name: &str) -> String {
+pub(super) fn mixed(name: &str) -> String {
     name.chars()
         .enumerate()
         .map(|(i, c)| {
@@ -172,7 +177,7 @@ fn mixed(name: &str) -> String {
         .collect()
 }
 
-const NAMES: &[&str] = &[
+pub(super) const NAMES: &[&str] = &[
     "host.fast.test.",
     "upper.fast.test.",
     "a.fast.test.",
@@ -236,7 +241,7 @@ const NAMES: &[&str] = &[
     "srv.signed.test.",
 ];
 
-const TYPES: &[RecordType] = &[
+pub(super) const TYPES: &[RecordType] = &[
     RecordType::A,
     RecordType::AAAA,
     RecordType::CNAME,
@@ -260,7 +265,7 @@ const TYPES: &[RecordType] = &[
     RecordType::DNAME,
 ];
 
-const OPTS: &[Opt] = &[
+pub(super) const OPTS: &[Opt] = &[
     Opt::None,
     Opt::Plain(1232),
     Opt::Plain(512),
@@ -272,6 +277,7 @@ const OPTS: &[Opt] = &[
     Opt::Do,
     Opt::DoCo,
     Opt::Cookie(&[7; 8]),
+    Opt::Keepalive,
 ];
 
 #[test]

@@ -2,7 +2,7 @@
 //! (a connection over them is closed at once, UDP keeps answering), the
 //! frame timeout against a slowloris client, a garbage frame ending the
 //! connection, many pipelined queries answered in order of arrival
-//! through a small in-flight bound, and the EDNS TCP keepalive option
+//! through a small in-flight bound and when cut anywhere across writes, and the EDNS TCP keepalive option
 //! (RFC 7828).
 
 use std::time::{Duration, Instant};
@@ -193,6 +193,45 @@ async fn many_pipelined_queries_are_all_answered_through_a_small_in_flight_bound
     let read = async {
         let mut got = Vec::new();
         for _ in 0..200 {
+            let bytes = read_frame(&mut rd).await;
+            got.push(Message::from_vec(&bytes).unwrap().metadata.id);
+        }
+        got
+    };
+    let ((), got) = tokio::join!(write, read);
+    assert_eq!(got, ids, "every query answered, in order");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn queries_cut_anywhere_across_writes_are_all_answered_in_order() {
+    let server = serve_with(|_| {}).await;
+    let mut conn = TcpClient::connect(server.addr()).await;
+    let mut framed = Vec::new();
+    let mut ids = Vec::new();
+    for name in ["www.example.com.", "nope.example.com.", "big.example.com."].repeat(4) {
+        let q = query(name, RecordType::A);
+        ids.push(q.metadata.id);
+        let bytes = q.to_vec().unwrap();
+        framed.extend_from_slice(&u16::try_from(bytes.len()).unwrap().to_be_bytes());
+        framed.extend_from_slice(&bytes);
+    }
+    let (mut rd, mut wr) = conn.stream.split();
+    // Pieces of 1, 2, 3 ... bytes: length prefixes and messages are cut
+    // at every kind of place, and a read can hold parts of two frames.
+    let write = async {
+        let (mut at, mut size) = (0, 1);
+        while at < framed.len() {
+            let end = (at + size).min(framed.len());
+            wr.write_all(&framed[at..end]).await.unwrap();
+            wr.flush().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            (at, size) = (end, size % 61 + 1);
+        }
+    };
+    let read = async {
+        let mut got = Vec::new();
+        for _ in 0..ids.len() {
             let bytes = read_frame(&mut rd).await;
             got.push(Message::from_vec(&bytes).unwrap().metadata.id);
         }
