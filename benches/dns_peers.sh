@@ -15,6 +15,9 @@
 #         region's address behind the same kind of TCP check as fo
 #
 # dnsperf -c 16 -T 2 -q 100 -l $DURATION per run, servers alternating,
+# over UDP, or over TCP with TRANSPORT=tcp (dnsperf -m tcp: 16 connections
+# that stay open, queries pipelined; gdnsd and Knot then get WORKERS TCP
+# threads, as alwayson's runtime has one per core),
 # $REPEAT runs each; the table gives the median of the runs:
 #   CPU us/query  the server's user+system CPU (all threads, /proc/PID/stat)
 #                 over the run / queries answered (dnsperf saturates a core
@@ -30,7 +33,8 @@
 # (apt-get install -y dnsperf knot gdnsd) and python3. Installs nothing.
 # Env: ALWAYSON (binary), BASELINE (another alwayson binary: its rows are
 #      added to the same run), HOSTS (default 10000), DURATION (s, default
-#      10), REPEAT (default 3), WORKERS (UDP threads per server, default nproc).
+#      10), REPEAT (default 3), WORKERS (UDP threads per server, default nproc),
+#      TRANSPORT (udp, the default, or tcp).
 # Takes about 5 x REPEAT x DURATION seconds plus start-up.
 set -euo pipefail
 
@@ -46,7 +50,13 @@ if ((${#missing[@]})); then
     exit 2
 fi
 
-exec python3 - "$alwayson" "${HOSTS:-10000}" "${DURATION:-10}" "${REPEAT:-3}" "${WORKERS:-$(nproc)}" "${BASELINE:-}" "$root/geoip/sample.mmdb" <<'PYTHON'
+transport=${TRANSPORT:-udp}
+if [[ $transport != udp && $transport != tcp ]]; then
+    echo "TRANSPORT must be udp or tcp, got $transport" >&2
+    exit 2
+fi
+
+exec python3 - "$alwayson" "${HOSTS:-10000}" "${DURATION:-10}" "${REPEAT:-3}" "${WORKERS:-$(nproc)}" "${BASELINE:-}" "$root/geoip/sample.mmdb" "$transport" <<'PYTHON'
 import os
 import random
 import shutil
@@ -62,6 +72,9 @@ import time
 ALWAYSON, HOSTS, DURATION, REPEAT, WORKERS = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 BASELINE = sys.argv[6]
 MMDB = sys.argv[7]
+TRANSPORT = sys.argv[8]
+# The peers' TCP threads: one, unless TCP is what is measured.
+TCP_THREADS = WORKERS if TRANSPORT == "tcp" else 1
 # The geo name's regions: (alwayson geo, gdnsd datacenter, address); only
 # the first address has a listener behind its check.
 GEO_SETS = (("EU", "eu", "127.0.0.1"), ("NA", "na", "127.0.0.3"), ("*", "other", "127.0.0.4"))
@@ -280,7 +293,7 @@ def start_gdnsd(work, check_port):
     with open(os.path.join(base, "config"), "w") as f:
         f.write(
             f"options => {{\n  listen => [ 127.0.0.1:{port} ]\n  run_dir => {base}/run\n"
-            f"  state_dir => {base}/state\n  udp_threads => {WORKERS}\n  tcp_threads => 1\n}}\n"
+            f"  state_dir => {base}/state\n  udp_threads => {WORKERS}\n  tcp_threads => {TCP_THREADS}\n}}\n"
             f"service_types => {{\n  fo_tcp => {{ plugin => tcp_connect, port => {check_port}, "
             "interval => 2, timeout => 1, up_thresh => 1, ok_thresh => 1, down_thresh => 1 }\n}\n"
             "plugins => {\n  simplefo => {\n    fo => { primary => 127.0.0.1, secondary => 127.0.0.2, "
@@ -304,7 +317,7 @@ def start_knot(work):
     with open(os.path.join(base, "knot.conf"), "w") as f:
         f.write(
             f'server:\n    rundir: "{base}"\n    listen: 127.0.0.1@{port}\n    udp-workers: {WORKERS}\n'
-            "    tcp-workers: 1\n    background-workers: 1\nlog:\n  - target: stderr\n    any: warning\n"
+            f"    tcp-workers: {TCP_THREADS}\n    background-workers: 1\nlog:\n  - target: stderr\n    any: warning\n"
             f'database:\n    storage: "{base}"\ntemplate:\n  - id: default\n    storage: "{base}"\n'
             "    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: none\n"
             f'zone:\n  - domain: {ORIGIN}\n    file: "{base}/bench.test.zone"\n'
@@ -316,7 +329,7 @@ def dnsperf(server, queries, extra):
     before, switches = server.cpu_split(), server.context_switches()
     out = subprocess.run(
         ["dnsperf", "-s", "127.0.0.1", "-p", str(server.port), "-d", queries, "-l", str(DURATION),
-         "-c", "16", "-T", "2", "-q", "100", *extra],
+         "-c", "16", "-T", "2", "-q", "100", "-m", TRANSPORT, *extra],
         capture_output=True, text=True,
     ).stdout
     after, switches = server.cpu_split(), server.context_switches() - switches
@@ -362,7 +375,8 @@ def main():
 
         versions = subprocess.run([ALWAYSON, "--version"], capture_output=True, text=True).stdout.split()
         print(f"alwayson {versions[-1] if versions else '?'}, gdnsd, Knot on {ORIGIN} ({HOSTS} A names); "
-              f"{WORKERS} UDP threads each, {os.cpu_count()} cores; dnsperf -c 16 -T 2 -q 100 -l {DURATION}, "
+              f"{WORKERS} {TRANSPORT.upper()} threads each, {os.cpu_count()} cores; "
+              f"dnsperf -m {TRANSPORT} -c 16 -T 2 -q 100 -l {DURATION}, "
               f"median of {REPEAT}", flush=True)
         rows = [
             ("alwayson, static", alwayson, static, []),
