@@ -53,32 +53,33 @@ pub fn omit_discovery(_socket: &impl AsRawFd, _ipv6: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// The socket's `*_MTU_DISCOVER` value, for tests.
+#[cfg(all(test, target_os = "linux"))]
+pub(super) fn discovery(socket: &impl AsRawFd, ipv6: bool) -> libc::c_int {
+    let (level, name) = if ipv6 {
+        (libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER)
+    } else {
+        (libc::IPPROTO_IP, libc::IP_MTU_DISCOVER)
+    };
+    let mut value: libc::c_int = -1;
+    let mut size = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: an open socket, and a live `c_int` with its size.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            level,
+            name,
+            std::ptr::from_mut(&mut value).cast(),
+            &mut size,
+        )
+    };
+    assert_eq!(rc, 0, "{}", io::Error::last_os_error());
+    value
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
-
-    /// The socket's `*_MTU_DISCOVER` value.
-    fn discovery(socket: &std::net::UdpSocket, ipv6: bool) -> libc::c_int {
-        let (level, name) = if ipv6 {
-            (libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER)
-        } else {
-            (libc::IPPROTO_IP, libc::IP_MTU_DISCOVER)
-        };
-        let mut value: libc::c_int = -1;
-        let mut size = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: an open socket, and a live `c_int` with its size.
-        let rc = unsafe {
-            libc::getsockopt(
-                socket.as_raw_fd(),
-                level,
-                name,
-                std::ptr::from_mut(&mut value).cast(),
-                &mut size,
-            )
-        };
-        assert_eq!(rc, 0, "{}", io::Error::last_os_error());
-        value
-    }
 
     #[test]
     fn udp_sockets_ignore_learned_path_mtus() {
@@ -90,12 +91,5 @@ mod tests {
             omit_discovery(&v6, true).unwrap();
             assert_eq!(discovery(&v6, true), libc::IPV6_PMTUDISC_OMIT);
         }
-    }
-
-    #[test]
-    fn the_servers_udp_sockets_are_made_so() {
-        let addr = "127.0.0.1:0".parse().unwrap();
-        let socket = crate::dns::server::udp_socket(addr, false).unwrap();
-        assert_eq!(discovery(&socket, false), libc::IP_PMTUDISC_OMIT);
     }
 }

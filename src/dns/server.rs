@@ -235,7 +235,7 @@ fn bind_address(
     Err(last_error.unwrap_or_else(|| io::Error::other("no free port")))
 }
 
-pub(super) fn udp_socket(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::UdpSocket> {
+fn udp_socket(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::UdpSocket> {
     let socket = Socket::new(
         Domain::for_address(addr),
         Type::DGRAM,
@@ -275,4 +275,16 @@ fn tcp_listener(addr: SocketAddr, reuse_port: bool) -> io::Result<std::net::TcpL
     socket.bind(&addr.into())?;
     socket.listen(1024)?;
     Ok(socket.into())
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn udp_sockets_ignore_learned_path_mtus() {
+        let socket = udp_socket("127.0.0.1:0".parse().unwrap(), false).unwrap();
+        let value = crate::dns::path_mtu::discovery(&socket, false);
+        assert_eq!(value, libc::IP_PMTUDISC_OMIT);
+    }
 }
