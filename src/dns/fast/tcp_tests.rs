@@ -8,14 +8,13 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::RecordType;
 use hickory_proto::rr::rdata::opt::EdnsCode;
 use tokio::sync::mpsc;
 
-use super::tests::{NAMES, OPTS, Opt, TYPES, handlers, mixed, query, store_with_ids};
+use super::tests::{Opt, corpus, handlers, query, store_with_ids};
 use super::{Outcome, answer_tcp};
 use crate::dns::guard::Guard;
 use crate::dns::handler::DnsHandler;
@@ -38,27 +37,19 @@ async fn ask_tcp(handler: &DnsHandler, packet: &[u8], src: SocketAddr) -> Vec<u8
 async fn the_fast_path_answers_tcp_byte_for_byte_as_the_general_path() {
     let (fast, slow) = handlers();
     let src: SocketAddr = "127.0.0.3:5353".parse().unwrap();
-    let (mut id, mut answered_fast, mut udp_would_not) = (0u16, 0, 0);
-    for name in NAMES {
-        for spelled in [name.to_string(), mixed(name)] {
-            for &rtype in TYPES {
-                for &opt in OPTS {
-                    id = id.wrapping_add(1);
-                    let packet = query(&spelled, rtype, opt, id);
-                    // The general path first: it fills the signature cache.
-                    let expected = ask_tcp(&slow, &packet, src).await;
-                    let got = ask_tcp(&fast, &packet, src).await;
-                    assert_eq!(got, expected, "{spelled} {rtype} {opt:?}");
-                    let mut out = Vec::new();
-                    if answer_tcp(&fast, &packet, src, &mut out) == Outcome::Reply {
-                        answered_fast += 1;
-                        let mut udp = Vec::new();
-                        let over_udp = super::answer(&fast, &packet, src, &mut udp);
-                        udp_would_not += usize::from(over_udp == Outcome::Fallback);
-                        assert!(!matches!(opt, Opt::Keepalive), "{spelled} {rtype}");
-                    }
-                }
-            }
+    let (mut answered_fast, mut udp_would_not) = (0, 0);
+    for (spelled, rtype, opt, packet) in corpus() {
+        // The general path first: it fills the signature cache.
+        let expected = ask_tcp(&slow, &packet, src).await;
+        let got = ask_tcp(&fast, &packet, src).await;
+        assert_eq!(got, expected, "{spelled} {rtype} {opt:?}");
+        let mut out = Vec::new();
+        if answer_tcp(&fast, &packet, src, &mut out) == Outcome::Reply {
+            answered_fast += 1;
+            let mut udp = Vec::new();
+            let over_udp = super::answer(&fast, &packet, src, &mut udp);
+            udp_would_not += usize::from(over_udp == Outcome::Fallback);
+            assert!(!matches!(opt, Opt::Keepalive), "{spelled} {rtype}");
         }
     }
     assert!(answered_fast > 15_000, "only {answered_fast} fast answers");
@@ -88,12 +79,7 @@ async fn tcp_answers_skip_rate_limiting_and_count_as_tcp() {
     let metrics = Arc::new(Metrics::new());
     let rrl = Rrl::frozen(RrlSettings {
         responses_per_second: 1,
-        slip: 2,
-        window: Duration::from_secs(15),
-        ipv4_prefix: 24,
-        ipv6_prefix: 56,
-        whitelist: Vec::new(),
-        table_size: 1024,
+        ..RrlSettings::default()
     });
     let guard = Guard {
         rrl: Some(Arc::new(rrl)),

@@ -179,25 +179,10 @@ async fn a_response_sent_as_a_query_ends_the_connection_and_a_bad_body_gets_form
 async fn many_pipelined_queries_are_all_answered_through_a_small_in_flight_bound() {
     let server = serve_with(|c| c.dns.tcp.max_in_flight = 2).await;
     let mut conn = TcpClient::connect(server.addr()).await;
-    let mut framed = Vec::new();
-    let mut ids = Vec::new();
-    for _ in 0..200 {
-        let q = query("big.example.com.", RecordType::A);
-        ids.push(q.metadata.id);
-        let bytes = q.to_vec().unwrap();
-        framed.extend_from_slice(&u16::try_from(bytes.len()).unwrap().to_be_bytes());
-        framed.extend_from_slice(&bytes);
-    }
+    let (framed, ids) = pipelined(&["big.example.com."; 200]);
     let (mut rd, mut wr) = conn.stream.split();
     let write = async { wr.write_all(&framed).await.unwrap() };
-    let read = async {
-        let mut got = Vec::new();
-        for _ in 0..200 {
-            let bytes = read_frame(&mut rd).await;
-            got.push(Message::from_vec(&bytes).unwrap().metadata.id);
-        }
-        got
-    };
+    let read = answer_ids(&mut rd, ids.len());
     let ((), got) = tokio::join!(write, read);
     assert_eq!(got, ids, "every query answered, in order");
     server.stop().await;
@@ -207,15 +192,8 @@ async fn many_pipelined_queries_are_all_answered_through_a_small_in_flight_bound
 async fn queries_cut_anywhere_across_writes_are_all_answered_in_order() {
     let server = serve_with(|_| {}).await;
     let mut conn = TcpClient::connect(server.addr()).await;
-    let mut framed = Vec::new();
-    let mut ids = Vec::new();
-    for name in ["www.example.com.", "nope.example.com.", "big.example.com."].repeat(4) {
-        let q = query(name, RecordType::A);
-        ids.push(q.metadata.id);
-        let bytes = q.to_vec().unwrap();
-        framed.extend_from_slice(&u16::try_from(bytes.len()).unwrap().to_be_bytes());
-        framed.extend_from_slice(&bytes);
-    }
+    let names = ["www.example.com.", "nope.example.com.", "big.example.com."].repeat(4);
+    let (framed, ids) = pipelined(&names);
     let (mut rd, mut wr) = conn.stream.split();
     // Pieces of 1, 2, 3 ... bytes: length prefixes and messages are cut
     // at every kind of place, and a read can hold parts of two frames.
@@ -229,14 +207,7 @@ async fn queries_cut_anywhere_across_writes_are_all_answered_in_order() {
             (at, size) = (end, size % 61 + 1);
         }
     };
-    let read = async {
-        let mut got = Vec::new();
-        for _ in 0..ids.len() {
-            let bytes = read_frame(&mut rd).await;
-            got.push(Message::from_vec(&bytes).unwrap().metadata.id);
-        }
-        got
-    };
+    let read = answer_ids(&mut rd, ids.len());
     let ((), got) = tokio::join!(write, read);
     assert_eq!(got, ids, "every query answered, in order");
     server.stop().await;
@@ -298,6 +269,31 @@ async fn a_header_claiming_more_questions_than_fit_gets_formerr_over_udp_and_tcp
 }
 
 /// One length-prefixed message from `rd`, within a few seconds.
+/// A query of type A for each name, each with its length prefix, one
+/// after the other; and their ids in order.
+fn pipelined(names: &[&str]) -> (Vec<u8>, Vec<u16>) {
+    let mut framed = Vec::new();
+    let mut ids = Vec::new();
+    for name in names {
+        let q = query(name, RecordType::A);
+        ids.push(q.metadata.id);
+        let bytes = q.to_vec().unwrap();
+        framed.extend_from_slice(&u16::try_from(bytes.len()).unwrap().to_be_bytes());
+        framed.extend_from_slice(&bytes);
+    }
+    (framed, ids)
+}
+
+/// The ids of the next `count` answers read from `rd`, in order.
+async fn answer_ids(rd: &mut (impl tokio::io::AsyncRead + Unpin), count: usize) -> Vec<u16> {
+    let mut got = Vec::new();
+    for _ in 0..count {
+        let bytes = read_frame(rd).await;
+        got.push(Message::from_vec(&bytes).unwrap().metadata.id);
+    }
+    got
+}
+
 async fn read_frame(rd: &mut (impl tokio::io::AsyncRead + Unpin)) -> Vec<u8> {
     use tokio::io::AsyncReadExt;
     let read = async {
