@@ -243,7 +243,11 @@ pub(crate) async fn answer_frame(
         Outcome::Dropped => return true,
         Outcome::Fallback => {}
     }
-    let head = [frame[0], frame[1], frame[2]];
+    // The caller saw a whole header; nothing to answer without one.
+    let Some(&[id_high, id_low, flags]) = frame.get(..3) else {
+        return true;
+    };
+    let head = [id_high, id_low, flags];
     let question = QuestionName::of_message(&frame);
     let parsed = if crate::dns::udp::counts_fit(&frame) {
         Request::from_bytes(frame, peer, Protocol::Tcp).ok()

@@ -1,4 +1,4 @@
-//! The UDP fast path: the common query answered straight from its bytes
+//! The fast path, for UDP and TCP: the common query answered straight from its bytes
 //! into a reused send buffer, with no allocation (`tests/alloc.rs` counts).
 //! `request` reads the query (one IN question, at most an OPT with ECS,
 //! NSID, cookie, keepalive or padding), `plan` walks the zone with
